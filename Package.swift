@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Dependency direction (docs/DESIGN.md §2): the pure modules (BatonModel) import no I/O;
+/// BatonBPMN reads XML through libxml2 and produces the pure executable model.
+let package = Package(
+    name: "Baton",
+    products: [
+        .executable(name: "baton", targets: ["baton"]),
+        .library(name: "BatonModel", targets: ["BatonModel"]),
+        .library(name: "BatonBPMN", targets: ["BatonBPMN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries from Debian, one small system-library target each.
+        .systemLibrary(
+            name: "CLibXML2", pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(
+            name: "CLZ4", pkgConfig: "liblz4",
+            providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(
+            name: "CRdKafka", pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]),
+
+        // PURE: executable process graph, expressions, records.
+        .target(name: "BatonModel"),
+        // BPMN 2.0 XML -> document model -> executable model, with validation.
+        .target(name: "BatonBPMN", dependencies: ["BatonModel", "CLibXML2"]),
+
+        .executableTarget(
+            name: "baton",
+            dependencies: [
+                "BatonBPMN", "BatonModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
+        .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel"]),
+        .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

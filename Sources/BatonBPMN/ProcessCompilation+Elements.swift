@@ -1,0 +1,237 @@
+import BatonModel
+
+/// What a flow node compiles to, before indexes of flows and boundary events are filled in.
+struct ElementDetails {
+    var kind: ElementKind
+    var task: TaskDefinition?
+    var timer: TimerDefinition?
+    var errorCode: String?
+    var script: ScriptDefinition?
+    var inputs: [VariableMapping] = []
+    var outputs: [VariableMapping] = []
+}
+
+extension ProcessCompilation {
+    /// Maps a flow node to the kind Baton executes it as, reporting what is unsupported or
+    /// incomplete.
+    mutating func classify(_ index: Int32) -> ElementDetails? {
+        let node = nodes[Int(index)]
+        if let loop = node.loop {
+            let what = loop.kind == .standardLoop
+                ? "a standard loop" : (loop.isSequential ? "sequential" : "parallel") + " multi-instance"
+            unsupported(index, "\(node.kind.rawValue) with \(what)")
+            return nil
+        }
+        let definitions = node.eventDefinitions
+        if definitions.count > 1 {
+            unsupported(index, "\(node.kind.rawValue) with \(definitions.count) event definitions")
+            return nil
+        }
+        let definition = definitions.first
+        switch (node.kind, definition) {
+        case (.startEvent, nil):
+            return ElementDetails(kind: .noneStartEvent)
+        case (.endEvent, nil):
+            return ElementDetails(kind: .noneEndEvent)
+        case (.endEvent, .terminate?):
+            return ElementDetails(kind: .terminateEndEvent)
+        case (.endEvent, .error(let reference)?):
+            guard let code = errorCode(reference, node: index, required: true) else { return nil }
+            return ElementDetails(kind: .errorEndEvent, errorCode: code)
+        case (.intermediateThrowEvent, nil):
+            return ElementDetails(kind: .noneThrowEvent)
+        case (.intermediateCatchEvent, .timer(let timer)?):
+            return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerCatchEvent, timer: $0) }
+        case (.boundaryEvent, .error(let reference)?):
+            guard node.cancelActivity else {
+                report(.boundaryEventInvalid, node: index, "an error boundary event always interrupts; cancelActivity=\"false\" is not valid")
+                return nil
+            }
+            let code = errorCode(reference, node: index, required: false)
+            if reference != nil, code == nil { return nil }
+            return ElementDetails(kind: .errorBoundaryEvent, errorCode: code)
+        case (.boundaryEvent, .timer(let timer)?) where node.cancelActivity:
+            return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerBoundaryEvent, timer: $0) }
+        case (.task, nil):
+            return withMappings(ElementDetails(kind: .undefinedTask), node: index)
+        case (.manualTask, nil):
+            return withMappings(ElementDetails(kind: .manualTask), node: index)
+        case (.serviceTask, nil):
+            guard let task = taskDefinition(index, defaultTopic: nil) else { return nil }
+            return withMappings(ElementDetails(kind: .serviceTask, task: task), node: index)
+        case (.userTask, nil):
+            guard let task = taskDefinition(index, defaultTopic: TaskDefinition.userTaskTopic) else { return nil }
+            return withMappings(ElementDetails(kind: .userTask, task: task), node: index)
+        case (.scriptTask, nil):
+            guard let script = scriptDefinition(index) else { return nil }
+            return withMappings(ElementDetails(kind: .scriptTask, script: script), node: index)
+        case (.subProcess, nil) where !node.triggeredByEvent:
+            return withMappings(ElementDetails(kind: .subProcess), node: index)
+        case (.exclusiveGateway, nil):
+            return ElementDetails(kind: .exclusiveGateway)
+        case (.parallelGateway, nil):
+            return ElementDetails(kind: .parallelGateway)
+        case (.inclusiveGateway, nil):
+            return ElementDetails(kind: .inclusiveGateway)
+        default:
+            unsupported(index, Self.constructName(node, definition))
+            return nil
+        }
+    }
+
+    private static func constructName(_ node: BPMNFlowNode, _ definition: BPMNEventDefinition?) -> String {
+        if node.kind == .subProcess, node.triggeredByEvent { return "event sub-process" }
+        if node.kind == .boundaryEvent, case .timer? = definition, !node.cancelActivity {
+            return "non-interrupting timer boundaryEvent"
+        }
+        guard let definition else { return node.kind.rawValue }
+        let trigger = definition.elementName.removingSuffix("EventDefinition")
+        return "\(trigger) \(node.kind.rawValue)"
+    }
+
+    private mutating func unsupported(_ index: Int32, _ construct: String) {
+        report(.unsupportedElement, node: index,
+               "\(construct) is not supported by Baton yet ('baton validate --help' lists what is)")
+    }
+
+    private mutating func errorCode(_ reference: String?, node index: Int32, required: Bool) -> String? {
+        guard let reference else {
+            if required { report(.errorReferenceInvalid, node: index, "errorEventDefinition has no errorRef; an error end event must name the error it throws") }
+            return nil
+        }
+        guard let declaration = document.errors.first(where: { $0.id == reference }) else {
+            report(.errorReferenceInvalid, node: index, "errorRef '\(reference)' names no <error> of the file")
+            return nil
+        }
+        guard let code = declaration.errorCode, !code.isEmpty else {
+            report(.errorReferenceInvalid, node: index, "<error id=\"\(reference)\"> has no errorCode")
+            return nil
+        }
+        return code
+    }
+
+    private mutating func timerDefinition(_ timer: BPMNTimer, node index: Int32) -> TimerDefinition? {
+        let given = [timer.timeDuration, timer.timeDate, timer.timeCycle].compactMap { $0 }
+        guard given.count == 1 else {
+            report(.timerInvalid, node: index, "a timer needs exactly one of timeDuration, timeDate or timeCycle (found \(given.count))")
+            return nil
+        }
+        if timer.timeCycle != nil {
+            unsupported(index, "a timer with timeCycle (repeating timer)")
+            return nil
+        }
+        let text = given[0]
+        guard !text.isEmpty else {
+            report(.timerInvalid, node: index, "the timer's \(timer.timeDuration != nil ? "timeDuration" : "timeDate") is empty")
+            return nil
+        }
+        do {
+            if ParsedExpression.looksLikeExpression(text) {
+                let expression = try ParsedExpression.parse(text)
+                return timer.timeDuration != nil ? .durationExpression(expression) : .dateExpression(expression)
+            }
+            if timer.timeDuration != nil { return .duration(milliseconds: try ISO8601.durationMilliseconds(text)) }
+            return .date(epochMilliseconds: try ISO8601.epochMilliseconds(text))
+        } catch let error as ExpressionError {
+            report(.timerInvalid, node: index, "timer '\(text)': \(error)")
+        } catch {
+            report(.timerInvalid, node: index, "\(error)")
+        }
+        return nil
+    }
+
+    private mutating func taskDefinition(_ index: Int32, defaultTopic: String?) -> TaskDefinition? {
+        let node = nodes[Int(index)]
+        let definition = node.taskDefinition
+        guard let topic = definition?.topic ?? defaultTopic, !topic.isEmpty else {
+            report(.serviceTaskWithoutTopic, node: index,
+                   "service task has no external task topic: add camunda:type=\"external\" camunda:topic=\"...\" (Camunda 7) or <zeebe:taskDefinition type=\"...\"/> (Camunda 8)")
+            return nil
+        }
+        var retries = TaskDefinition.defaultRetries
+        if let text = definition?.retries {
+            guard let value = Int(text), (0...1000).contains(value) else {
+                report(.retriesInvalid, node: index, "retries '\(text)' must be a whole number from 0 to 1000")
+                return nil
+            }
+            retries = value
+        }
+        var priority = 0
+        if let text = definition?.priority {
+            guard let value = Int(text) else {
+                report(.retriesInvalid, node: index, "taskPriority '\(text)' must be a whole number")
+                return nil
+            }
+            priority = value
+        }
+        return TaskDefinition(topic: topic, retries: retries, priority: priority)
+    }
+
+    private mutating func scriptDefinition(_ index: Int32) -> ScriptDefinition? {
+        let script = nodes[Int(index)].script ?? BPMNScript()
+        let format = script.format?.lowercased()
+        guard format == nil || format == "feel" || format == "juel" else {
+            report(.scriptInvalid, node: index,
+                   "scriptFormat '\(script.format ?? "")' would execute code; Baton evaluates script tasks as FEEL or JUEL expressions only")
+            return nil
+        }
+        guard let text = script.text?.trimmingCharacters(in: " \n\t\r"), !text.isEmpty else {
+            report(.scriptInvalid, node: index, "script task has no expression")
+            return nil
+        }
+        guard let resultVariable = script.resultVariable, !resultVariable.isEmpty else {
+            report(.scriptInvalid, node: index, "script task has no result variable (camunda:resultVariable or zeebe:script resultVariable)")
+            return nil
+        }
+        let source = ParsedExpression.looksLikeExpression(text) ? text : (format == "juel" ? "${\(text)}" : "=\(text)")
+        do {
+            return ScriptDefinition(expression: try ParsedExpression.parse(source), resultVariable: resultVariable)
+        } catch {
+            report(.scriptInvalid, node: index, "script '\(text)': \(error)")
+            return nil
+        }
+    }
+
+    private mutating func withMappings(_ details: ElementDetails, node index: Int32) -> ElementDetails? {
+        var details = details
+        let node = nodes[Int(index)]
+        var valid = true
+        func compile(_ mappings: [BPMNMapping], into result: inout [VariableMapping]) {
+            for mapping in mappings {
+                guard !mapping.target.isEmpty else {
+                    problems.append(problem(.mappingInvalid, node, mapping.line, "a variable mapping has no target name"))
+                    valid = false
+                    continue
+                }
+                guard ParsedExpression.looksLikeExpression(mapping.source) else {
+                    result.append(VariableMapping(source: .constant(mapping.source), target: mapping.target))
+                    continue
+                }
+                do {
+                    result.append(
+                        VariableMapping(source: .expression(try ParsedExpression.parse(mapping.source)), target: mapping.target))
+                } catch {
+                    problems.append(problem(.mappingInvalid, node, mapping.line, "mapping to '\(mapping.target)': \(error)"))
+                    valid = false
+                }
+            }
+        }
+        compile(node.inputMappings, into: &details.inputs)
+        compile(node.outputMappings, into: &details.outputs)
+        return valid ? details : nil
+    }
+
+    private func problem(
+        _ rule: BPMNProblem.Rule, _ node: BPMNFlowNode, _ line: Int, _ message: String
+    ) -> BPMNProblem {
+        BPMNProblem(
+            fileName: document.fileName, processId: process.id, elementId: node.id,
+            elementKind: node.kind.rawValue, line: line, rule: rule, message: message)
+    }
+}
+
+extension String {
+    func removingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

@@ -1,0 +1,147 @@
+import BatonModel
+
+/// Checks on the shape of the graph: gateways, default flows, boundary events, start
+/// events, reachability; and the final build of the executable graph.
+extension ProcessCompilation {
+    mutating func checkGateways() {
+        for index in nodes.indices {
+            let node = nodes[index]
+            let element = Int32(index)
+            let isChoice = node.kind == .exclusiveGateway || node.kind == .inclusiveGateway
+            var defaultFlow: Int32?
+            if let id = node.defaultFlow {
+                if !isChoice {
+                    report(.defaultFlowInvalid, node: element, "default flows are supported on exclusive and inclusive gateways only")
+                } else if let flow = flowIndex[id], outgoing[index].contains(flow) {
+                    defaultFlow = flow
+                } else {
+                    report(.defaultFlowInvalid, node: element, "default flow '\(id)' is not one of its outgoing sequence flows")
+                }
+            }
+            guard details[index]?.kind.isGateway == true else { continue }
+            if outgoing[index].isEmpty {
+                report(.gatewayWithoutOutgoing, node: element, "gateway has no outgoing sequence flow")
+                continue
+            }
+            guard node.kind == .exclusiveGateway, outgoing[index].count > 1 else { continue }
+            let unconditioned = outgoing[index].filter { $0 != defaultFlow && flows[Int($0)].conditionExpression?.isEmpty ?? true }
+            let names = unconditioned.map { "'\(flows[Int($0)].id)'" }.joined(separator: ", ")
+            if unconditioned.count > 1 {
+                report(.exclusiveGatewayAmbiguous, node: element,
+                       "outgoing flows \(names) have no condition, so the choice is ambiguous; give each a condition and mark at most one as the default flow")
+            } else if let defaultFlow, !unconditioned.isEmpty {
+                report(.exclusiveGatewayAmbiguous, node: element,
+                       "outgoing flow \(names) has no condition, so default flow '\(flows[Int(defaultFlow)].id)' would never be taken")
+            }
+        }
+    }
+
+    mutating func checkBoundaryEvents() {
+        for index in nodes.indices where nodes[index].kind == .boundaryEvent {
+            let node = nodes[index]
+            let element = Int32(index)
+            guard let reference = node.attachedToRef, let activity = nodeIndex[reference] else {
+                report(.boundaryEventInvalid, node: element, "attachedToRef '\(node.attachedToRef ?? "")' names no activity of the process")
+                continue
+            }
+            if !nodes[Int(activity)].kind.isActivity {
+                report(.boundaryEventInvalid, node: element, "attachedToRef '\(reference)' is a \(nodes[Int(activity)].kind.rawValue), not an activity")
+            } else if nodeScopes[Int(activity)] != nodeScopes[index] {
+                report(.boundaryEventInvalid, node: element, "attachedToRef '\(reference)' is in another scope")
+            }
+            if !incoming[index].isEmpty {
+                report(.boundaryEventInvalid, node: element, "a boundary event cannot have incoming sequence flows")
+            }
+        }
+    }
+
+    mutating func checkStartEvents() {
+        for index in nodes.indices where nodes[index].kind == .startEvent && !incoming[index].isEmpty {
+            report(.missingStartEvent, node: Int32(index), "a start event cannot have incoming sequence flows")
+        }
+        let rootStarts = noneStartEvents(in: nil)
+        if process.isExecutable {
+            if rootStarts.isEmpty {
+                report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
+                       "the process has no none start event, so no instance can be started")
+            } else if rootStarts.count > 1 {
+                report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
+                       "the process has \(rootStarts.count) none start events; Baton starts instances at exactly one")
+            }
+        }
+        for index in nodes.indices where details[index]?.kind == .subProcess {
+            let starts = noneStartEvents(in: Int32(index))
+            if starts.count != 1 {
+                report(.missingStartEvent, node: Int32(index), "an embedded sub-process needs exactly one none start event (found \(starts.count))")
+            }
+        }
+    }
+
+    func noneStartEvents(in scope: Int32?) -> [Int32] {
+        nodes.indices.filter { nodeScopes[$0] == scope && details[$0]?.kind == .noneStartEvent }.map { Int32($0) }
+    }
+
+    /// Every flow node must be reachable from a start event of its scope (through sequence
+    /// flows and boundary events). Unreachable nodes inside an unreachable sub-process are
+    /// reported once, at the sub-process.
+    mutating func checkReachability() {
+        var reached = [Bool](repeating: false, count: nodes.count)
+        var pending: [Int] = []
+        func visitScope(_ scope: Int32?) {
+            for index in nodes.indices where nodeScopes[index] == scope {
+                let node = nodes[index]
+                if node.kind == .startEvent || (node.kind == .subProcess && node.triggeredByEvent) { pending.append(index) }
+            }
+        }
+        visitScope(nil)
+        var attached: [Int32: [Int]] = [:]
+        for index in nodes.indices where nodes[index].kind == .boundaryEvent {
+            if let activity = nodes[index].attachedToRef.flatMap({ nodeIndex[$0] }) { attached[activity, default: []].append(index) }
+        }
+        while let index = pending.popLast() {
+            guard !reached[index] else { continue }
+            reached[index] = true
+            for flow in outgoing[index] {
+                if let (_, target) = flowEndpoints[Int(flow)] { pending.append(Int(target)) }
+            }
+            pending.append(contentsOf: attached[Int32(index)] ?? [])
+            if nodes[index].kind.hasContent { visitScope(Int32(index)) }
+        }
+        for index in nodes.indices where !reached[index] {
+            if let scope = nodeScopes[index], !reached[Int(scope)] { continue }
+            report(.unreachable, node: Int32(index), "cannot be reached from a start event")
+        }
+    }
+
+    /// Builds the executable graph. Only called when there are no problems, so every node
+    /// has details and every flow resolved.
+    func build() -> ExecutableProcess {
+        var boundaryEvents = [[Int32]](repeating: [], count: nodes.count)
+        var attachedTo = [Int32?](repeating: nil, count: nodes.count)
+        for index in nodes.indices where nodes[index].kind == .boundaryEvent {
+            let activity = nodeIndex[nodes[index].attachedToRef!]!
+            boundaryEvents[Int(activity)].append(Int32(index))
+            attachedTo[index] = activity
+        }
+        let elements = nodes.indices.map { index in
+            let node = nodes[index]
+            let detail = details[index]!
+            return ExecutableElement(
+                id: node.id, name: node.name, kind: detail.kind, scope: nodeScopes[index],
+                incoming: incoming[index], outgoing: outgoing[index],
+                defaultFlow: node.defaultFlow.flatMap { flowIndex[$0] },
+                boundaryEvents: boundaryEvents[index], attachedTo: attachedTo[index],
+                cancelActivity: node.cancelActivity,
+                innerStartEvent: detail.kind == .subProcess ? noneStartEvents(in: Int32(index)).first : nil,
+                task: detail.task, timer: detail.timer, errorCode: detail.errorCode, script: detail.script,
+                inputs: detail.inputs, outputs: detail.outputs)
+        }
+        let executableFlows = flows.indices.map { index in
+            let (source, target) = flowEndpoints[index]!
+            return ExecutableFlow(id: flows[index].id, source: source, target: target, condition: flowConditions[index])
+        }
+        return ExecutableProcess(
+            processId: process.id, name: process.name, elements: elements, flows: executableFlows,
+            startEvent: noneStartEvents(in: nil)[0])
+    }
+}

@@ -1,0 +1,151 @@
+import BatonModel
+
+/// Compiles the processes of a BPMN document into executable graphs, collecting every
+/// problem (not just the first) so that a modeller can fix a file in one pass.
+public enum ProcessCompiler {
+    /// The BPMN constructs Baton executes, named as a modeller knows them.
+    public static let supportedConstructs =
+        "none start event; none, terminate and error end events; none intermediate throw event; task, manual task, service task and user task (external tasks), script task (expression); exclusive, parallel and inclusive gateways; embedded sub-process; intermediate timer catch event; error boundary event; interrupting timer boundary event"
+
+    public static func compile(_ document: BPMNDocument) -> [CompiledProcess] {
+        document.processes.map { process in
+            var compilation = ProcessCompilation(document: document, process: process)
+            return compilation.run()
+        }
+    }
+}
+
+/// The working state of compiling one process. Nodes and flows of every scope are numbered
+/// in document order (pre-order through sub-processes); those numbers become the element
+/// and flow indexes of the `ExecutableProcess`.
+struct ProcessCompilation {
+    let document: BPMNDocument
+    let process: BPMNProcess
+    var problems: [BPMNProblem] = []
+
+    var nodes: [BPMNFlowNode] = []
+    /// The sub-process (node index) each node sits in; nil for the process scope.
+    var nodeScopes: [Int32?] = []
+    var nodeIndex: [String: Int32] = [:]
+    var flows: [BPMNSequenceFlow] = []
+    var flowScopes: [Int32?] = []
+    var flowIndex: [String: Int32] = [:]
+
+    /// Per node: what Baton executes it as (nil when unsupported or invalid).
+    var details: [ElementDetails?] = []
+    /// Per flow: resolved endpoints (nil when they do not resolve).
+    var flowEndpoints: [(source: Int32, target: Int32)?] = []
+    var flowConditions: [ParsedExpression?] = []
+    var outgoing: [[Int32]] = []
+    var incoming: [[Int32]] = []
+
+    init(document: BPMNDocument, process: BPMNProcess) {
+        self.document = document
+        self.process = process
+    }
+
+    mutating func run() -> CompiledProcess {
+        collect(process.scope, in: nil)
+        details = nodes.indices.map { classify(Int32($0)) }
+        resolveFlows()
+        checkGateways()
+        checkBoundaryEvents()
+        checkStartEvents()
+        checkReachability()
+        problems.sort { ($0.line, $0.elementId) < ($1.line, $1.elementId) }
+        let executable = process.isExecutable && problems.isEmpty ? build() : nil
+        return CompiledProcess(process: process, problems: problems, executable: executable)
+    }
+
+    mutating func report(
+        _ rule: BPMNProblem.Rule, id: String, kind: String, line: Int, _ message: String
+    ) {
+        problems.append(
+            BPMNProblem(
+                fileName: document.fileName, processId: process.id, elementId: id, elementKind: kind,
+                line: line, rule: rule, message: message))
+    }
+
+    mutating func report(_ rule: BPMNProblem.Rule, node index: Int32, _ message: String) {
+        let node = nodes[Int(index)]
+        report(rule, id: node.id, kind: node.kind.rawValue, line: node.line, message)
+    }
+
+    mutating func report(_ rule: BPMNProblem.Rule, flow index: Int32, _ message: String) {
+        let flow = flows[Int(index)]
+        report(rule, id: flow.id, kind: "sequenceFlow", line: flow.line, message)
+    }
+
+    private mutating func collect(_ scope: BPMNScope, in parent: Int32?) {
+        for node in scope.flowNodes {
+            let index = Int32(nodes.count)
+            if nodeIndex[node.id] != nil || flowIndex[node.id] != nil {
+                report(.duplicateId, id: node.id, kind: node.kind.rawValue, line: node.line,
+                       "another element of the process has the same id")
+            } else {
+                nodeIndex[node.id] = index
+            }
+            nodes.append(node)
+            nodeScopes.append(parent)
+            if let content = node.subProcess { collect(content, in: index) }
+        }
+        for flow in scope.sequenceFlows {
+            let index = Int32(flows.count)
+            if nodeIndex[flow.id] != nil || flowIndex[flow.id] != nil {
+                report(.duplicateId, id: flow.id, kind: "sequenceFlow", line: flow.line,
+                       "another element of the process has the same id")
+            } else {
+                flowIndex[flow.id] = index
+            }
+            flows.append(flow)
+            flowScopes.append(parent)
+        }
+    }
+
+    /// Resolves each flow's endpoints, requires both in the flow's own scope, and parses
+    /// conditions.
+    private mutating func resolveFlows() {
+        outgoing = Array(repeating: [], count: nodes.count)
+        incoming = Array(repeating: [], count: nodes.count)
+        for (position, flow) in flows.enumerated() {
+            let index = Int32(position)
+            var endpoints: (Int32, Int32)?
+            if let source = resolveEndpoint(flow.sourceRef, role: "sourceRef", flow: index),
+                let target = resolveEndpoint(flow.targetRef, role: "targetRef", flow: index)
+            {
+                endpoints = (source, target)
+                outgoing[Int(source)].append(index)
+                incoming[Int(target)].append(index)
+            }
+            flowEndpoints.append(endpoints)
+            var condition: ParsedExpression?
+            if let text = flow.conditionExpression, !text.isEmpty {
+                do {
+                    condition = try ParsedExpression.parse(text)
+                } catch {
+                    report(.conditionInvalid, flow: index, "conditionExpression '\(text)': \(error)")
+                }
+                if let (source, _) = endpoints,
+                    ![.exclusiveGateway, .inclusiveGateway].contains(nodes[Int(source)].kind)
+                {
+                    report(.conditionIgnored, flow: index,
+                           "has a condition but leaves \(nodes[Int(source)].kind.rawValue) '\(nodes[Int(source)].id)'; Baton evaluates conditions only on flows leaving exclusive or inclusive gateways")
+                }
+            }
+            flowConditions.append(condition)
+        }
+    }
+
+    private mutating func resolveEndpoint(_ id: String, role: String, flow: Int32) -> Int32? {
+        guard let node = nodeIndex[id] else {
+            report(.flowEndpointMissing, flow: flow, "\(role) '\(id)' names no flow node of process '\(process.id)'")
+            return nil
+        }
+        guard nodeScopes[Int(node)] == flowScopes[Int(flow)] else {
+            report(.flowCrossesScope, flow: flow,
+                   "\(role) '\(id)' is in another scope; a sequence flow cannot cross a sub-process boundary")
+            return nil
+        }
+        return node
+    }
+}

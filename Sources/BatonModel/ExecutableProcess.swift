@@ -1,0 +1,186 @@
+/// A deployed process compiled for execution: element ids interned to integer indexes,
+/// flows as index arrays, conditions and timers parsed. The engine's hot loop reads only
+/// this, never the BPMN document.
+///
+/// Invariants (established by the compiler, relied on by the engine): every index stored in
+/// an element or a flow is a valid index into `elements` / `flows`; `startEvent` is a none
+/// start event in the process scope; every sub-process has exactly one none start event.
+public struct ExecutableProcess: Sendable, Hashable {
+    /// The BPMN process id (`bpmnProcessId` in Zeebe's terms).
+    public let processId: String
+    public let name: String?
+    public let elements: [ExecutableElement]
+    public let flows: [ExecutableFlow]
+    /// The none start event of the process scope.
+    public let startEvent: Int32
+    private let indexById: [String: Int32]
+
+    public init(
+        processId: String, name: String?, elements: [ExecutableElement], flows: [ExecutableFlow],
+        startEvent: Int32
+    ) {
+        self.processId = processId
+        self.name = name
+        self.elements = elements
+        self.flows = flows
+        self.startEvent = startEvent
+        var indexById: [String: Int32] = [:]
+        for (index, element) in elements.enumerated() { indexById[element.id] = Int32(index) }
+        self.indexById = indexById
+    }
+
+    /// The index of the element with this BPMN id; used at the edges (CLI, tests), never in
+    /// the hot loop.
+    public func elementIndex(id: String) -> Int32? { indexById[id] }
+
+    public subscript(element index: Int32) -> ExecutableElement { elements[Int(index)] }
+    public subscript(flow index: Int32) -> ExecutableFlow { flows[Int(index)] }
+}
+
+/// The element kinds Baton executes. Anything else in a BPMN file is refused at deploy time.
+public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
+    case noneStartEvent = 1
+    case noneEndEvent = 2
+    case terminateEndEvent = 3
+    case errorEndEvent = 4
+    case serviceTask = 5
+    case userTask = 6
+    case scriptTask = 7
+    case manualTask = 8
+    /// A plain `<task>`: passes straight through, as in Camunda and Zeebe.
+    case undefinedTask = 9
+    case exclusiveGateway = 10
+    case parallelGateway = 11
+    case inclusiveGateway = 12
+    case subProcess = 13
+    case timerCatchEvent = 14
+    case errorBoundaryEvent = 15
+    case timerBoundaryEvent = 16
+    /// A none intermediate throw event: passes straight through.
+    case noneThrowEvent = 17
+
+    /// True for kinds that wait for a worker (an external task).
+    public var isExternalTask: Bool { self == .serviceTask || self == .userTask }
+    public var isBoundaryEvent: Bool { self == .errorBoundaryEvent || self == .timerBoundaryEvent }
+    public var isGateway: Bool {
+        self == .exclusiveGateway || self == .parallelGateway || self == .inclusiveGateway
+    }
+}
+
+/// One flow node of an executable process.
+public struct ExecutableElement: Sendable, Hashable {
+    public let id: String
+    public let name: String?
+    public let kind: ElementKind
+    /// The enclosing sub-process, or nil for the process scope.
+    public let scope: Int32?
+    /// Indexes into `ExecutableProcess.flows`.
+    public let incoming: [Int32]
+    public let outgoing: [Int32]
+    /// The default flow of an exclusive or inclusive gateway (or activity).
+    public let defaultFlow: Int32?
+    /// Boundary events attached to this activity.
+    public let boundaryEvents: [Int32]
+    /// For boundary events: the activity they are attached to.
+    public let attachedTo: Int32?
+    /// For boundary events: whether triggering it interrupts the activity.
+    public let cancelActivity: Bool
+    /// For sub-processes: their none start event.
+    public let innerStartEvent: Int32?
+    public let task: TaskDefinition?
+    public let timer: TimerDefinition?
+    /// Error end event: the code it throws. Error boundary event: the code it catches (nil
+    /// catches every error).
+    public let errorCode: String?
+    public let script: ScriptDefinition?
+    public let inputs: [VariableMapping]
+    public let outputs: [VariableMapping]
+
+    public init(
+        id: String, name: String?, kind: ElementKind, scope: Int32?, incoming: [Int32] = [],
+        outgoing: [Int32] = [], defaultFlow: Int32? = nil, boundaryEvents: [Int32] = [],
+        attachedTo: Int32? = nil, cancelActivity: Bool = true, innerStartEvent: Int32? = nil,
+        task: TaskDefinition? = nil, timer: TimerDefinition? = nil, errorCode: String? = nil,
+        script: ScriptDefinition? = nil, inputs: [VariableMapping] = [], outputs: [VariableMapping] = []
+    ) {
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.scope = scope
+        self.incoming = incoming
+        self.outgoing = outgoing
+        self.defaultFlow = defaultFlow
+        self.boundaryEvents = boundaryEvents
+        self.attachedTo = attachedTo
+        self.cancelActivity = cancelActivity
+        self.innerStartEvent = innerStartEvent
+        self.task = task
+        self.timer = timer
+        self.errorCode = errorCode
+        self.script = script
+        self.inputs = inputs
+        self.outputs = outputs
+    }
+}
+
+/// A sequence flow between two elements of the same scope.
+public struct ExecutableFlow: Sendable, Hashable {
+    public let id: String
+    public let source: Int32
+    public let target: Int32
+    /// Nil for an unconditioned flow.
+    public let condition: ParsedExpression?
+
+    public init(id: String, source: Int32, target: Int32, condition: ParsedExpression?) {
+        self.id = id
+        self.source = source
+        self.target = target
+        self.condition = condition
+    }
+}
+
+/// What a worker needs to pick an external task up.
+public struct TaskDefinition: Sendable, Hashable {
+    /// The task topic (Camunda 7 `camunda:topic`, Camunda 8 `zeebe:taskDefinition type`).
+    public let topic: String
+    /// Attempts before an incident is raised.
+    public let retries: Int
+    public let priority: Int
+
+    public static let defaultRetries = 3
+    public static let userTaskTopic = "baton.user-task"
+
+    public init(topic: String, retries: Int = TaskDefinition.defaultRetries, priority: Int = 0) {
+        self.topic = topic
+        self.retries = retries
+        self.priority = priority
+    }
+}
+
+/// A script task: an expression whose result is stored in a variable. No code is executed.
+public struct ScriptDefinition: Sendable, Hashable {
+    public let expression: ParsedExpression
+    public let resultVariable: String
+
+    public init(expression: ParsedExpression, resultVariable: String) {
+        self.expression = expression
+        self.resultVariable = resultVariable
+    }
+}
+
+/// One input or output mapping of an activity (`zeebe:ioMapping`, `camunda:inputOutput`).
+public struct VariableMapping: Sendable, Hashable {
+    public enum Source: Sendable, Hashable {
+        case expression(ParsedExpression)
+        /// A constant string (Camunda 7 parameters written without `${ }`).
+        case constant(String)
+    }
+
+    public let source: Source
+    public let target: String
+
+    public init(source: Source, target: String) {
+        self.source = source
+        self.target = target
+    }
+}

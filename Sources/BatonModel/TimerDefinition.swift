@@ -1,0 +1,175 @@
+/// When a timer event fires, parsed at deploy time.
+///
+/// Literal ISO-8601 values are converted once; values written as expressions are kept
+/// parsed and evaluated by the engine when the timer is armed.
+public enum TimerDefinition: Sendable, Hashable {
+    /// Fires this many milliseconds after the element is entered (`timeDuration`, e.g. `PT5M`).
+    case duration(milliseconds: Int64)
+    /// Fires at this instant, milliseconds since 1970-01-01T00:00:00Z (`timeDate`).
+    case date(epochMilliseconds: Int64)
+    /// A `timeDuration` computed from variables; the result must be an ISO-8601 duration.
+    case durationExpression(ParsedExpression)
+    /// A `timeDate` computed from variables; the result must be an ISO-8601 date-time.
+    case dateExpression(ParsedExpression)
+}
+
+/// Why an ISO-8601 text was refused.
+public struct TimeFormatError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// ISO-8601 durations and date-times, computed without a calendar library so that every
+/// replica gets the same number.
+public enum ISO8601 {
+    /// Parses `PnW`, `PnDTnHnMnS` (fractions of seconds allowed) into milliseconds. Years
+    /// and months are refused: their length depends on the calendar date they start from.
+    public static func durationMilliseconds(_ text: String) throws(TimeFormatError) -> Int64 {
+        var scalars = Array(text.trimmingWhitespace().unicodeScalars)[...]
+        func fail(_ why: String) -> TimeFormatError {
+            TimeFormatError(message: "'\(text)' is not an ISO-8601 duration: \(why)")
+        }
+        guard scalars.first == "P" else { throw fail("it must start with 'P' (e.g. PT5M, P1D)") }
+        scalars = scalars.dropFirst()
+        guard !scalars.isEmpty else { throw fail("nothing follows 'P'") }
+        var total: Double = 0
+        var inTime = false
+        var sawComponent = false
+        var sawTimeComponent = false
+        while let scalar = scalars.first {
+            if scalar == "T" {
+                guard !inTime else { throw fail("'T' appears twice") }
+                inTime = true
+                scalars = scalars.dropFirst()
+                continue
+            }
+            let digits = scalars.prefix { ("0"..."9").contains($0) || $0 == "." || $0 == "," }
+            guard !digits.isEmpty else { throw fail("expected a number at '\(String(scalar))'") }
+            scalars = scalars.dropFirst(digits.count)
+            let numberText = String(String.UnicodeScalarView(digits)).replacingComma()
+            guard let value = Double(numberText), let unit = scalars.first else {
+                throw fail("'\(numberText)' has no unit")
+            }
+            scalars = scalars.dropFirst()
+            let unitMilliseconds: Double
+            switch (unit, inTime) {
+            case ("W", false): unitMilliseconds = 7 * 86_400_000
+            case ("D", false): unitMilliseconds = 86_400_000
+            case ("H", true): unitMilliseconds = 3_600_000
+            case ("M", true): unitMilliseconds = 60_000
+            case ("S", true): unitMilliseconds = 1000
+            case ("Y", false), ("M", false):
+                throw fail("years and months have no fixed length; use weeks or days")
+            default:
+                throw fail("unit '\(String(unit))' is not valid \(inTime ? "after" : "before") 'T'")
+            }
+            total += value * unitMilliseconds
+            sawComponent = true
+            sawTimeComponent = sawTimeComponent || inTime
+        }
+        guard sawComponent else { throw fail("it names no amount of time") }
+        guard !inTime || sawTimeComponent else { throw fail("nothing follows 'T'") }
+        guard total < 9e15 else { throw fail("it is too long") }
+        return Int64(total.rounded())
+    }
+
+    /// Parses `YYYY-MM-DDThh:mm[:ss[.fff]](Z|±hh:mm)` into milliseconds since the epoch.
+    /// A zone is required, so that the instant is the same on every replica.
+    public static func epochMilliseconds(_ text: String) throws(TimeFormatError) -> Int64 {
+        let trimmed = text.trimmingWhitespace()
+        let bytes = Array(trimmed.utf8)
+        func fail(_ why: String) -> TimeFormatError {
+            TimeFormatError(message: "'\(text)' is not an ISO-8601 date-time: \(why)")
+        }
+        var position = 0
+        func number(_ count: Int) throws(TimeFormatError) -> Int {
+            guard position + count <= bytes.count else { throw fail("it ends too early") }
+            var value = 0
+            for byte in bytes[position..<position + count] {
+                guard byte >= 48 && byte <= 57 else { throw fail("expected a digit at character \(position + 1)") }
+                value = value * 10 + Int(byte - 48)
+            }
+            position += count
+            return value
+        }
+        func expect(_ character: UInt8) throws(TimeFormatError) {
+            guard position < bytes.count, bytes[position] == character else {
+                throw fail("expected '\(Character(Unicode.Scalar(character)))' at character \(position + 1)")
+            }
+            position += 1
+        }
+        let year = try number(4)
+        try expect(UInt8(ascii: "-"))
+        let month = try number(2)
+        try expect(UInt8(ascii: "-"))
+        let day = try number(2)
+        try expect(UInt8(ascii: "T"))
+        let hour = try number(2)
+        try expect(UInt8(ascii: ":"))
+        let minute = try number(2)
+        var second = 0
+        var millisecond = 0
+        if position < bytes.count, bytes[position] == UInt8(ascii: ":") {
+            position += 1
+            second = try number(2)
+            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+                position += 1
+                var scale = 100
+                while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
+                    millisecond += Int(bytes[position] - 48) * scale
+                    scale /= 10
+                    position += 1
+                }
+            }
+        }
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
+            hour < 24, minute < 60, second < 60
+        else { throw fail("a field is out of range") }
+        guard position < bytes.count else {
+            throw fail("it has no zone; add 'Z' or an offset such as '+01:00'")
+        }
+        var offsetMinutes = 0
+        switch bytes[position] {
+        case UInt8(ascii: "Z"):
+            position += 1
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let sign = bytes[position] == UInt8(ascii: "-") ? -1 : 1
+            position += 1
+            let offsetHours = try number(2)
+            try expect(UInt8(ascii: ":"))
+            offsetMinutes = sign * (offsetHours * 60 + (try number(2)))
+        default:
+            throw fail("expected 'Z' or an offset at character \(position + 1)")
+        }
+        guard position == bytes.count else { throw fail("unexpected text after the zone") }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = ((days * 24 + Int64(hour)) * 60 + Int64(minute) - Int64(offsetMinutes)) * 60 + Int64(second)
+        return seconds * 1000 + Int64(millisecond)
+    }
+
+    /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let shiftedMonth = Int64(month > 2 ? month - 3 : month + 9)
+        let dayOfYear = (153 * shiftedMonth + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}
+
+extension String {
+    fileprivate func replacingComma() -> String {
+        String(unicodeScalars.map { $0 == "," ? "." : Character($0) })
+    }
+}

@@ -1,0 +1,62 @@
+import BatonBPMN
+
+/// Where the test data lives: the project's own `bpmn/` and the team's `../shared/`.
+enum TestFiles {
+    /// The package root, derived from this file's path (Tests/BatonBPMNTests/TestFiles.swift).
+    static let packageRoot: String = {
+        var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
+        parts.removeLast(3)
+        return parts.joined(separator: "/")
+    }()
+
+    static let examples = packageRoot + "/bpmn"
+    static let miwg = packageRoot + "/../shared/bpmn-miwg"
+
+    static func exists(_ path: String) -> Bool {
+        var status = stat()
+        return stat(path, &status) == 0
+    }
+
+    static func listing(_ directory: String, suffix: String) -> [String] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name.hasSuffix(suffix) { names.append(name) }
+        }
+        return names.sorted()
+    }
+}
+
+/// Wraps process content in a `<definitions>` element with the usual namespaces.
+func bpmnDocument(
+    _ content: String, prefix: String = "bpmn", executable: Bool = true, declarations: String = ""
+) -> [UInt8] {
+    let p = prefix.isEmpty ? "" : prefix + ":"
+    let xmlns = prefix.isEmpty ? "xmlns" : "xmlns:\(prefix)"
+    let text = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <\(p)definitions \(xmlns)="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+        xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" \
+        id="d" targetNamespace="t">
+        \(declarations)
+        <\(p)process id="p" isExecutable="\(executable)">
+        \(content)
+        </\(p)process>
+        </\(p)definitions>
+        """
+    return Array(text.utf8)
+}
+
+/// Compiles one in-memory document and returns its single process.
+func compileOne(_ bytes: [UInt8]) throws -> CompiledProcess {
+    let deployment = try BPMNDeployment.load(bytes, fileName: "test.bpmn")
+    return deployment.processes[0]
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

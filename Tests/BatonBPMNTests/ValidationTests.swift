@@ -1,0 +1,214 @@
+import BatonBPMN
+import Testing
+
+/// One test per validation rule: each names the element id, its kind and the line.
+struct ValidationTests {
+    /// Compiles `content` and returns its problems.
+    func problems(_ content: String, declarations: String = "") throws -> [BPMNProblem] {
+        try compileOne(bpmnDocument(content, declarations: declarations)).problems
+    }
+
+    func only(_ rule: BPMNProblem.Rule, in problems: [BPMNProblem]) throws -> BPMNProblem {
+        #expect(problems.count == 1, "\(problems)")
+        let problem = try #require(problems.first)
+        #expect(problem.rule == rule)
+        #expect(problem.line > 0)
+        #expect(problem.description.hasPrefix("test.bpmn:\(problem.line): \(problem.elementKind) '\(problem.elementId)'"))
+        return problem
+    }
+
+    @Test func flowToMissingElement() throws {
+        let problem = try only(.flowEndpointMissing, in: problems("""
+            <bpmn:startEvent id="s"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="nowhere"/>
+            """))
+        #expect(problem.elementId == "f" && problem.elementKind == "sequenceFlow" && problem.line == 6)
+        #expect(problem.message.contains("'nowhere'"))
+    }
+
+    @Test func flowAcrossSubProcessBoundary() throws {
+        let found = try problems("""
+            <bpmn:startEvent id="s"/>
+            <bpmn:subProcess id="sub"><bpmn:startEvent id="in"/><bpmn:endEvent id="ie"/>
+              <bpmn:sequenceFlow id="fi" sourceRef="in" targetRef="ie"/></bpmn:subProcess>
+            <bpmn:endEvent id="e"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sub"/>
+            <bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="e"/>
+            <bpmn:sequenceFlow id="bad" sourceRef="s" targetRef="ie"/>
+            """)
+        #expect(found.map(\.rule) == [.flowCrossesScope])
+        #expect(found.first?.elementId == "bad")
+    }
+
+    @Test func unreachableElement() throws {
+        let problem = try only(.unreachable, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>
+            <bpmn:task id="island"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>
+            """))
+        #expect(problem.elementId == "island" && problem.elementKind == "task" && problem.line == 6)
+    }
+
+    @Test func gatewayWithoutOutgoingFlow() throws {
+        let problem = try only(.gatewayWithoutOutgoing, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:parallelGateway id="g"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="g"/>
+            """))
+        #expect(problem.elementId == "g" && problem.elementKind == "parallelGateway")
+    }
+
+    @Test func exclusiveGatewayWithTwoUnconditionedFlowsAndNoDefault() throws {
+        let problem = try only(.exclusiveGatewayAmbiguous, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g"/><bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="g"/>
+            <bpmn:sequenceFlow id="fa" sourceRef="g" targetRef="a"/>
+            <bpmn:sequenceFlow id="fb" sourceRef="g" targetRef="b"/>
+            """))
+        #expect(problem.elementId == "g" && problem.message.contains("'fa', 'fb'"))
+    }
+
+    @Test func exclusiveGatewayWithConditionsAndDefaultIsValid() throws {
+        #expect(try problems("""
+            <bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="fb"/><bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="g"/>
+            <bpmn:sequenceFlow id="fa" sourceRef="g" targetRef="a"><bpmn:conditionExpression>=x &gt; 1</bpmn:conditionExpression></bpmn:sequenceFlow>
+            <bpmn:sequenceFlow id="fb" sourceRef="g" targetRef="b"/>
+            """) == [])
+    }
+
+    @Test func defaultFlowThatIsNotOutgoing() throws {
+        let problem = try only(.defaultFlowInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f"/><bpmn:endEvent id="a"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="g"/>
+            <bpmn:sequenceFlow id="fa" sourceRef="g" targetRef="a"/>
+            """))
+        #expect(problem.elementId == "g")
+    }
+
+    @Test func conditionThatDoesNotParse() throws {
+        let problem = try only(.conditionInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="fb"/><bpmn:endEvent id="a"/><bpmn:endEvent id="b"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="g"/>
+            <bpmn:sequenceFlow id="fa" sourceRef="g" targetRef="a"><bpmn:conditionExpression>=amount &gt;</bpmn:conditionExpression></bpmn:sequenceFlow>
+            <bpmn:sequenceFlow id="fb" sourceRef="g" targetRef="b"/>
+            """))
+        #expect(problem.elementId == "fa" && problem.message.contains("=amount >"))
+    }
+
+    @Test func conditionOnAFlowThatNeverEvaluatesIt() throws {
+        let problem = try only(.conditionIgnored, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"><bpmn:conditionExpression>=true</bpmn:conditionExpression></bpmn:sequenceFlow>
+            """))
+        #expect(problem.elementId == "f")
+    }
+
+    @Test(arguments: [
+        "<bpmn:serviceTask id=\"t\"/>",
+        "<bpmn:serviceTask id=\"t\" camunda:class=\"com.example.Delegate\"/>",
+        "<bpmn:serviceTask id=\"t\"><bpmn:extensionElements><zeebe:taskDefinition type=\"\"/></bpmn:extensionElements></bpmn:serviceTask>",
+    ])
+    func serviceTaskWithoutTopic(_ task: String) throws {
+        let problem = try only(.serviceTaskWithoutTopic, in: problems("""
+            <bpmn:startEvent id="s"/>\(task)<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            """))
+        #expect(problem.elementId == "t" && problem.elementKind == "serviceTask" && problem.line == 5)
+    }
+
+    @Test func retriesThatAreNotANumber() throws {
+        let problem = try only(.retriesInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:serviceTask id="t"><bpmn:extensionElements>
+            <zeebe:taskDefinition type="x" retries="many"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            """))
+        #expect(problem.message.contains("'many'"))
+    }
+
+    @Test(arguments: [
+        ("<bpmn:sendTask id=\"x\"/>", "sendTask"),
+        ("<bpmn:receiveTask id=\"x\"/>", "receiveTask"),
+        ("<bpmn:businessRuleTask id=\"x\"/>", "businessRuleTask"),
+        ("<bpmn:callActivity id=\"x\" calledElement=\"c\"/>", "callActivity"),
+        ("<bpmn:eventBasedGateway id=\"x\"/>", "eventBasedGateway"),
+        ("<bpmn:complexGateway id=\"x\"/>", "complexGateway"),
+        ("<bpmn:transaction id=\"x\"/>", "transaction"),
+        ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:intermediateCatchEvent>", "message intermediateCatchEvent"),
+        ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>", "signal intermediateThrowEvent"),
+        ("<bpmn:task id=\"x\"><bpmn:multiInstanceLoopCharacteristics/></bpmn:task>", "parallel multi-instance"),
+    ])
+    func unsupportedElementIsListedByName(_ element: String, _ name: String) throws {
+        let found = try problems("""
+            <bpmn:startEvent id="s"/>\(element)<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="x"/>
+            """)
+        let problem = try #require(found.first { $0.rule == .unsupportedElement })
+        #expect(problem.elementId == "x" && problem.line == 5)
+        #expect(problem.message.contains(name))
+    }
+
+    @Test func processWithoutNoneStartEvent() throws {
+        let problem = try only(.missingStartEvent, in: problems("<bpmn:endEvent id=\"e\"/>").filter { $0.rule != .unreachable })
+        #expect(problem.elementId == "p" && problem.elementKind == "process" && problem.line == 4)
+    }
+
+    @Test func boundaryEventOnMissingActivity() throws {
+        let problem = try only(.boundaryEventInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>
+            <bpmn:boundaryEvent id="b" attachedToRef="ghost"><bpmn:errorEventDefinition/></bpmn:boundaryEvent>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>
+            """).filter { $0.rule != .unreachable })
+        #expect(problem.elementId == "b" && problem.message.contains("'ghost'"))
+    }
+
+    @Test func errorEndEventWithUnknownError() throws {
+        let problem = try only(.errorReferenceInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:endEvent id="e"><bpmn:errorEventDefinition errorRef="nope"/></bpmn:endEvent>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>
+            """))
+        #expect(problem.elementId == "e" && problem.message.contains("'nope'"))
+    }
+
+    @Test(arguments: ["P1M", "tomorrow", "PT", ""])
+    func timerThatDoesNotParse(_ duration: String) throws {
+        let problem = try only(.timerInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:intermediateCatchEvent id="t"><bpmn:timerEventDefinition>
+            <bpmn:timeDuration>\(duration)</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            """))
+        #expect(problem.elementId == "t" && problem.elementKind == "intermediateCatchEvent")
+    }
+
+    @Test func scriptTaskThatWouldRunCode() throws {
+        let problem = try only(.scriptInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:scriptTask id="t" scriptFormat="groovy" camunda:resultVariable="r">
+            <bpmn:script>System.exit(0)</bpmn:script></bpmn:scriptTask>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            """))
+        #expect(problem.message.contains("groovy"))
+    }
+
+    @Test func mappingWithBrokenExpression() throws {
+        let problem = try only(.mappingInvalid, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:task id="t"><bpmn:extensionElements><zeebe:ioMapping>
+            <zeebe:input source="=a +" target="b"/></zeebe:ioMapping></bpmn:extensionElements></bpmn:task>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            """))
+        #expect(problem.elementId == "t" && problem.line == 6)
+    }
+
+    @Test func duplicateIds() throws {
+        let problem = try only(.duplicateId, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:endEvent id="s"/>
+            """).filter { $0.rule != .unreachable })
+        #expect(problem.elementId == "s" && problem.elementKind == "endEvent")
+    }
+
+    @Test func everyProblemIsReportedNotJustTheFirst() throws {
+        let found = try problems("""
+            <bpmn:startEvent id="s"/><bpmn:serviceTask id="t"/><bpmn:sendTask id="u"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+            <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="u"/>
+            <bpmn:sequenceFlow id="f3" sourceRef="u" targetRef="missing"/>
+            """)
+        #expect(Set(found.map(\.rule)) == [.serviceTaskWithoutTopic, .unsupportedElement, .flowEndpointMissing])
+    }
+}
