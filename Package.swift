@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "baton", targets: ["baton"]),
         .library(name: "BatonModel", targets: ["BatonModel"]),
         .library(name: "BatonBPMN", targets: ["BatonBPMN"]),
+        .library(name: "BatonEngine", targets: ["BatonEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +28,8 @@ let package = Package(
 
         // PURE: executable process graph, expressions, records.
         .target(name: "BatonModel"),
+        // PURE: processors, appliers, element behaviours, expression evaluation.
+        .target(name: "BatonEngine", dependencies: ["BatonModel"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
         .target(name: "BatonBPMN", dependencies: ["BatonModel", "CLibXML2"]),
 
@@ -38,6 +41,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN"]),
         .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],

@@ -1,0 +1,58 @@
+import BatonModel
+
+/// Dispatches an activated element to the behaviour of its kind. A behaviour either leaves
+/// the element at once (the token moves on) or leaves it waiting (task, timer, incident).
+enum ElementBehaviors {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+        switch token.element.kind {
+        case .noneStartEvent, .noneThrowEvent, .noneEndEvent, .errorBoundaryEvent, .timerBoundaryEvent,
+            .parallelGateway:
+            writer.leave(token, &queue)
+        case .manualTask, .undefinedTask:
+            guard OutputMappings.apply(token, extra: [:], &writer) else { return }
+            writer.leave(token, &queue)
+        case .terminateEndEvent: EndEventBehavior.terminate(token, &writer, &queue)
+        case .errorEndEvent: EndEventBehavior.throwError(token, &writer, &queue)
+        case .serviceTask, .userTask: ExternalTaskBehavior.run(token, &writer)
+        case .scriptTask: ScriptTaskBehavior.run(token, &writer, &queue)
+        case .exclusiveGateway: ExclusiveGatewayBehavior.run(token, &writer, &queue)
+        case .inclusiveGateway: InclusiveGatewayBehavior.run(token, &writer, &queue)
+        case .subProcess: SubProcessBehavior.run(token, &writer, &queue)
+        case .timerCatchEvent: TimerCatchBehavior.run(token, &writer)
+        }
+    }
+}
+
+/// Output mappings of an activity: evaluated against the instance's variables plus `extra`
+/// (a worker's variables); the mapped targets are merged into the process scope.
+enum OutputMappings {
+    /// Returns false (after raising an incident) when a mapping cannot be evaluated.
+    static func apply(_ token: Token, extra: [String: JSONValue], _ writer: inout StepWriter, taskKey: Int64 = 0) -> Bool {
+        let mappings = token.element.outputs
+        guard !mappings.isEmpty else { return true }
+        guard let values = evaluate(mappings, token, extra: extra, &writer, taskKey: taskKey) else { return false }
+        writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: values)))
+        return true
+    }
+
+    static func evaluate(
+        _ mappings: [VariableMapping], _ token: Token, extra: [String: JSONValue], _ writer: inout StepWriter, taskKey: Int64 = 0
+    ) -> [String: JSONValue]? {
+        let evaluator = writer.evaluator(token.instanceKey, extra: extra)
+        var values: [String: JSONValue] = [:]
+        for mapping in mappings {
+            switch mapping.source {
+            case .constant(let text):
+                values[mapping.target] = .string(text)
+            case .expression(let expression):
+                do {
+                    values[mapping.target] = try evaluator.evaluate(expression.root)
+                } catch {
+                    writer.raiseIncident(.expressionFailed, token, "mapping to '\(mapping.target)' from '\(expression.source)': \(error.message)", taskKey: taskKey)
+                    return nil
+                }
+            }
+        }
+        return values
+    }
+}

@@ -1,0 +1,59 @@
+import BatonModel
+
+/// Terminate and error end events (a none end event just leaves).
+enum EndEventBehavior {
+    /// Ends every other token of the scope, then the scope itself completes.
+    static func terminate(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+        let instance = writer.state.instances[token.instanceKey]!
+        let others = instance.elements.values
+            .filter { $0.flowScopeKey == token.flowScopeKey && $0.key != token.elementInstanceKey }
+            .map(\.key).sorted()
+        for other in others { writer.terminate(other, token.instanceKey) }
+        writer.leave(token, flows: [], &queue)
+        // Work still queued for this scope is dropped by `drain` once the scope has ended.
+        if token.flowScopeKey == token.instanceKey {
+            writer.completeInstance(token.instanceKey)
+        } else if let scope = writer.token(token.instanceKey, token.flowScopeKey) {
+            SubProcessBehavior.complete(scope, &writer, &queue)
+        }
+    }
+
+    /// Throws the event's error to the nearest enclosing sub-process with a matching error
+    /// boundary event; uncaught, the end event waits with an incident.
+    static func throwError(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+        let code = token.element.errorCode ?? ""
+        guard ErrorPropagation.catchError(code: code, startingAt: token.flowScopeKey, token.instanceKey, variables: [:], &writer, &queue) else {
+            writer.raiseIncident(.unhandledError, token, "error '\(code)' thrown by end event '\(token.element.id)' is not caught by any error boundary event")
+            return
+        }
+    }
+}
+
+/// Finds the error boundary event that catches an error and moves the token there.
+enum ErrorPropagation {
+    /// Walks from `elementInstanceKey` outwards through enclosing sub-processes. An exact
+    /// error-code match wins over a catch-all boundary on the same activity. Returns false
+    /// when nothing catches the error (nothing is written then).
+    static func catchError(
+        code: String, startingAt elementInstanceKey: Int64, _ instanceKey: Int64, variables: [String: JSONValue],
+        _ writer: inout StepWriter, _ queue: inout [TokenWork]
+    ) -> Bool {
+        let process = writer.deployed(instanceKey).process
+        var current = elementInstanceKey
+        while current != instanceKey, let holder = writer.state.instances[instanceKey]!.elements[current] {
+            let boundaries = process[element: holder.elementIndex].boundaryEvents.filter { process[element: $0].kind == .errorBoundaryEvent }
+            if let boundary = boundaries.first(where: { process[element: $0].errorCode == code })
+                ?? boundaries.first(where: { process[element: $0].errorCode == nil })
+            {
+                if !variables.isEmpty {
+                    writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: instanceKey, variables: variables)))
+                }
+                writer.terminate(current, instanceKey)
+                queue.append(.activate(element: boundary, scopeKey: holder.flowScopeKey))
+                return true
+            }
+            current = holder.flowScopeKey
+        }
+        return false
+    }
+}

@@ -1,0 +1,74 @@
+import BatonModel
+
+/// The deterministic core of one partition: `(state, command) -> events`.
+///
+/// No I/O, no clock, no randomness: time comes from each command's timestamp and keys from
+/// its position, so processing the same journal prefix always yields the same records.
+/// Each command runs to its next wait state (an external task, a timer, a join that waits,
+/// an incident) inside one call.
+public struct Engine: Sendable {
+    public let partition: Int32
+    public let configuration: EngineConfiguration
+    public var processes: ProcessRegistry
+    public private(set) var state: EngineState
+
+    public init(partition: Int32, processes: ProcessRegistry, configuration: EngineConfiguration = EngineConfiguration(), state: EngineState = EngineState()) {
+        self.partition = partition
+        self.processes = processes
+        self.configuration = configuration
+        self.state = state
+    }
+
+    /// Processes one command and returns the events and rejections it produced, already
+    /// applied to `state`. A command at or below the last answered position is a duplicate
+    /// and produces nothing.
+    ///
+    /// - Precondition: `command` is a command whose position was assigned by the log.
+    public mutating func process(_ command: Record) -> [Record] {
+        precondition(command.recordType == .command, "only commands are processed")
+        guard command.position > state.lastCommandPosition else { return [] }
+        var writer = StepWriter(state: EngineState(), processes: processes, configuration: configuration, command: command)
+        swap(&writer.state, &state)
+        CommandProcessor.process(&writer)
+        swap(&writer.state, &state)
+        return writer.records
+    }
+
+    /// Processes a batch of commands into one step (one journal message).
+    public mutating func process(batch commands: [Record]) -> Step {
+        var records: [Record] = []
+        var answered: [Int64] = []
+        for command in commands {
+            let produced = process(command)
+            guard !produced.isEmpty else { continue }
+            answered.append(command.position)
+            records.append(contentsOf: produced)
+        }
+        return Step(partition: partition, commandPositions: answered, records: records)
+    }
+
+    /// Replay: applies an event or rejection read back from the journal.
+    public mutating func apply(_ record: Record) {
+        EventApplier.apply(record, to: &state, processes: processes)
+    }
+}
+
+/// Routes a command to its processor.
+enum CommandProcessor {
+    static func process(_ writer: inout StepWriter) {
+        let command = writer.command
+        switch (command.intent, command.value) {
+        case (.createInstance, .instance(let value)):
+            InstanceProcessor.create(value, &writer)
+        case (.completeTask, .task(let value)), (.failTask, .task(let value)), (.throwTaskError, .task(let value)),
+            (.expireTaskLock, .task(let value)), (.retryTask, .task(let value)), (.extendTaskLock, .task(let value)):
+            TaskProcessor.process(command.intent, value, &writer)
+        case (.resolveIncident, .incident(let value)):
+            IncidentProcessor.resolve(value, &writer)
+        case (.triggerTimer, .timer(let value)):
+            TimerProcessor.trigger(value, &writer)
+        default:
+            writer.reject("\(command.intent) with a \(command.intent.valueType) value is not a command the engine accepts")
+        }
+    }
+}

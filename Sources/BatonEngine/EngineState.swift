@@ -1,0 +1,100 @@
+import BatonModel
+
+/// The state of one partition: everything the fold of its journal has built. Only
+/// appliers change it (see `EventApplier`); processors read it.
+public struct EngineState: Sendable, Hashable {
+    /// Active process instances by key. Completed instances are removed.
+    public internal(set) var instances: [Int64: InstanceState] = [:]
+    /// The highest command position answered; commands at or below it are duplicates.
+    public internal(set) var lastCommandPosition: Int64 = -1
+
+    public init() {}
+}
+
+/// One running process instance.
+public struct InstanceState: Sendable, Hashable {
+    public let key: Int64
+    public let processId: String
+    public let processVersion: Int32
+    public let correlationId: String
+    public let businessKey: String
+    public let startTime: Int64
+    /// The process scope's variables.
+    public internal(set) var variables: [String: JSONValue]
+    /// Append-only: one entry per completed task, in completion order.
+    public internal(set) var taskResults: [TaskResult] = []
+    /// Active element instances (tokens) by key.
+    public internal(set) var elements: [Int64: ElementInstance] = [:]
+    /// Element instances active directly in the process scope.
+    public internal(set) var rootChildren: Int32 = 0
+    public internal(set) var tasks: [Int64: TaskState] = [:]
+    public internal(set) var timers: [Int64: TimerState] = [:]
+    public internal(set) var incidents: [Int64: IncidentState] = [:]
+    /// Tokens that arrived at a joining gateway and wait there: per join, arrivals per flow.
+    public internal(set) var joins: [JoinPoint: [Int32: Int32]] = [:]
+
+    /// The `ProcessTaskResults` DTO of this instance.
+    public var processTaskResults: ProcessTaskResults {
+        ProcessTaskResults(
+            correlationId: correlationId,
+            processMetadata: ProcessMetadata(
+                processId: processId, processVersion: processVersion, processInstanceKey: key, businessKey: businessKey,
+                startTime: startTime),
+            taskResults: taskResults)
+    }
+}
+
+/// A token: an element instance that has been activated and not yet left.
+public struct ElementInstance: Sendable, Hashable {
+    public let key: Int64
+    public let elementIndex: Int32
+    /// The enclosing sub-process instance, or the process instance key.
+    public let flowScopeKey: Int64
+    /// For sub-processes: element instances active inside.
+    public internal(set) var activeChildren: Int32 = 0
+}
+
+/// Where a joining gateway waits: the gateway and the scope instance it waits in.
+public struct JoinPoint: Sendable, Hashable {
+    public let scopeKey: Int64
+    public let gateway: Int32
+}
+
+public struct TaskState: Sendable, Hashable {
+    public enum Phase: Sendable, Hashable {
+        /// Published to workers; a worker's lock runs out at this time.
+        case active(lockExpiresAt: Int64)
+        /// Failed with retries left; re-activated at this time.
+        case waitingForRetry(retryAt: Int64)
+        /// Waiting for an operator.
+        case incident
+    }
+
+    public let key: Int64
+    public let elementInstanceKey: Int64
+    public let elementIndex: Int32
+    public let topic: String
+    public let priority: Int32
+    public internal(set) var attempt: Int32
+    public internal(set) var retries: Int32
+    public internal(set) var phase: Phase
+    /// When the current attempt was published (the `startTime` of its result).
+    public internal(set) var activatedAt: Int64
+    public internal(set) var lastError: String = ""
+}
+
+public struct TimerState: Sendable, Hashable {
+    public let key: Int64
+    public let elementInstanceKey: Int64
+    public let elementIndex: Int32
+    public let dueAt: Int64
+}
+
+public struct IncidentState: Sendable, Hashable {
+    public let key: Int64
+    public let kind: IncidentKind
+    public let elementInstanceKey: Int64
+    public let elementIndex: Int32
+    public let taskKey: Int64
+    public let message: String
+}

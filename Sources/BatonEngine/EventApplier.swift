@@ -1,0 +1,155 @@
+import BatonModel
+
+/// The only code that changes `EngineState`. Processing writes an event by applying it
+/// here, and replay applies the same events with the same code, so the two cannot drift.
+///
+/// Appliers dispatch on the record's version; version 1 is the only layout so far.
+public enum EventApplier {
+    /// Applies one event or rejection. Commands are not applied.
+    public static func apply(_ record: Record, to state: inout EngineState, processes: ProcessRegistry) {
+        precondition(record.version == 1, "no applier for record version \(record.version)")
+        if record.sourcePosition > state.lastCommandPosition { state.lastCommandPosition = record.sourcePosition }
+        guard record.recordType == .event else { return }
+        switch record.value {
+        case .instance(let value): applyInstance(record, value, to: &state)
+        case .element(let value):
+            guard let instance = state.instances[value.instanceKey],
+                let deployed = processes.process(id: instance.processId, version: instance.processVersion)
+            else { return }
+            ElementApplier.apply(record.intent, value, deployed, to: &state.instances[value.instanceKey]!)
+        case .task(let value):
+            guard let instance = state.instances[value.instanceKey],
+                let deployed = processes.process(id: instance.processId, version: instance.processVersion)
+            else { return }
+            TaskApplier.apply(record.intent, value, deployed, timestamp: record.timestamp, to: &state.instances[value.instanceKey]!)
+        case .incident(let value): applyIncident(record.intent, value, to: &state.instances[value.instanceKey])
+        case .timer(let value): applyTimer(record.intent, value, to: &state.instances[value.instanceKey])
+        case .variables(let value):
+            guard record.intent == .variablesUpdated else { return }
+            state.instances[value.instanceKey]?.variables.merge(value.variables) { $1 }
+        }
+    }
+
+    private static func applyInstance(_ record: Record, _ value: InstanceRecord, to state: inout EngineState) {
+        switch record.intent {
+        case .instanceCreated:
+            state.instances[value.instanceKey] = InstanceState(
+                key: value.instanceKey, processId: value.processId, processVersion: value.processVersion,
+                correlationId: record.key, businessKey: value.businessKey, startTime: record.timestamp,
+                variables: value.variables)
+        case .instanceCompleted:
+            state.instances[value.instanceKey] = nil
+        default:
+            break
+        }
+    }
+
+    private static func applyIncident(_ intent: Intent, _ value: IncidentRecord, to instance: inout InstanceState?) {
+        switch intent {
+        case .incidentCreated:
+            instance?.incidents[value.incidentKey] = IncidentState(
+                key: value.incidentKey, kind: value.kind, elementInstanceKey: value.elementInstanceKey,
+                elementIndex: value.elementIndex, taskKey: value.taskKey, message: value.message)
+            if value.taskKey != 0 { instance?.tasks[value.taskKey]?.phase = .incident }
+        case .incidentResolved:
+            instance?.incidents[value.incidentKey] = nil
+        default:
+            break
+        }
+    }
+
+    private static func applyTimer(_ intent: Intent, _ value: TimerRecord, to instance: inout InstanceState?) {
+        switch intent {
+        case .timerCreated:
+            instance?.timers[value.timerKey] = TimerState(
+                key: value.timerKey, elementInstanceKey: value.elementInstanceKey, elementIndex: value.elementIndex,
+                dueAt: value.dueAt)
+        case .timerTriggered, .timerCanceled:
+            instance?.timers[value.timerKey] = nil
+        default:
+            break
+        }
+    }
+}
+
+/// Token movement: element instances come and go, joins collect arrivals.
+enum ElementApplier {
+    static func apply(_ intent: Intent, _ value: ElementRecord, _ deployed: DeployedProcess, to instance: inout InstanceState) {
+        switch intent {
+        case .elementActivated:
+            instance.elements[value.elementInstanceKey] = ElementInstance(
+                key: value.elementInstanceKey, elementIndex: value.elementIndex, flowScopeKey: value.flowScopeKey)
+            changeChildren(of: value.flowScopeKey, by: 1, in: &instance)
+            if deployed.isJoin(value.elementIndex) {
+                consumeArrivals(at: JoinPoint(scopeKey: value.flowScopeKey, gateway: value.elementIndex), in: &instance)
+            }
+        case .elementCompleted, .elementTerminated:
+            instance.elements[value.elementInstanceKey] = nil
+            changeChildren(of: value.flowScopeKey, by: -1, in: &instance)
+            // Tokens still waiting at joins inside a scope that ends go with it.
+            if deployed.process[element: value.elementIndex].kind == .subProcess {
+                instance.joins = instance.joins.filter { $0.key.scopeKey != value.elementInstanceKey }
+            }
+        case .sequenceFlowTaken:
+            let target = deployed.process[flow: value.flowIndex].target
+            if deployed.isJoin(target) {
+                instance.joins[JoinPoint(scopeKey: value.flowScopeKey, gateway: target), default: [:]][value.flowIndex, default: 0] += 1
+            }
+        default:
+            break
+        }
+    }
+
+    private static func changeChildren(of scopeKey: Int64, by delta: Int32, in instance: inout InstanceState) {
+        if scopeKey == instance.key {
+            instance.rootChildren += delta
+        } else {
+            instance.elements[scopeKey]?.activeChildren += delta
+        }
+    }
+
+    /// A join that fires takes one token from every flow that has one.
+    private static func consumeArrivals(at join: JoinPoint, in instance: inout InstanceState) {
+        guard var arrivals = instance.joins[join] else { return }
+        for (flow, count) in arrivals { arrivals[flow] = count > 1 ? count - 1 : nil }
+        instance.joins[join] = arrivals.isEmpty ? nil : arrivals
+    }
+}
+
+/// The external task lifecycle.
+enum TaskApplier {
+    static func apply(
+        _ intent: Intent, _ value: TaskRecord, _ deployed: DeployedProcess, timestamp: Int64, to instance: inout InstanceState
+    ) {
+        switch intent {
+        case .taskCreated:
+            instance.tasks[value.taskKey] = TaskState(
+                key: value.taskKey, elementInstanceKey: value.elementInstanceKey, elementIndex: value.elementIndex,
+                topic: value.topic, priority: value.priority, attempt: value.attempt, retries: value.retries,
+                phase: .active(lockExpiresAt: value.lockExpiresAt), activatedAt: timestamp)
+        case .taskCompleted:
+            instance.tasks[value.taskKey] = nil
+            instance.taskResults.append(
+                TaskResult(
+                    taskId: deployed.process[element: value.elementIndex].id, data: value.data, startTime: value.startTime,
+                    endTime: value.endTime))
+        case .taskFailed:
+            instance.tasks[value.taskKey]?.retries = value.retries
+            instance.tasks[value.taskKey]?.lastError = value.errorMessage
+            if value.retries > 0 { instance.tasks[value.taskKey]?.phase = .waitingForRetry(retryAt: value.retryAt) }
+        case .taskErrorThrown:
+            instance.tasks[value.taskKey]?.lastError = value.errorMessage
+        case .taskActivated:
+            instance.tasks[value.taskKey]?.attempt = value.attempt
+            instance.tasks[value.taskKey]?.retries = value.retries
+            instance.tasks[value.taskKey]?.phase = .active(lockExpiresAt: value.lockExpiresAt)
+            instance.tasks[value.taskKey]?.activatedAt = timestamp
+        case .taskLockExtended:
+            instance.tasks[value.taskKey]?.phase = .active(lockExpiresAt: value.lockExpiresAt)
+        case .taskCanceled:
+            instance.tasks[value.taskKey] = nil
+        default:
+            break
+        }
+    }
+}

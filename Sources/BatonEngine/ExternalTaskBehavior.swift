@@ -1,0 +1,87 @@
+import BatonModel
+
+/// Service and user tasks: arm boundary timers, evaluate input mappings, create the task
+/// for workers, wait.
+enum ExternalTaskBehavior {
+    static func run(_ token: Token, _ writer: inout StepWriter) {
+        guard let timers = BoundaryTimers.dueTimes(token, &writer),
+            let inputs = OutputMappings.evaluate(token.element.inputs, token, extra: [:], &writer)
+        else { return }
+        BoundaryTimers.arm(timers, token, &writer)
+        let definition = token.element.task!
+        var task = TaskRecord(instanceKey: token.instanceKey, taskKey: writer.nextKey(), attempt: 1)
+        task.elementInstanceKey = token.elementInstanceKey
+        task.elementIndex = token.elementIndex
+        task.topic = definition.topic
+        task.retries = Int32(definition.retries)
+        task.priority = Int32(definition.priority)
+        task.lockDuration = writer.configuration.lockDuration
+        task.lockExpiresAt = writer.now + writer.configuration.lockDuration
+        task.variables = inputs
+        writer.write(.taskCreated, .task(task))
+    }
+
+    /// Publishes the task again as a new attempt (after a retry timeout, a lock expiry or a
+    /// resolved incident).
+    static func activate(_ task: TaskState, instanceKey: Int64, retries: Int32, _ writer: inout StepWriter) {
+        var value = TaskRecord(instanceKey: instanceKey, taskKey: task.key, attempt: task.attempt + 1)
+        value.elementInstanceKey = task.elementInstanceKey
+        value.elementIndex = task.elementIndex
+        value.topic = task.topic
+        value.priority = task.priority
+        value.retries = retries
+        value.lockDuration = writer.configuration.lockDuration
+        value.lockExpiresAt = writer.now + writer.configuration.lockDuration
+        writer.write(.taskActivated, .task(value))
+    }
+}
+
+/// Timer boundary events of an activity: armed when it activates, canceled when it leaves.
+enum BoundaryTimers {
+    /// Due times of the activity's timer boundary events, or nil after raising an incident.
+    static func dueTimes(_ token: Token, _ writer: inout StepWriter) -> [(boundary: Int32, dueAt: Int64)]? {
+        var result: [(Int32, Int64)] = []
+        for boundary in token.element.boundaryEvents {
+            let element = token.deployed.process[element: boundary]
+            guard element.kind == .timerBoundaryEvent, let timer = element.timer else { continue }
+            guard let dueAt = TimerDueTime.compute(timer, token, &writer) else { return nil }
+            result.append((boundary, dueAt))
+        }
+        return result
+    }
+
+    static func arm(_ timers: [(boundary: Int32, dueAt: Int64)], _ token: Token, _ writer: inout StepWriter) {
+        for (boundary, dueAt) in timers {
+            writer.write(.timerCreated, .timer(TimerRecord(
+                instanceKey: token.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: token.elementInstanceKey,
+                elementIndex: boundary, dueAt: dueAt)))
+        }
+    }
+}
+
+/// When a timer fires, from its definition and the engine's clock.
+enum TimerDueTime {
+    static func compute(_ timer: TimerDefinition, _ token: Token, _ writer: inout StepWriter) -> Int64? {
+        do {
+            switch timer {
+            case .duration(let milliseconds): return writer.now + milliseconds
+            case .date(let epochMilliseconds): return epochMilliseconds
+            case .durationExpression(let expression):
+                return writer.now + (try ISO8601.durationMilliseconds(try text(expression, token, writer)))
+            case .dateExpression(let expression):
+                return try ISO8601.epochMilliseconds(try text(expression, token, writer))
+            }
+        } catch {
+            writer.raiseIncident(.expressionFailed, token, "timer of '\(token.deployed.process[element: token.elementIndex].id)': \(error)")
+            return nil
+        }
+    }
+
+    private static func text(_ expression: ParsedExpression, _ token: Token, _ writer: StepWriter) throws -> String {
+        let value = try writer.evaluator(token.instanceKey).evaluate(expression.root)
+        guard case .string(let text) = value else {
+            throw ExpressionError(message: "'\(expression.source)' gave \(value.jsonText), not an ISO-8601 text", offset: 0)
+        }
+        return text
+    }
+}

@@ -1,0 +1,43 @@
+import BatonModel
+
+/// Embedded sub-process: a scope of its own, entered at its none start event.
+enum SubProcessBehavior {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+        guard let timers = BoundaryTimers.dueTimes(token, &writer) else { return }
+        BoundaryTimers.arm(timers, token, &writer)
+        queue.append(.activate(element: token.element.innerStartEvent!, scopeKey: token.elementInstanceKey))
+    }
+
+    /// Called when no token is left inside: applies output mappings and leaves.
+    static func complete(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+        guard OutputMappings.apply(token, extra: [:], &writer) else { return }
+        writer.leave(token, &queue)
+    }
+}
+
+/// Script task: evaluates its expression and stores the result.
+enum ScriptTaskBehavior {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+        let script = token.element.script!
+        let result: JSONValue
+        do {
+            result = try writer.evaluator(token.instanceKey).evaluate(script.expression.root)
+        } catch {
+            writer.raiseIncident(.expressionFailed, token, "script '\(script.expression.source)': \(error.message)")
+            return
+        }
+        writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: [script.resultVariable: result])))
+        guard OutputMappings.apply(token, extra: [:], &writer) else { return }
+        writer.leave(token, &queue)
+    }
+}
+
+/// Intermediate timer catch event: waits until its timer fires.
+enum TimerCatchBehavior {
+    static func run(_ token: Token, _ writer: inout StepWriter) {
+        guard let dueAt = TimerDueTime.compute(token.element.timer!, token, &writer) else { return }
+        writer.write(.timerCreated, .timer(TimerRecord(
+            instanceKey: token.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: token.elementInstanceKey,
+            elementIndex: token.elementIndex, dueAt: dueAt)))
+    }
+}

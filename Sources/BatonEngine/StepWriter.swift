@@ -1,0 +1,65 @@
+import BatonModel
+
+/// Collects what processing one command produces. Writing an event applies it at once, so
+/// a processor always reads the state its own earlier events made.
+struct StepWriter {
+    var state: EngineState
+    let processes: ProcessRegistry
+    let configuration: EngineConfiguration
+    let command: Record
+    private(set) var records: [Record] = []
+    private var keyCounter: Int64 = 0
+    /// Element activations so far in this command (bounded: see `EngineConfiguration`).
+    var activations = 0
+
+    init(state: EngineState, processes: ProcessRegistry, configuration: EngineConfiguration, command: Record) {
+        self.state = state
+        self.processes = processes
+        self.configuration = configuration
+        self.command = command
+        records.reserveCapacity(16)
+    }
+
+    /// The engine's clock for this command.
+    var now: Int64 { command.timestamp }
+
+    /// A key unique in the partition, derived from the command's position: partition in the
+    /// top 8 bits, position in the next 36, a per-command counter in the low 20.
+    mutating func nextKey() -> Int64 {
+        keyCounter += 1
+        precondition(keyCounter < 1 << 20, "more than 2^20 keys for one command")
+        return Int64(command.partition) << 56 | command.position << 20 | keyCounter
+    }
+
+    mutating func write(_ intent: Intent, _ value: RecordValue) {
+        let record = Record(
+            recordType: .event, intent: intent, partition: command.partition, position: command.position,
+            sourcePosition: command.position, timestamp: command.timestamp, key: command.key, value: value)
+        EventApplier.apply(record, to: &state, processes: processes)
+        records.append(record)
+    }
+
+    mutating func reject(_ reason: String) {
+        let record = Record(
+            recordType: .rejection, intent: command.intent, partition: command.partition, position: command.position,
+            sourcePosition: command.position, timestamp: command.timestamp, key: command.key, value: command.value,
+            rejectionReason: reason)
+        EventApplier.apply(record, to: &state, processes: processes)
+        records.append(record)
+    }
+}
+
+/// Tunables of the engine; part of what makes processing deterministic, so every replica of
+/// a partition must use the same values.
+public struct EngineConfiguration: Sendable, Hashable {
+    /// How long a worker holds a task before it is re-published (Camunda's lockDuration).
+    public var lockDuration: Int64
+    /// Most elements one command may move a token through: a loop without a wait state
+    /// becomes an incident instead of running forever.
+    public var maximumActivationsPerCommand: Int
+
+    public init(lockDuration: Int64 = 300_000, maximumActivationsPerCommand: Int = 4096) {
+        self.lockDuration = lockDuration
+        self.maximumActivationsPerCommand = maximumActivationsPerCommand
+    }
+}

@@ -1,0 +1,127 @@
+import BatonModel
+
+/// What workers and the runtime say about external tasks: complete, fail, throw a BPMN
+/// error, lock expiry, retry after a timeout, extend a lock. A command for a task that is
+/// not active, or for another attempt than the current one, is rejected with the reason,
+/// so duplicate and stale deliveries are harmless.
+enum TaskProcessor {
+    static func process(_ intent: Intent, _ value: TaskRecord, _ writer: inout StepWriter) {
+        guard let instance = writer.state.instances[value.instanceKey] else {
+            writer.reject("process instance \(value.instanceKey) is not active (completed, or never created)")
+            return
+        }
+        guard let task = instance.tasks[value.taskKey] else {
+            writer.reject("task \(value.taskKey) is not active in instance \(value.instanceKey) (completed, canceled or never created)")
+            return
+        }
+        guard value.attempt == task.attempt else {
+            writer.reject("the command is for attempt \(value.attempt) of task \(value.taskKey), which is at attempt \(task.attempt)")
+            return
+        }
+        let token = writer.token(value.instanceKey, task.elementInstanceKey)!
+        switch (intent, task.phase) {
+        case (.completeTask, .active):
+            complete(task, value, token, &writer)
+        case (.failTask, .active):
+            fail(task, value, token, &writer)
+        case (.throwTaskError, .active):
+            throwError(task, value, token, &writer)
+        case (.extendTaskLock, .active):
+            guard value.lockDuration > 0 else {
+                writer.reject("extendTaskLock needs a positive lockDuration")
+                return
+            }
+            var extended = record(task, token)
+            extended.lockExpiresAt = writer.now + value.lockDuration
+            extended.lockDuration = value.lockDuration
+            writer.write(.taskLockExtended, .task(extended))
+        case (.expireTaskLock, .active(let lockExpiresAt)):
+            guard writer.now >= lockExpiresAt else {
+                writer.reject("the lock of task \(task.key) runs until \(lockExpiresAt); the command's time is \(writer.now)")
+                return
+            }
+            writer.write(.taskLockExpired, .task(record(task, token)))
+            ExternalTaskBehavior.activate(task, instanceKey: token.instanceKey, retries: task.retries, &writer)
+        case (.retryTask, .waitingForRetry(let retryAt)):
+            guard writer.now >= retryAt else {
+                writer.reject("task \(task.key) may be retried from \(retryAt); the command's time is \(writer.now)")
+                return
+            }
+            ExternalTaskBehavior.activate(task, instanceKey: token.instanceKey, retries: task.retries, &writer)
+        default:
+            writer.reject("task \(task.key) is \(describe(task.phase)); \(intent) does not apply")
+        }
+    }
+
+    private static func record(_ task: TaskState, _ token: Token) -> TaskRecord {
+        var value = TaskRecord(instanceKey: token.instanceKey, taskKey: task.key, attempt: task.attempt)
+        value.elementInstanceKey = task.elementInstanceKey
+        value.elementIndex = task.elementIndex
+        value.topic = task.topic
+        value.retries = task.retries
+        return value
+    }
+
+    private static func describe(_ phase: TaskState.Phase) -> String {
+        switch phase {
+        case .active: return "active"
+        case .waitingForRetry(let retryAt): return "waiting for a retry at \(retryAt)"
+        case .incident: return "waiting on an incident"
+        }
+    }
+
+    private static func complete(_ task: TaskState, _ value: TaskRecord, _ token: Token, _ writer: inout StepWriter) {
+        let mapped: [String: JSONValue]?
+        if token.element.outputs.isEmpty {
+            mapped = value.variables
+        } else {
+            guard let values = OutputMappings.evaluate(token.element.outputs, token, extra: value.variables, &writer, taskKey: task.key) else { return }
+            mapped = values
+        }
+        var completed = record(task, token)
+        completed.data = value.data
+        completed.variables = value.variables
+        completed.startTime = task.activatedAt
+        completed.endTime = writer.now
+        completed.workerId = value.workerId
+        writer.write(.taskCompleted, .task(completed))
+        if let mapped, !mapped.isEmpty {
+            writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: mapped)))
+        }
+        var queue: [TokenWork] = []
+        writer.leave(token, &queue)
+        writer.drain(token.instanceKey, queue)
+    }
+
+    private static func fail(_ task: TaskState, _ value: TaskRecord, _ token: Token, _ writer: inout StepWriter) {
+        var failed = record(task, token)
+        failed.retries = max(0, value.retries)
+        failed.errorMessage = value.errorMessage
+        failed.errorDetails = value.errorDetails
+        failed.retryTimeout = max(0, value.retryTimeout)
+        failed.retryAt = writer.now + failed.retryTimeout
+        failed.workerId = value.workerId
+        writer.write(.taskFailed, .task(failed))
+        if failed.retries == 0 {
+            let message = value.errorMessage.isEmpty ? "task failed and has no retries left" : value.errorMessage
+            writer.raiseIncident(.taskRetriesExhausted, token, message, taskKey: task.key)
+        } else if failed.retryTimeout == 0, let waiting = writer.state.instances[token.instanceKey]?.tasks[task.key] {
+            ExternalTaskBehavior.activate(waiting, instanceKey: token.instanceKey, retries: failed.retries, &writer)
+        }
+    }
+
+    private static func throwError(_ task: TaskState, _ value: TaskRecord, _ token: Token, _ writer: inout StepWriter) {
+        var thrown = record(task, token)
+        thrown.errorCode = value.errorCode
+        thrown.errorMessage = value.errorMessage
+        thrown.variables = value.variables
+        writer.write(.taskErrorThrown, .task(thrown))
+        var queue: [TokenWork] = []
+        if ErrorPropagation.catchError(code: value.errorCode, startingAt: token.elementInstanceKey, token.instanceKey, variables: value.variables, &writer, &queue) {
+            writer.drain(token.instanceKey, queue)
+        } else {
+            let detail = value.errorMessage.isEmpty ? "" : " (\(value.errorMessage))"
+            writer.raiseIncident(.unhandledError, token, "BPMN error '\(value.errorCode)'\(detail) is not caught by any error boundary event", taskKey: task.key)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+extension JSONValue {
+    /// Parses JSON text (RFC 8259), bounded in size and depth.
+    public static func parse(_ text: String) throws(JSONError) -> JSONValue {
+        try parse(Array(text.utf8))
+    }
+
+    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
+        guard bytes.count <= maximumBytes else {
+            throw JSONError(message: "JSON is \(bytes.count) bytes; the limit is \(maximumBytes)", offset: 0)
+        }
+        var parser = JSONParser(bytes: bytes)
+        parser.skipWhitespace()
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.position == bytes.count else { throw parser.error("unexpected text after the JSON value") }
+        return value
+    }
+}
+
+struct JSONParser {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    func error(_ message: String) -> JSONError { JSONError(message: message, offset: position) }
+
+    mutating func skipWhitespace() {
+        while position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[position]) { position += 1 }
+    }
+
+    mutating func value(depth: Int) throws(JSONError) -> JSONValue {
+        guard depth < JSONValue.maximumDepth else { throw error("JSON nests deeper than \(JSONValue.maximumDepth) levels") }
+        guard position < bytes.count else { throw error("unexpected end of JSON") }
+        switch bytes[position] {
+        case UInt8(ascii: "{"):
+            position += 1
+            var members: [String: JSONValue] = [:]
+            skipWhitespace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+            while true {
+                skipWhitespace()
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+                let key = try string()
+                skipWhitespace()
+                try expect(UInt8(ascii: ":"))
+                skipWhitespace()
+                members[key] = try value(depth: depth + 1)
+                skipWhitespace()
+                if try endOrComma(UInt8(ascii: "}")) { return .object(members) }
+            }
+        case UInt8(ascii: "["):
+            position += 1
+            var items: [JSONValue] = []
+            skipWhitespace()
+            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(items) }
+            while true {
+                skipWhitespace()
+                items.append(try value(depth: depth + 1))
+                skipWhitespace()
+                if try endOrComma(UInt8(ascii: "]")) { return .array(items) }
+            }
+        case UInt8(ascii: "\""):
+            return .string(try string())
+        case UInt8(ascii: "t"):
+            try literal("true"); return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false"); return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null"); return .null
+        default:
+            return .number(try number())
+        }
+    }
+
+    private mutating func endOrComma(_ end: UInt8) throws(JSONError) -> Bool {
+        guard position < bytes.count else { throw error("unexpected end of JSON") }
+        if bytes[position] == end { position += 1; return true }
+        guard bytes[position] == UInt8(ascii: ",") else { throw error("expected ',' or '\(Character(Unicode.Scalar(end)))'") }
+        position += 1
+        return false
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(JSONError) {
+        guard position < bytes.count, bytes[position] == byte else {
+            throw error("expected '\(Character(Unicode.Scalar(byte)))'")
+        }
+        position += 1
+    }
+
+    private mutating func literal(_ word: String) throws(JSONError) {
+        for byte in word.utf8 { try expect(byte) }
+    }
+
+    private mutating func number() throws(JSONError) -> Double {
+        let start = position
+        while position < bytes.count {
+            let byte = bytes[position]
+            guard (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+            else { break }
+            position += 1
+        }
+        guard position > start, let value = Double(String(decoding: bytes[start..<position], as: UTF8.self)), value.isFinite else {
+            position = start
+            throw error("expected a JSON value")
+        }
+        return value
+    }
+
+    private mutating func string() throws(JSONError) -> String {
+        position += 1
+        var scalars = String.UnicodeScalarView()
+        var runStart = position
+        func flush(_ end: Int) {
+            if end > runStart { scalars.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars) }
+        }
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
+                flush(position)
+                position += 1
+                return String(scalars)
+            }
+            if byte < 0x20 { throw error("control character inside a string") }
+            if byte == UInt8(ascii: "\\") {
+                flush(position)
+                position += 1
+                guard position < bytes.count else { break }
+                let escaped = bytes[position]
+                position += 1
+                switch escaped {
+                case UInt8(ascii: "n"): scalars.append("\n")
+                case UInt8(ascii: "t"): scalars.append("\t")
+                case UInt8(ascii: "r"): scalars.append("\r")
+                case UInt8(ascii: "b"): scalars.append("\u{08}")
+                case UInt8(ascii: "f"): scalars.append("\u{0C}")
+                case UInt8(ascii: "u"):
+                    var code = try hex4()
+                    if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count,
+                        bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+                    {
+                        position += 2
+                        let low = try hex4()
+                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                    }
+                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
+                    scalars.append(Unicode.Scalar(escaped))
+                default:
+                    throw error("invalid escape")
+                }
+                runStart = position
+                continue
+            }
+            position += 1
+        }
+        throw error("string is not closed")
+    }
+
+    private mutating func hex4() throws(JSONError) -> UInt32 {
+        guard position + 4 <= bytes.count, let code = UInt32(String(decoding: bytes[position..<position + 4], as: UTF8.self), radix: 16) else {
+            throw error("invalid \\u escape")
+        }
+        position += 4
+        return code
+    }
+}

@@ -1,0 +1,154 @@
+/// Whether a record asks for something, states what happened, or refuses a command.
+public enum RecordType: UInt8, Sendable, Hashable {
+    case command = 1
+    case event = 2
+    case rejection = 3
+}
+
+/// What a record is about.
+public enum ValueType: UInt8, Sendable, Hashable {
+    case processInstance = 1
+    case element = 2
+    case task = 3
+    case incident = 4
+    case timer = 5
+    case variables = 6
+}
+
+/// What a record says. Codes are stable and never reused: old journals still hold them.
+/// Commands are imperative, events past tense.
+public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
+    // Process instances.
+    case createInstance = 100
+    case instanceCreated = 110
+    case instanceCompleted = 111
+    // Element instances and token movement.
+    case elementActivated = 210
+    case elementCompleted = 211
+    case elementTerminated = 212
+    case sequenceFlowTaken = 213
+    // External tasks.
+    case completeTask = 300
+    case failTask = 301
+    case throwTaskError = 302
+    case expireTaskLock = 303
+    case retryTask = 304
+    case extendTaskLock = 305
+    case taskCreated = 310
+    case taskCompleted = 311
+    case taskFailed = 312
+    case taskErrorThrown = 313
+    case taskLockExpired = 314
+    case taskActivated = 315
+    case taskLockExtended = 316
+    case taskCanceled = 317
+    // Incidents.
+    case resolveIncident = 400
+    case incidentCreated = 410
+    case incidentResolved = 411
+    // Timers.
+    case triggerTimer = 500
+    case timerCreated = 510
+    case timerTriggered = 511
+    case timerCanceled = 512
+    // Variables.
+    case variablesUpdated = 610
+
+    public var valueType: ValueType {
+        switch rawValue / 100 {
+        case 1: return .processInstance
+        case 2: return .element
+        case 3: return .task
+        case 4: return .incident
+        case 5: return .timer
+        default: return .variables
+        }
+    }
+
+    /// Commands have codes ending below 10 within their hundred.
+    public var isCommand: Bool { rawValue % 100 < 10 }
+}
+
+/// One entry of the journal.
+public struct Record: Sendable, Hashable {
+    public var recordType: RecordType
+    public var intent: Intent
+    /// Version of the value layout; appliers dispatch on it so old journals replay exactly.
+    public var version: UInt8
+    public var partition: Int32
+    /// The log position of the message holding this record.
+    public var position: Int64
+    /// For events and rejections: the position of the command that caused it; -1 for commands.
+    public var sourcePosition: Int64
+    /// The engine's time for this record, taken from the command, in ms since the epoch.
+    public var timestamp: Int64
+    /// The correlationId: the partitioning key of the instance.
+    public var key: String
+    public var value: RecordValue
+    /// For rejections: why, in words a person can act on.
+    public var rejectionReason: String
+
+    public static let currentVersion: UInt8 = 1
+
+    public init(
+        recordType: RecordType, intent: Intent, version: UInt8 = Record.currentVersion, partition: Int32,
+        position: Int64, sourcePosition: Int64 = -1, timestamp: Int64, key: String, value: RecordValue,
+        rejectionReason: String = ""
+    ) {
+        self.recordType = recordType
+        self.intent = intent
+        self.version = version
+        self.partition = partition
+        self.position = position
+        self.sourcePosition = sourcePosition
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.rejectionReason = rejectionReason
+    }
+
+    /// A command as a producer appends it; the log assigns the position.
+    public static func command(
+        _ intent: Intent, key: String, value: RecordValue, timestamp: Int64, partition: Int32 = 0, position: Int64 = -1
+    ) -> Record {
+        Record(recordType: .command, intent: intent, partition: partition, position: position, timestamp: timestamp, key: key, value: value)
+    }
+}
+
+/// The value of a record, one case per value type.
+public enum RecordValue: Sendable, Hashable {
+    case instance(InstanceRecord)
+    case element(ElementRecord)
+    case task(TaskRecord)
+    case incident(IncidentRecord)
+    case timer(TimerRecord)
+    case variables(VariablesRecord)
+
+    /// The process instance the record belongs to.
+    public var instanceKey: Int64 {
+        switch self {
+        case .instance(let value): return value.instanceKey
+        case .element(let value): return value.instanceKey
+        case .task(let value): return value.instanceKey
+        case .incident(let value): return value.instanceKey
+        case .timer(let value): return value.instanceKey
+        case .variables(let value): return value.instanceKey
+        }
+    }
+}
+
+/// All records produced by processing one batch of commands of one partition: appended as
+/// ONE journal message, so it is atomic on every backend (DESIGN.md §6).
+public struct Step: Sendable, Hashable {
+    public var partition: Int32
+    /// Positions of the commands this step answers, in order.
+    public var commandPositions: [Int64]
+    /// Events and rejections, in the order they were written (and applied).
+    public var records: [Record]
+
+    public init(partition: Int32, commandPositions: [Int64], records: [Record]) {
+        self.partition = partition
+        self.commandPositions = commandPositions
+        self.records = records
+    }
+}

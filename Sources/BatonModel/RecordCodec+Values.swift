@@ -1,0 +1,116 @@
+extension RecordCodec {
+    static func encode(_ value: RecordValue, into writer: inout BinaryWriter) {
+        switch value {
+        case .instance(let value):
+            writer.signed(value.instanceKey)
+            writer.string(value.processId)
+            writer.signed(Int64(value.processVersion))
+            writer.string(value.businessKey)
+            writer.variables(value.variables)
+        case .element(let value):
+            writer.signed(value.instanceKey)
+            writer.signed(value.elementInstanceKey)
+            writer.signed(Int64(value.elementIndex))
+            writer.signed(value.flowScopeKey)
+            writer.signed(Int64(value.flowIndex))
+        case .task(let value):
+            writer.signed(value.instanceKey)
+            writer.signed(value.taskKey)
+            writer.signed(value.elementInstanceKey)
+            writer.signed(Int64(value.elementIndex))
+            writer.string(value.topic)
+            writer.signed(Int64(value.attempt))
+            writer.signed(Int64(value.retries))
+            writer.signed(Int64(value.priority))
+            writer.signed(value.lockExpiresAt)
+            writer.signed(value.retryAt)
+            writer.signed(value.retryTimeout)
+            writer.signed(value.lockDuration)
+            writer.string(value.errorCode)
+            writer.string(value.errorMessage)
+            writer.string(value.errorDetails)
+            writer.json(value.data)
+            writer.variables(value.variables)
+            writer.signed(value.startTime)
+            writer.signed(value.endTime)
+            writer.string(value.workerId)
+        case .incident(let value):
+            writer.signed(value.instanceKey)
+            writer.signed(value.incidentKey)
+            writer.signed(value.elementInstanceKey)
+            writer.signed(Int64(value.elementIndex))
+            writer.signed(value.taskKey)
+            writer.byte(value.kind.rawValue)
+            writer.string(value.message)
+            writer.signed(Int64(value.retries))
+            writer.variables(value.variables)
+        case .timer(let value):
+            writer.signed(value.instanceKey)
+            writer.signed(value.timerKey)
+            writer.signed(value.elementInstanceKey)
+            writer.signed(Int64(value.elementIndex))
+            writer.signed(value.dueAt)
+        case .variables(let value):
+            writer.signed(value.instanceKey)
+            writer.variables(value.variables)
+        }
+    }
+
+    static func decodeValue(_ type: ValueType, from reader: inout BinaryReader) throws(DecodingError) -> RecordValue {
+        switch type {
+        case .processInstance:
+            return .instance(
+                InstanceRecord(
+                    instanceKey: try reader.signed(), processId: try reader.string(), processVersion: try reader.int32(),
+                    businessKey: try reader.string(), variables: try reader.variables()))
+        case .element:
+            return .element(
+                ElementRecord(
+                    instanceKey: try reader.signed(), elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(),
+                    flowScopeKey: try reader.signed(), flowIndex: try reader.int32()))
+        case .task:
+            var value = TaskRecord()
+            value.instanceKey = try reader.signed()
+            value.taskKey = try reader.signed()
+            value.elementInstanceKey = try reader.signed()
+            value.elementIndex = try reader.int32()
+            value.topic = try reader.string()
+            value.attempt = try reader.int32()
+            value.retries = try reader.int32()
+            value.priority = try reader.int32()
+            value.lockExpiresAt = try reader.signed()
+            value.retryAt = try reader.signed()
+            value.retryTimeout = try reader.signed()
+            value.lockDuration = try reader.signed()
+            value.errorCode = try reader.string()
+            value.errorMessage = try reader.string()
+            value.errorDetails = try reader.string()
+            value.data = try reader.json()
+            value.variables = try reader.variables()
+            value.startTime = try reader.signed()
+            value.endTime = try reader.signed()
+            value.workerId = try reader.string()
+            return .task(value)
+        case .incident:
+            var value = IncidentRecord()
+            value.instanceKey = try reader.signed()
+            value.incidentKey = try reader.signed()
+            value.elementInstanceKey = try reader.signed()
+            value.elementIndex = try reader.int32()
+            value.taskKey = try reader.signed()
+            guard let kind = IncidentKind(rawValue: try reader.byte()) else { throw reader.failure("unknown incident kind") }
+            value.kind = kind
+            value.message = try reader.string()
+            value.retries = try reader.int32()
+            value.variables = try reader.variables()
+            return .incident(value)
+        case .timer:
+            return .timer(
+                TimerRecord(
+                    instanceKey: try reader.signed(), timerKey: try reader.signed(), elementInstanceKey: try reader.signed(),
+                    elementIndex: try reader.int32(), dueAt: try reader.signed()))
+        case .variables:
+            return .variables(VariablesRecord(instanceKey: try reader.signed(), variables: try reader.variables()))
+        }
+    }
+}

@@ -1,0 +1,139 @@
+/// Creating, and the lifecycle of, a process instance.
+public struct InstanceRecord: Sendable, Hashable {
+    public var instanceKey: Int64 = 0
+    public var processId: String = ""
+    public var processVersion: Int32 = 0
+    public var businessKey: String = ""
+    public var variables: [String: JSONValue] = [:]
+
+    public init(instanceKey: Int64 = 0, processId: String = "", processVersion: Int32 = 0, businessKey: String = "", variables: [String: JSONValue] = [:]) {
+        self.instanceKey = instanceKey
+        self.processId = processId
+        self.processVersion = processVersion
+        self.businessKey = businessKey
+        self.variables = variables
+    }
+}
+
+/// A token movement: an element instance activated, completed or terminated, or a
+/// sequence flow taken.
+public struct ElementRecord: Sendable, Hashable {
+    public var instanceKey: Int64 = 0
+    public var elementInstanceKey: Int64 = 0
+    public var elementIndex: Int32 = -1
+    /// The element instance of the enclosing sub-process, or the instance key for the process scope.
+    public var flowScopeKey: Int64 = 0
+    /// For `sequenceFlowTaken`: the flow; otherwise -1.
+    public var flowIndex: Int32 = -1
+
+    public init(instanceKey: Int64 = 0, elementInstanceKey: Int64 = 0, elementIndex: Int32 = -1, flowScopeKey: Int64 = 0, flowIndex: Int32 = -1) {
+        self.instanceKey = instanceKey
+        self.elementInstanceKey = elementInstanceKey
+        self.elementIndex = elementIndex
+        self.flowScopeKey = flowScopeKey
+        self.flowIndex = flowIndex
+    }
+}
+
+/// An external task and what workers say about it. Unused fields stay at their zero value
+/// (they cost one byte each in the journal).
+public struct TaskRecord: Sendable, Hashable {
+    public var instanceKey: Int64 = 0
+    public var taskKey: Int64 = 0
+    public var elementInstanceKey: Int64 = 0
+    public var elementIndex: Int32 = -1
+    public var topic: String = ""
+    /// Which activation of the task a result answers; results for older attempts are rejected.
+    public var attempt: Int32 = 0
+    public var retries: Int32 = 0
+    public var priority: Int32 = 0
+    public var lockExpiresAt: Int64 = 0
+    public var retryAt: Int64 = 0
+    public var retryTimeout: Int64 = 0
+    public var lockDuration: Int64 = 0
+    public var errorCode: String = ""
+    public var errorMessage: String = ""
+    public var errorDetails: String = ""
+    /// `complete`: the result appended to `taskResults`.
+    public var data: JSONValue = .null
+    /// Variables: the task's input (on `taskCreated`), or what the worker sends to merge.
+    public var variables: [String: JSONValue] = [:]
+    public var startTime: Int64 = 0
+    public var endTime: Int64 = 0
+    public var workerId: String = ""
+
+    public init() {}
+
+    public init(instanceKey: Int64, taskKey: Int64, attempt: Int32) {
+        self.instanceKey = instanceKey
+        self.taskKey = taskKey
+        self.attempt = attempt
+    }
+}
+
+/// Why an instance cannot move on without an operator.
+public enum IncidentKind: UInt8, Sendable, Hashable {
+    /// A task failed with no retries left.
+    case taskRetriesExhausted = 1
+    /// A task threw a BPMN error that no boundary event catches.
+    case unhandledError = 2
+    /// A condition, script, mapping or timer expression could not be evaluated.
+    case expressionFailed = 3
+    /// An exclusive or inclusive gateway found no flow to take.
+    case noFlowTaken = 4
+    /// A loop without a wait state moved the token through too many elements in one step.
+    case stepLimitExceeded = 5
+}
+
+public struct IncidentRecord: Sendable, Hashable {
+    public var instanceKey: Int64 = 0
+    public var incidentKey: Int64 = 0
+    public var elementInstanceKey: Int64 = 0
+    public var elementIndex: Int32 = -1
+    /// The task the incident is about, or 0.
+    public var taskKey: Int64 = 0
+    public var kind: IncidentKind = .taskRetriesExhausted
+    public var message: String = ""
+    /// `resolveIncident`: the retries the task gets back.
+    public var retries: Int32 = 0
+    /// `resolveIncident`: variables to merge before retrying.
+    public var variables: [String: JSONValue] = [:]
+
+    public init() {}
+
+    public init(instanceKey: Int64, incidentKey: Int64, retries: Int32 = 0, variables: [String: JSONValue] = [:]) {
+        self.instanceKey = instanceKey
+        self.incidentKey = incidentKey
+        self.retries = retries
+        self.variables = variables
+    }
+}
+
+public struct TimerRecord: Sendable, Hashable {
+    public var instanceKey: Int64 = 0
+    public var timerKey: Int64 = 0
+    /// The element instance that waits (the timer catch event, or the activity a boundary sits on).
+    public var elementInstanceKey: Int64 = 0
+    /// The timer element (catch event or boundary event).
+    public var elementIndex: Int32 = -1
+    public var dueAt: Int64 = 0
+
+    public init(instanceKey: Int64 = 0, timerKey: Int64 = 0, elementInstanceKey: Int64 = 0, elementIndex: Int32 = -1, dueAt: Int64 = 0) {
+        self.instanceKey = instanceKey
+        self.timerKey = timerKey
+        self.elementInstanceKey = elementInstanceKey
+        self.elementIndex = elementIndex
+        self.dueAt = dueAt
+    }
+}
+
+/// Variables merged into an instance's process scope.
+public struct VariablesRecord: Sendable, Hashable {
+    public var instanceKey: Int64 = 0
+    public var variables: [String: JSONValue] = [:]
+
+    public init(instanceKey: Int64 = 0, variables: [String: JSONValue] = [:]) {
+        self.instanceKey = instanceKey
+        self.variables = variables
+    }
+}
