@@ -40,9 +40,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
+        // Helpers shared by the test targets (test data paths, BPMN snippets).
+        .target(name: "BatonTestSupport", dependencies: ["BatonBPMN"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
-        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN"]),
-        .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel"]),
+        .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonTestSupport"]),
+        .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,23 +1,27 @@
 import BatonBPMN
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Where the test data lives: the project's own `bpmn/` and the team's `../shared/`.
-enum TestFiles {
-    /// The package root, derived from this file's path (Tests/BatonBPMNTests/TestFiles.swift).
-    static let packageRoot: String = {
+public enum TestFiles {
+    /// The package root, derived from this file's path (Tests/BatonTestSupport/TestFiles.swift).
+    public static let packageRoot: String = {
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
         parts.removeLast(3)
         return parts.joined(separator: "/")
     }()
 
-    static let examples = packageRoot + "/bpmn"
-    static let miwg = packageRoot + "/../shared/bpmn-miwg"
+    public static let examples = packageRoot + "/bpmn"
+    public static let miwg = packageRoot + "/../shared/bpmn-miwg"
 
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var status = stat()
         return stat(path, &status) == 0
     }
 
-    static func listing(_ directory: String, suffix: String) -> [String] {
+    public static func listing(_ directory: String, suffix: String) -> [String] {
         guard let handle = opendir(directory) else { return [] }
         defer { closedir(handle) }
         var names: [String] = []
@@ -32,7 +36,7 @@ enum TestFiles {
 }
 
 /// Wraps process content in a `<definitions>` element with the usual namespaces.
-func bpmnDocument(
+public func bpmnDocument(
     _ content: String, prefix: String = "bpmn", executable: Bool = true, declarations: String = ""
 ) -> [UInt8] {
     let p = prefix.isEmpty ? "" : prefix + ":"
@@ -52,11 +56,7 @@ func bpmnDocument(
 }
 
 /// Compiles one in-memory document and returns its single process.
-func compileOne(_ bytes: [UInt8]) throws -> CompiledProcess {
+public func compileOne(_ bytes: [UInt8]) throws -> CompiledProcess {
     let deployment = try BPMNDeployment.load(bytes, fileName: "test.bpmn")
     return deployment.processes[0]
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif

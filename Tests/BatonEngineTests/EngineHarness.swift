@@ -1,0 +1,147 @@
+import BatonTestSupport
+import BatonBPMN
+import BatonEngine
+import BatonModel
+import Testing
+
+/// Given-events / when-command / then-events for the engine, with no log and no I/O: the
+/// harness plays the log (assigns positions) and the clock (the commands' timestamps).
+struct EngineHarness {
+    var engine: Engine
+    let process: ExecutableProcess
+    let version: Int32
+    var position: Int64 = 0
+    var now: Int64 = 1_700_000_000_000
+    /// Every command sent and every record produced, in order: the journal.
+    private(set) var journal: [Record] = []
+    var correlationId = "order-1"
+
+    init(_ content: String, declarations: String = "", configuration: EngineConfiguration = EngineConfiguration()) throws {
+        try self.init(bytes: bpmnDocument(content, declarations: declarations), configuration: configuration)
+    }
+
+    init(file: String) throws {
+        let bytes = try BPMNDeployment.load(path: file)
+        try self.init(deployment: bytes, configuration: EngineConfiguration())
+    }
+
+    init(bytes: [UInt8], configuration: EngineConfiguration) throws {
+        try self.init(deployment: try BPMNDeployment.load(bytes, fileName: "test.bpmn"), configuration: configuration)
+    }
+
+    init(deployment: BPMNDeployment, configuration: EngineConfiguration) throws {
+        let compiled = deployment.processes[0]
+        guard let process = compiled.executable else {
+            Issue.record("process does not compile: \(compiled.problems)")
+            throw HarnessError.notExecutable
+        }
+        var registry = ProcessRegistry()
+        version = registry.deploy(process)
+        self.process = process
+        engine = Engine(partition: 1, processes: registry, configuration: configuration)
+    }
+
+    enum HarnessError: Error { case notExecutable }
+
+    /// Appends a command at the next position and processes it.
+    @discardableResult
+    mutating func send(_ intent: Intent, _ value: RecordValue) -> [Record] {
+        position += 1
+        let command = Record.command(intent, key: correlationId, value: value, timestamp: now, partition: 1, position: position)
+        journal.append(command)
+        let produced = engine.process(command)
+        journal.append(contentsOf: produced)
+        return produced
+    }
+
+    @discardableResult
+    mutating func start(_ variables: [String: JSONValue] = [:]) -> [Record] {
+        send(.createInstance, .instance(InstanceRecord(processId: process.processId, processVersion: version, variables: variables)))
+    }
+
+    var instance: InstanceState? { engine.state.instances.values.first }
+    var instanceKey: Int64 { instance!.key }
+
+    /// The active task of the element with this BPMN id.
+    func task(_ elementId: String) -> TaskState? {
+        let index = process.elementIndex(id: elementId)
+        return instance?.tasks.values.first { $0.elementIndex == index }
+    }
+
+    @discardableResult
+    mutating func complete(_ elementId: String, data: JSONValue = .null, variables: [String: JSONValue] = [:], attempt: Int32? = nil) -> [Record] {
+        guard let task = task(elementId) else {
+            Issue.record("no active task at \(elementId)")
+            return []
+        }
+        var value = TaskRecord(instanceKey: instanceKey, taskKey: task.key, attempt: attempt ?? task.attempt)
+        value.data = data
+        value.variables = variables
+        return send(.completeTask, .task(value))
+    }
+
+    @discardableResult
+    mutating func fail(_ elementId: String, retries: Int32, retryTimeout: Int64 = 0, message: String = "boom") -> [Record] {
+        let task = task(elementId)!
+        var value = TaskRecord(instanceKey: instanceKey, taskKey: task.key, attempt: task.attempt)
+        value.retries = retries
+        value.retryTimeout = retryTimeout
+        value.errorMessage = message
+        return send(.failTask, .task(value))
+    }
+
+    @discardableResult
+    mutating func throwError(_ elementId: String, code: String, variables: [String: JSONValue] = [:]) -> [Record] {
+        let task = task(elementId)!
+        var value = TaskRecord(instanceKey: instanceKey, taskKey: task.key, attempt: task.attempt)
+        value.errorCode = code
+        value.variables = variables
+        return send(.throwTaskError, .task(value))
+    }
+
+    @discardableResult
+    mutating func taskCommand(_ intent: Intent, _ elementId: String, lockDuration: Int64 = 0) -> [Record] {
+        let task = task(elementId)!
+        var value = TaskRecord(instanceKey: instanceKey, taskKey: task.key, attempt: task.attempt)
+        value.lockDuration = lockDuration
+        return send(intent, .task(value))
+    }
+
+    @discardableResult
+    mutating func triggerTimer(_ elementId: String) -> [Record] {
+        let index = process.elementIndex(id: elementId)
+        let timer = instance!.timers.values.first { $0.elementIndex == index }!
+        return send(.triggerTimer, .timer(TimerRecord(instanceKey: instanceKey, timerKey: timer.key)))
+    }
+
+    @discardableResult
+    mutating func resolveIncident(retries: Int32 = 0, variables: [String: JSONValue] = [:]) -> [Record] {
+        let incident = instance!.incidents.values.first!
+        return send(.resolveIncident, .incident(IncidentRecord(instanceKey: instanceKey, incidentKey: incident.key, retries: retries, variables: variables)))
+    }
+
+    /// Records as short lines: `intent elementOrFlowId`, rejections with their reason.
+    func describe(_ records: [Record]) -> [String] {
+        records.map { record in
+            if record.recordType == .rejection { return "rejected \(record.intent): \(record.rejectionReason)" }
+            switch record.value {
+            case .element(let value) where record.intent == .sequenceFlowTaken:
+                return "\(record.intent) \(process[flow: value.flowIndex].id)"
+            case .element(let value): return "\(record.intent) \(process[element: value.elementIndex].id)"
+            case .task(let value): return "\(record.intent) \(process[element: value.elementIndex].id)"
+            case .timer(let value): return "\(record.intent) \(process[element: value.elementIndex].id)"
+            case .incident(let value) where record.intent == .incidentCreated:
+                return "\(record.intent) \(process[element: value.elementIndex].id) \(value.kind)"
+            case .variables(let value): return "\(record.intent) \(value.variables.keys.sorted().joined(separator: ","))"
+            default: return "\(record.intent)"
+            }
+        }
+    }
+
+    /// The state rebuilt from scratch by applying only the journal's events and rejections.
+    func replayedState() -> EngineState {
+        var replica = Engine(partition: 1, processes: engine.processes, configuration: engine.configuration)
+        for record in journal where record.recordType != .command { replica.apply(record) }
+        return replica.state
+    }
+}
