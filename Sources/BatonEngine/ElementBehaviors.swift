@@ -4,7 +4,7 @@ import BatonModel
 /// the element at once (the token moves on) or leaves it waiting (task, timer, incident).
 enum ElementBehaviors {
     static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
-        switch token.element.kind {
+        switch token.deployed.kind(token.elementIndex) {
         case .noneStartEvent, .noneThrowEvent, .noneEndEvent, .errorBoundaryEvent, .timerBoundaryEvent,
             .parallelGateway:
             writer.leave(token, &queue)

@@ -9,6 +9,14 @@ public struct EngineState: Sendable, Hashable {
     public internal(set) var lastCommandPosition: Int64 = -1
 
     public init() {}
+
+    /// Changes an instance in place through the dictionary's values view, which neither
+    /// copies the instance nor wraps it in an optional. Returns nil if it does not exist.
+    @inline(__always)
+    mutating func modifyInstance<Result>(_ key: Int64, _ body: (inout InstanceState) -> Result) -> Result? {
+        guard let index = instances.index(forKey: key) else { return nil }
+        return body(&instances.values[index])
+    }
 }
 
 /// One running process instance.
@@ -16,6 +24,8 @@ public struct InstanceState: Sendable, Hashable {
     public let key: Int64
     public let processId: String
     public let processVersion: Int32
+    /// The registry index of the definition (see `ProcessRegistry`).
+    public let definition: Int32
     public let correlationId: String
     public let businessKey: String
     public let startTime: Int64

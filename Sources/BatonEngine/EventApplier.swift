@@ -11,30 +11,28 @@ public enum EventApplier {
         if record.sourcePosition > state.lastCommandPosition { state.lastCommandPosition = record.sourcePosition }
         guard record.recordType == .event else { return }
         switch record.value {
-        case .instance(let value): applyInstance(record, value, to: &state)
+        case .instance(let value): applyInstance(record, value, processes, to: &state)
         case .element(let value):
-            guard let instance = state.instances[value.instanceKey],
-                let deployed = processes.process(id: instance.processId, version: instance.processVersion)
-            else { return }
-            ElementApplier.apply(record.intent, value, deployed, to: &state.instances[value.instanceKey]!)
+            state.modifyInstance(value.instanceKey) { ElementApplier.apply(record.intent, value, processes[$0.definition], to: &$0) }
         case .task(let value):
-            guard let instance = state.instances[value.instanceKey],
-                let deployed = processes.process(id: instance.processId, version: instance.processVersion)
-            else { return }
-            TaskApplier.apply(record.intent, value, deployed, timestamp: record.timestamp, to: &state.instances[value.instanceKey]!)
-        case .incident(let value): applyIncident(record.intent, value, to: &state.instances[value.instanceKey])
-        case .timer(let value): applyTimer(record.intent, value, to: &state.instances[value.instanceKey])
+            state.modifyInstance(value.instanceKey) {
+                TaskApplier.apply(record.intent, value, processes[$0.definition], timestamp: record.timestamp, to: &$0)
+            }
+        case .incident(let value): state.modifyInstance(value.instanceKey) { applyIncident(record.intent, value, to: &$0) }
+        case .timer(let value): state.modifyInstance(value.instanceKey) { applyTimer(record.intent, value, to: &$0) }
         case .variables(let value):
             guard record.intent == .variablesUpdated else { return }
-            state.instances[value.instanceKey]?.variables.merge(value.variables) { $1 }
+            state.modifyInstance(value.instanceKey) { $0.variables.merge(value.variables) { $1 } }
         }
     }
 
-    private static func applyInstance(_ record: Record, _ value: InstanceRecord, to state: inout EngineState) {
+    private static func applyInstance(_ record: Record, _ value: InstanceRecord, _ processes: ProcessRegistry, to state: inout EngineState) {
         switch record.intent {
         case .instanceCreated:
+            guard let deployed = processes.process(id: value.processId, version: value.processVersion) else { return }
             state.instances[value.instanceKey] = InstanceState(
                 key: value.instanceKey, processId: value.processId, processVersion: value.processVersion,
+                definition: deployed.definition,
                 correlationId: record.key, businessKey: value.businessKey, startTime: record.timestamp,
                 variables: value.variables)
         case .instanceCompleted:
@@ -44,28 +42,28 @@ public enum EventApplier {
         }
     }
 
-    private static func applyIncident(_ intent: Intent, _ value: IncidentRecord, to instance: inout InstanceState?) {
+    private static func applyIncident(_ intent: Intent, _ value: IncidentRecord, to instance: inout InstanceState) {
         switch intent {
         case .incidentCreated:
-            instance?.incidents[value.incidentKey] = IncidentState(
+            instance.incidents[value.incidentKey] = IncidentState(
                 key: value.incidentKey, kind: value.kind, elementInstanceKey: value.elementInstanceKey,
                 elementIndex: value.elementIndex, taskKey: value.taskKey, message: value.message)
-            if value.taskKey != 0 { instance?.tasks[value.taskKey]?.phase = .incident }
+            if value.taskKey != 0 { instance.tasks[value.taskKey]?.phase = .incident }
         case .incidentResolved:
-            instance?.incidents[value.incidentKey] = nil
+            instance.incidents[value.incidentKey] = nil
         default:
             break
         }
     }
 
-    private static func applyTimer(_ intent: Intent, _ value: TimerRecord, to instance: inout InstanceState?) {
+    private static func applyTimer(_ intent: Intent, _ value: TimerRecord, to instance: inout InstanceState) {
         switch intent {
         case .timerCreated:
-            instance?.timers[value.timerKey] = TimerState(
+            instance.timers[value.timerKey] = TimerState(
                 key: value.timerKey, elementInstanceKey: value.elementInstanceKey, elementIndex: value.elementIndex,
                 dueAt: value.dueAt)
         case .timerTriggered, .timerCanceled:
-            instance?.timers[value.timerKey] = nil
+            instance.timers[value.timerKey] = nil
         default:
             break
         }
@@ -87,11 +85,11 @@ enum ElementApplier {
             instance.elements[value.elementInstanceKey] = nil
             changeChildren(of: value.flowScopeKey, by: -1, in: &instance)
             // Tokens still waiting at joins inside a scope that ends go with it.
-            if deployed.process[element: value.elementIndex].kind == .subProcess {
+            if deployed.kind(value.elementIndex) == .subProcess {
                 instance.joins = instance.joins.filter { $0.key.scopeKey != value.elementInstanceKey }
             }
         case .sequenceFlowTaken:
-            let target = deployed.process[flow: value.flowIndex].target
+            let target = deployed.flowTargets[Int(value.flowIndex)]
             if deployed.isJoin(target) {
                 instance.joins[JoinPoint(scopeKey: value.flowScopeKey, gateway: target), default: [:]][value.flowIndex, default: 0] += 1
             }

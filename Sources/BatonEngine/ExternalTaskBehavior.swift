@@ -67,9 +67,9 @@ enum TimerDueTime {
             case .duration(let milliseconds): return writer.now + milliseconds
             case .date(let epochMilliseconds): return epochMilliseconds
             case .durationExpression(let expression):
-                return writer.now + (try ISO8601.durationMilliseconds(try text(expression, token, writer)))
+                return writer.now + (try ISO8601.durationMilliseconds(try text(expression, token, &writer)))
             case .dateExpression(let expression):
-                return try ISO8601.epochMilliseconds(try text(expression, token, writer))
+                return try ISO8601.epochMilliseconds(try text(expression, token, &writer))
             }
         } catch {
             writer.raiseIncident(.expressionFailed, token, "timer of '\(token.deployed.process[element: token.elementIndex].id)': \(error)")
@@ -77,7 +77,7 @@ enum TimerDueTime {
         }
     }
 
-    private static func text(_ expression: ParsedExpression, _ token: Token, _ writer: StepWriter) throws -> String {
+    private static func text(_ expression: ParsedExpression, _ token: Token, _ writer: inout StepWriter) throws -> String {
         let value = try writer.evaluator(token.instanceKey).evaluate(expression.root)
         guard case .string(let text) = value else {
             throw ExpressionError(message: "'\(expression.source)' gave \(value.jsonText), not an ISO-8601 text", offset: 0)

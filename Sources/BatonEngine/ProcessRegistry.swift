@@ -1,16 +1,28 @@
 import BatonModel
 
-/// A deployed process version with what the engine precomputes for it.
-public struct DeployedProcess: Sendable {
+/// A deployed process version with what the engine precomputes for it. Immutable and
+/// shared: passing it around costs one reference count, never a copy of the graph.
+public final class DeployedProcess: Sendable {
     public let process: ExecutableProcess
     public let version: Int32
+    /// Dense index in the registry; instances refer to their definition by it, so the hot
+    /// loop never hashes a process id.
+    public let definition: Int32
+    /// Hot copies of per-element facts, read without copying an `ExecutableElement`.
+    let kinds: [ElementKind]
+    let joins: [Bool]
+    let flowTargets: [Int32]
     /// For each inclusive joining gateway: the elements from which a token can still reach
     /// it (within its scope, not through the gateway itself).
     let inclusiveUpstream: [Int32: Set<Int32>]
 
-    public init(process: ExecutableProcess, version: Int32) {
+    init(process: ExecutableProcess, version: Int32, definition: Int32) {
         self.process = process
         self.version = version
+        self.definition = definition
+        kinds = process.elements.map(\.kind)
+        joins = process.elements.map { ($0.kind == .parallelGateway || $0.kind == .inclusiveGateway) && $0.incoming.count > 1 }
+        flowTargets = process.flows.map(\.target)
         var upstream: [Int32: Set<Int32>] = [:]
         for (index, element) in process.elements.enumerated()
         where element.kind == .inclusiveGateway && element.incoming.count > 1 {
@@ -22,36 +34,40 @@ public struct DeployedProcess: Sendable {
                 let candidate = process[element: next]
                 pending.append(contentsOf: candidate.incoming.map { process[flow: $0].source })
                 if let activity = candidate.attachedTo { pending.append(activity) }
-                // A token inside a sub-process that leads here counts as at the sub-process.
             }
             upstream[gateway] = seen
         }
-        self.inclusiveUpstream = upstream
+        inclusiveUpstream = upstream
     }
 
     /// True when the element is a gateway that joins (more than one incoming flow).
-    func isJoin(_ element: Int32) -> Bool {
-        let kind = process[element: element].kind
-        return (kind == .parallelGateway || kind == .inclusiveGateway) && process[element: element].incoming.count > 1
-    }
+    @inline(__always) func isJoin(_ element: Int32) -> Bool { joins[Int(element)] }
+    @inline(__always) func kind(_ element: Int32) -> ElementKind { kinds[Int(element)] }
 }
 
 /// The deployed process versions the engine may run. Definitions are immutable; a command
 /// names the exact version it wants (DESIGN.md §6).
 public struct ProcessRegistry: Sendable {
-    private var versions: [String: [Int32: DeployedProcess]] = [:]
+    private var byId: [String: [Int32: Int32]] = [:]
+    private(set) var definitions: [DeployedProcess] = []
 
     public init() {}
 
     /// Adds the next version of `process` and returns its version number.
     @discardableResult
     public mutating func deploy(_ process: ExecutableProcess) -> Int32 {
-        let version = (versions[process.processId]?.keys.max() ?? 0) + 1
-        versions[process.processId, default: [:]][version] = DeployedProcess(process: process, version: version)
+        let version = (byId[process.processId]?.keys.max() ?? 0) + 1
+        let definition = Int32(definitions.count)
+        definitions.append(DeployedProcess(process: process, version: version, definition: definition))
+        byId[process.processId, default: [:]][version] = definition
         return version
     }
 
-    public func process(id: String, version: Int32) -> DeployedProcess? { versions[id]?[version] }
+    public func process(id: String, version: Int32) -> DeployedProcess? {
+        byId[id]?[version].map { definitions[Int($0)] }
+    }
 
-    public func latestVersion(of id: String) -> Int32? { versions[id]?.keys.max() }
+    public func latestVersion(of id: String) -> Int32? { byId[id]?.keys.max() }
+
+    @inline(__always) subscript(definition: Int32) -> DeployedProcess { definitions[Int(definition)] }
 }

@@ -3,13 +3,12 @@ import BatonModel
 /// Shared token movement: activate, leave, take flows, finish scopes, terminate. Element
 /// behaviours call these; only these write element and flow events.
 extension StepWriter {
-    func deployed(_ instanceKey: Int64) -> DeployedProcess {
-        let instance = state.instances[instanceKey]!
-        return processes.process(id: instance.processId, version: instance.processVersion)!
+    mutating func deployed(_ instanceKey: Int64) -> DeployedProcess {
+        processes[withInstance(instanceKey) { $0.definition }]
     }
 
-    func token(_ instanceKey: Int64, _ elementInstanceKey: Int64) -> Token? {
-        guard let element = state.instances[instanceKey]?.elements[elementInstanceKey] else { return nil }
+    mutating func token(_ instanceKey: Int64, _ elementInstanceKey: Int64) -> Token? {
+        guard isActive(instanceKey), let element = withInstance(instanceKey, { $0.elements[elementInstanceKey] }) else { return nil }
         return Token(
             instanceKey: instanceKey, elementInstanceKey: elementInstanceKey, elementIndex: element.elementIndex,
             flowScopeKey: element.flowScopeKey, deployed: deployed(instanceKey))
@@ -18,37 +17,39 @@ extension StepWriter {
     /// Runs queued token movements of an instance until every token waits or ends, then
     /// fires inclusive joins that no token can reach any more, and repeats.
     mutating func drain(_ instanceKey: Int64, _ agenda: [TokenWork]) {
+        guard isActive(instanceKey) else { return }
+        let deployed = deployed(instanceKey)
         var queue = agenda
         var next = 0
         while true {
             while next < queue.count {
-                guard state.instances[instanceKey] != nil else { return }
+                guard isActive(instanceKey) else { return }
                 let work = queue[next]
                 next += 1
                 // Work queued for a scope that has since ended (terminated, or left through
                 // a boundary event) is dropped with it.
                 switch work {
                 case .activate(_, let scopeKey), .take(_, let scopeKey), .scopeCheck(let scopeKey):
-                    guard scopeKey == instanceKey || state.instances[instanceKey]!.elements[scopeKey] != nil else { continue }
+                    guard scopeKey == instanceKey || withInstance(instanceKey, { $0.elements.index(forKey: scopeKey) != nil }) else { continue }
                 }
                 switch work {
                 case .activate(let element, let scopeKey):
-                    activate(element, in: scopeKey, instanceKey, &queue)
+                    activate(element, in: scopeKey, instanceKey, deployed, &queue)
                 case .take(let flow, let scopeKey):
-                    take(flow, in: scopeKey, instanceKey, &queue)
+                    take(flow, in: scopeKey, instanceKey, deployed, &queue)
                 case .scopeCheck(let scopeKey):
                     finishScopeIfDone(scopeKey, instanceKey, &queue)
                 }
             }
-            guard state.instances[instanceKey] != nil, let join = readyInclusiveJoin(instanceKey) else { return }
+            guard isActive(instanceKey), let join = readyInclusiveJoin(instanceKey, deployed) else { return }
             queue.append(.activate(element: join.gateway, scopeKey: join.scopeKey))
         }
     }
 
-    private mutating func activate(_ element: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ queue: inout [TokenWork]) {
+    private mutating func activate(_ element: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, _ queue: inout [TokenWork]) {
         let key = nextKey()
         write(.elementActivated, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey)))
-        let token = Token(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey, deployed: deployed(instanceKey))
+        let token = Token(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey, deployed: deployed)
         activations += 1
         guard activations <= configuration.maximumActivationsPerCommand else {
             raiseIncident(.stepLimitExceeded, token,
@@ -64,7 +65,7 @@ extension StepWriter {
         write(.elementCompleted, .element(ElementRecord(
             instanceKey: token.instanceKey, elementInstanceKey: token.elementInstanceKey, elementIndex: token.elementIndex,
             flowScopeKey: token.flowScopeKey)))
-        let taken = flows ?? token.element.outgoing
+        let taken = flows ?? token.deployed.process.elements[Int(token.elementIndex)].outgoing
         if taken.isEmpty {
             queue.append(.scopeCheck(scopeKey: token.flowScopeKey))
         } else {
@@ -72,29 +73,28 @@ extension StepWriter {
         }
     }
 
-    private mutating func take(_ flow: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ queue: inout [TokenWork]) {
+    private mutating func take(_ flow: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, _ queue: inout [TokenWork]) {
         write(.sequenceFlowTaken, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: 0, elementIndex: -1, flowScopeKey: scopeKey, flowIndex: flow)))
-        let deployed = deployed(instanceKey)
-        let target = deployed.process[flow: flow].target
+        let target = deployed.flowTargets[Int(flow)]
         guard deployed.isJoin(target) else {
             queue.append(.activate(element: target, scopeKey: scopeKey))
             return
         }
         // A parallel join fires when every incoming flow holds a token; inclusive joins are
         // checked when the instance is otherwise still (see `drain`).
-        guard deployed.process[element: target].kind == .parallelGateway else { return }
-        let arrivals = state.instances[instanceKey]!.joins[JoinPoint(scopeKey: scopeKey, gateway: target)] ?? [:]
-        if deployed.process[element: target].incoming.allSatisfy({ (arrivals[$0] ?? 0) > 0 }) {
+        guard deployed.kind(target) == .parallelGateway else { return }
+        let arrivals = withInstance(instanceKey) { $0.joins[JoinPoint(scopeKey: scopeKey, gateway: target)] } ?? [:]
+        if deployed.process.elements[Int(target)].incoming.allSatisfy({ (arrivals[$0] ?? 0) > 0 }) {
             queue.append(.activate(element: target, scopeKey: scopeKey))
         }
     }
 
     /// An inclusive join with tokens waiting that no other token of its scope can still reach.
-    private func readyInclusiveJoin(_ instanceKey: Int64) -> JoinPoint? {
+    private mutating func readyInclusiveJoin(_ instanceKey: Int64, _ deployed: DeployedProcess) -> JoinPoint? {
+        guard withInstance(instanceKey, { !$0.joins.isEmpty }) else { return nil }
         let instance = state.instances[instanceKey]!
-        let deployed = deployed(instanceKey)
         let candidates = instance.joins.keys
-            .filter { deployed.process[element: $0.gateway].kind == .inclusiveGateway }
+            .filter { deployed.kind($0.gateway) == .inclusiveGateway }
             .sorted { ($0.scopeKey, $0.gateway) < ($1.scopeKey, $1.gateway) }
         for join in candidates {
             let upstream = deployed.inclusiveUpstream[join.gateway] ?? []
@@ -108,22 +108,23 @@ extension StepWriter {
     /// A scope with no active element and no waiting token is done: a sub-process leaves,
     /// the process instance completes.
     private mutating func finishScopeIfDone(_ scopeKey: Int64, _ instanceKey: Int64, _ queue: inout [TokenWork]) {
-        let instance = state.instances[instanceKey]!
+        let done = withInstance(instanceKey) { instance in
+            let children = scopeKey == instanceKey ? instance.rootChildren : (instance.elements[scopeKey]?.activeChildren ?? 1)
+            return children == 0 && !instance.joins.keys.contains { $0.scopeKey == scopeKey }
+        }
+        guard done else { return }
         if scopeKey == instanceKey {
-            guard instance.rootChildren == 0, !instance.joins.keys.contains(where: { $0.scopeKey == scopeKey }) else { return }
             completeInstance(instanceKey)
-        } else {
-            guard let scope = instance.elements[scopeKey], scope.activeChildren == 0,
-                !instance.joins.keys.contains(where: { $0.scopeKey == scopeKey }),
-                let token = token(instanceKey, scopeKey)
-            else { return }
+        } else if let token = token(instanceKey, scopeKey) {
             SubProcessBehavior.complete(token, &self, &queue)
         }
     }
 
     mutating func completeInstance(_ instanceKey: Int64) {
-        let instance = state.instances[instanceKey]!
-        write(.instanceCompleted, .instance(InstanceRecord(instanceKey: instanceKey, processId: instance.processId, processVersion: instance.processVersion, businessKey: instance.businessKey)))
+        let value = withInstance(instanceKey) {
+            InstanceRecord(instanceKey: instanceKey, processId: $0.processId, processVersion: $0.processVersion, businessKey: $0.businessKey)
+        }
+        write(.instanceCompleted, .instance(value))
     }
 
     /// Ends an element instance without completing it: its children first (in key order),
@@ -149,7 +150,9 @@ extension StepWriter {
     }
 
     mutating func cancelTimers(of elementInstanceKey: Int64, _ instanceKey: Int64) {
-        let timers = state.instances[instanceKey]!.timers.values.filter { $0.elementInstanceKey == elementInstanceKey }
+        let timers = withInstance(instanceKey) { instance in
+            instance.timers.isEmpty ? [] : instance.timers.values.filter { $0.elementInstanceKey == elementInstanceKey }
+        }
         for timer in timers.sorted(by: { $0.key < $1.key }) {
             write(.timerCanceled, .timer(TimerRecord(instanceKey: instanceKey, timerKey: timer.key, elementInstanceKey: elementInstanceKey, elementIndex: timer.elementIndex, dueAt: timer.dueAt)))
         }
@@ -167,9 +170,10 @@ extension StepWriter {
         write(.incidentCreated, .incident(value))
     }
 
-    func evaluator(_ instanceKey: Int64, extra: [String: JSONValue] = [:]) -> ExpressionEvaluator {
-        let instance = state.instances[instanceKey]!
-        let variables = extra.isEmpty ? instance.variables : instance.variables.merging(extra) { $1 }
-        return ExpressionEvaluator(variables: variables, taskResults: instance.taskResults)
+    mutating func evaluator(_ instanceKey: Int64, extra: [String: JSONValue] = [:]) -> ExpressionEvaluator {
+        withInstance(instanceKey) { instance in
+            let variables = extra.isEmpty ? instance.variables : instance.variables.merging(extra) { $1 }
+            return ExpressionEvaluator(variables: variables, taskResults: instance.taskResults)
+        }
     }
 }

@@ -39,6 +39,19 @@ struct StepWriter {
         records.append(record)
     }
 
+    /// Reads (or changes) an instance in place. `state.instances[key]` as a value would copy
+    /// the instance, retaining every collection in it; this goes through the dictionary's
+    /// modify accessor instead.
+    ///
+    /// - Precondition: the instance exists.
+    @inline(__always)
+    mutating func withInstance<Result>(_ instanceKey: Int64, _ body: (inout InstanceState) -> Result) -> Result {
+        state.modifyInstance(instanceKey, body)!
+    }
+
+    /// Whether the instance is still active, without copying it.
+    func isActive(_ instanceKey: Int64) -> Bool { state.instances.index(forKey: instanceKey) != nil }
+
     mutating func reject(_ reason: String) {
         let record = Record(
             recordType: .rejection, intent: command.intent, partition: command.partition, position: command.position,

@@ -6,11 +6,11 @@ import BatonModel
 /// so duplicate and stale deliveries are harmless.
 enum TaskProcessor {
     static func process(_ intent: Intent, _ value: TaskRecord, _ writer: inout StepWriter) {
-        guard let instance = writer.state.instances[value.instanceKey] else {
+        guard writer.isActive(value.instanceKey) else {
             writer.reject("process instance \(value.instanceKey) is not active (completed, or never created)")
             return
         }
-        guard let task = instance.tasks[value.taskKey] else {
+        guard let task = writer.withInstance(value.instanceKey, { $0.tasks[value.taskKey] }) else {
             writer.reject("task \(value.taskKey) is not active in instance \(value.instanceKey) (completed, canceled or never created)")
             return
         }
@@ -105,7 +105,7 @@ enum TaskProcessor {
         if failed.retries == 0 {
             let message = value.errorMessage.isEmpty ? "task failed and has no retries left" : value.errorMessage
             writer.raiseIncident(.taskRetriesExhausted, token, message, taskKey: task.key)
-        } else if failed.retryTimeout == 0, let waiting = writer.state.instances[token.instanceKey]?.tasks[task.key] {
+        } else if failed.retryTimeout == 0, let waiting = writer.withInstance(token.instanceKey, { $0.tasks[task.key] }) {
             ExternalTaskBehavior.activate(waiting, instanceKey: token.instanceKey, retries: failed.retries, &writer)
         }
     }

@@ -116,11 +116,15 @@ public struct Record: Sendable, Hashable {
 }
 
 /// The value of a record, one case per value type.
+///
+/// The large payloads are boxed (`indirect`) so that a `Record` stays small: records are
+/// copied into steps and journals, and the token-movement records (element, timer,
+/// variables) stay inline.
 public enum RecordValue: Sendable, Hashable {
-    case instance(InstanceRecord)
+    indirect case instance(InstanceRecord)
     case element(ElementRecord)
-    case task(TaskRecord)
-    case incident(IncidentRecord)
+    indirect case task(TaskRecord)
+    indirect case incident(IncidentRecord)
     case timer(TimerRecord)
     case variables(VariablesRecord)
 
