@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEBIAN_PACKAGES := librdkafka-dev libxml2-dev liblz4-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps build release test demo validate clean
+.PHONY: all deps build release test demo validate bench clean
 
 all: build
 
@@ -39,5 +39,9 @@ demo: validate
 	@echo "The runtime demo (10,000 orders on the embedded log) is not built yet: Baton reads,"
 	@echo "validates and compiles BPMN today; the engine, log and workers are the next issues."
 
+## bench: the engine core benchmark (release build, in memory, one core).
+bench: deps
+	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
+
 clean:
-	rm -rf .build
+	rm -rf .build benchmarks/.build
