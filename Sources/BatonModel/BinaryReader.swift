@@ -1,4 +1,5 @@
-/// Why bytes could not be decoded: truncated, garbage, or from a newer Baton.
+/// Why bytes could not be decoded (journal records, JSON text): truncated, garbage, or from
+/// a newer Baton. `offset` is the byte at fault.
 public struct DecodingError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     public let offset: Int

@@ -80,13 +80,6 @@ public enum JSONValue: Sendable, Hashable {
     }
 }
 
-/// Why JSON text was refused, with the byte offset at fault.
-public struct JSONError: Error, Sendable, Hashable, CustomStringConvertible {
-    public let message: String
-    public let offset: Int
-    public init(message: String, offset: Int) {
-        self.message = message
-        self.offset = offset
-    }
-    public var description: String { "\(message) at byte \(offset)" }
-}
+/// Why JSON text was refused: the same shape as a journal decoding error (message and byte
+/// offset), so it is the same type.
+public typealias JSONError = DecodingError
