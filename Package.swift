@@ -10,6 +10,8 @@ let package = Package(
         .library(name: "BatonModel", targets: ["BatonModel"]),
         .library(name: "BatonBPMN", targets: ["BatonBPMN"]),
         .library(name: "BatonEngine", targets: ["BatonEngine"]),
+        .library(name: "BatonLog", targets: ["BatonLog"]),
+        .library(name: "BatonFileLog", targets: ["BatonFileLog"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +32,10 @@ let package = Package(
         .target(name: "BatonModel"),
         // PURE: processors, appliers, element behaviours, expression evaluation.
         .target(name: "BatonEngine", dependencies: ["BatonModel"]),
+        // The log contract, the in-memory backend and murmur2 partitioning.
+        .target(name: "BatonLog"),
+        // The embedded durable log: segments, CRC32C, lz4 batches, group-commit fsync.
+        .target(name: "BatonFileLog", dependencies: ["BatonLog", "CLZ4"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
         .target(name: "BatonBPMN", dependencies: ["BatonModel", "CLibXML2"]),
 
@@ -45,6 +51,7 @@ let package = Package(
         .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonTestSupport"]),
         .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel", "BatonTestSupport"]),
+        .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "CRdKafka", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],
     swiftLanguageModes: [.v6]

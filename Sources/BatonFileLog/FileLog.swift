@@ -1,0 +1,152 @@
+import BatonLog
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded durable log (the default backend): one folder per topic partition under
+/// `directory`, segment files of lz4-compressed, CRC32C-checked batches, group-commit fsync
+/// (an append returns only after its batch is on disk), torn tails cut on open, consumer
+/// positions written atomically.
+///
+/// Several processes may use the same directory at once: appends are serialized with
+/// `flock` per partition, and every reader picks up what others appended.
+public final class FileLog: Log {
+    public let directory: String
+    private let defaultPartitions: Int32
+    private let configuredTopics: [String: Int32]
+    private let segmentBytes: Int
+    private let repair: Bool
+    private let partitions = Mutex<[TopicPartition: PartitionHandle]>([:])
+    private let topicCounts = Mutex<[String: Int32]>([:])
+
+    /// Opens (creating if needed) a log in `directory`.
+    ///
+    /// - Parameters:
+    ///   - topics: partition counts of topics created by this process; a topic that exists
+    ///     on disk keeps the count it was created with.
+    ///   - repair: cut the log at a corrupt batch instead of refusing to open it.
+    public init(
+        directory: String, defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], segmentBytes: Int = 64 << 20,
+        repair: Bool = false
+    ) throws(LogError) {
+        self.directory = directory
+        self.defaultPartitions = defaultPartitions
+        self.configuredTopics = topics
+        self.segmentBytes = segmentBytes
+        self.repair = repair
+        try POSIX.makeDirectories(directory)
+    }
+
+    public func partitionCount(of topic: String) -> Int32 {
+        if let known = topicCounts.withLock({ $0[topic] }) { return known }
+        let path = directory + "/" + topic + "/partitions"
+        let count: Int32
+        if let descriptor = try? POSIX.open(path, O_RDONLY),
+            let bytes = try? POSIX.readFully(descriptor, count: 16, at: 0, path),
+            close(descriptor) == 0,
+            let stored = Int32(String(decoding: bytes, as: UTF8.self).trimmingNewline())
+        {
+            count = stored
+        } else {
+            count = configuredTopics[topic] ?? defaultPartitions
+            if (try? POSIX.makeDirectories(directory + "/" + topic)) != nil {
+                try? POSIX.writeAtomically(Array("\(count)\n".utf8), to: path, directory: directory + "/" + topic)
+            }
+        }
+        topicCounts.withLock { $0[topic] = count }
+        return count
+    }
+
+    private func handle(_ partition: TopicPartition) throws(LogError) -> PartitionHandle {
+        guard !partition.topic.isEmpty, !partition.topic.contains("/"), !partition.topic.hasPrefix(".") else {
+            throw LogError("'\(partition.topic)' is not a valid topic name")
+        }
+        let count = partitionCount(of: partition.topic)
+        guard partition.partition >= 0, partition.partition < count else {
+            throw LogError("\(partition) does not exist: topic '\(partition.topic)' has \(count) partition(s)")
+        }
+        if let existing = partitions.withLock({ $0[partition] }) { return existing }
+        let created = try PartitionHandle(
+            directory: "\(directory)/\(partition.topic)/\(partition.partition)", segmentBytes: segmentBytes, repair: repair)
+        return partitions.withLock { handles in
+            if let raced = handles[partition] { return raced }
+            handles[partition] = created
+            return created
+        }
+    }
+
+    @discardableResult
+    public func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64 {
+        try handle(partition).append(entries)
+    }
+
+    public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
+        try handle(partition).read(from: position, limit: limit)
+    }
+
+    public func endPosition(of partition: TopicPartition) throws(LogError) -> Int64 {
+        try handle(partition).endPosition()
+    }
+
+    public func committedPosition(group: String, partition: TopicPartition) throws(LogError) -> Int64? {
+        try ConsumerPositions.read(directory: directory, group: group, partition: partition)
+    }
+
+    public func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError) {
+        try ConsumerPositions.write(position, directory: directory, group: group, partition: partition)
+    }
+}
+
+/// One open partition: its files behind a mutex, plus the group-commit state.
+final class PartitionHandle: Sendable {
+    private let files: Mutex<PartitionFiles>
+    /// Serializes fsyncs; `synced` is the highest write sequence known durable.
+    private let durability = Mutex<UInt64>(0)
+
+    init(directory: String, segmentBytes: Int, repair: Bool) throws(LogError) {
+        files = Mutex(try PartitionFiles(directory: directory, segmentBytes: segmentBytes, repair: repair))
+    }
+
+    /// Writes under the process mutex and the cross-process file lock, then waits until the
+    /// batch is durable. Appends that arrive while an fsync runs share the next one.
+    func append(_ entries: [[UInt8]]) throws(LogError) -> Int64 {
+        let (position, descriptor, sequence, path) = try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+            try files.withFileLock { () throws(LogError) in
+                try files.refresh()
+                let (position, descriptor) = try files.write(entries)
+                return (position, descriptor, files.writeSequence, files.directory)
+            }
+        }
+        try durability.withLock { (synced: inout UInt64) throws(LogError) in
+            guard synced < sequence else { return }
+            let target = files.withLock { $0.writeSequence }
+            try POSIX.sync(descriptor, path)
+            synced = max(synced, target)
+        }
+        return position
+    }
+
+    func read(from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
+        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+            if position + Int64(limit) > files.nextPosition { try files.refresh() }
+            return try files.read(from: position, limit: limit)
+        }
+    }
+
+    func endPosition() throws(LogError) -> Int64 {
+        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+            try files.refresh()
+            return files.nextPosition
+        }
+    }
+}
+
+extension String {
+    func trimmingNewline() -> String {
+        var result = self
+        while result.last == "\n" || result.last == " " { result.removeLast() }
+        return result
+    }
+}

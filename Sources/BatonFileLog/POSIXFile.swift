@@ -1,0 +1,98 @@
+import BatonLog
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Thin, throwing wrappers over the POSIX calls the file log needs. Every error names the
+/// path and the call.
+enum POSIX {
+    static func error(_ call: String, _ path: String) -> LogError {
+        LogError("\(call) \(path): \(String(cString: strerror(errno)))")
+    }
+
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(LogError) -> Int32 {
+        while true {
+            let descriptor = Glibc.open(path, flags | O_CLOEXEC, mode)
+            if descriptor >= 0 { return descriptor }
+            if errno != EINTR { throw error("open", path) }
+        }
+    }
+
+    static func size(_ descriptor: Int32, _ path: String) throws(LogError) -> Int {
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw error("fstat", path) }
+        return Int(status.st_size)
+    }
+
+    static func readFully(_ descriptor: Int32, count: Int, at offset: Int, _ path: String) throws(LogError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let result = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + filled, count - filled, off_t(offset + filled)) }
+            if result < 0, errno == EINTR { continue }
+            guard result >= 0 else { throw error("pread", path) }
+            if result == 0 { return Array(bytes.prefix(filled)) }
+            filled += result
+        }
+        return bytes
+    }
+
+    static func writeFully(_ descriptor: Int32, _ bytes: [UInt8], at offset: Int, _ path: String) throws(LogError) {
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, bytes.count - written, off_t(offset + written)) }
+            if result < 0, errno == EINTR { continue }
+            guard result > 0 else { throw error("pwrite", path) }
+            written += result
+        }
+    }
+
+    static func sync(_ descriptor: Int32, _ path: String) throws(LogError) {
+        guard fdatasync(descriptor) == 0 else { throw error("fdatasync", path) }
+    }
+
+    static func makeDirectories(_ path: String) throws(LogError) {
+        var current = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            if mkdir(current, 0o755) != 0, errno != EEXIST { throw error("mkdir", current) }
+        }
+    }
+
+    /// fsyncs a directory so that file creations and renames in it are durable.
+    static func syncDirectory(_ path: String) throws(LogError) {
+        let descriptor = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw error("fsync", path) }
+    }
+
+    static func list(_ directory: String) -> [String] {
+        guard let handle = opendir(directory) else { return [] }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Writes a small file atomically: temporary file, fsync, rename, fsync of the directory.
+    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(LogError) {
+        let temporary = path + ".tmp"
+        let descriptor = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        do throws(LogError) {
+            try writeFully(descriptor, bytes, at: 0, temporary)
+            guard fsync(descriptor) == 0 else { throw error("fsync", temporary) }
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else { throw error("rename", temporary) }
+        try syncDirectory(directory)
+    }
+}

@@ -1,0 +1,66 @@
+/// One entry read back from a log partition.
+public struct LogEntry: Sendable, Hashable {
+    /// The entry's offset in its partition: dense, starting at 0.
+    public let position: Int64
+    public let payload: [UInt8]
+
+    public init(position: Int64, payload: [UInt8]) {
+        self.position = position
+        self.payload = payload
+    }
+}
+
+/// A topic and one of its partitions.
+public struct TopicPartition: Sendable, Hashable, CustomStringConvertible {
+    public let topic: String
+    public let partition: Int32
+
+    public init(_ topic: String, _ partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public var description: String { "\(topic)-\(partition)" }
+}
+
+/// Why a log operation failed, naming the file or record at fault where there is one.
+public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// The contract every log backend keeps (in-memory, embedded file log, Kafka): partitioned
+/// topics of opaque entries with dense positions, atomic batch appends, reads from a
+/// position, and consumer positions per group.
+///
+/// Contract:
+/// - `append` writes all entries of the batch or none; when it returns, the entries are
+///   durable (for the file log: fsynced) and have consecutive positions starting at the
+///   returned one. Batches from several appenders (threads or processes) never interleave.
+/// - `read` returns entries in position order starting at `position`, at most `limit`, and
+///   sees every batch whose `append` has returned, whoever appended it.
+/// - Committed positions survive a restart; a commit replaces the previous one atomically.
+/// - Methods may block on I/O: call them off the cooperative thread pool.
+public protocol Log: AnyObject, Sendable {
+    /// Partitions of a topic; topics that do not exist yet report the default count.
+    func partitionCount(of topic: String) -> Int32
+    /// Appends a batch atomically; returns the position of its first entry.
+    @discardableResult
+    func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64
+    /// Entries from `position` on, at most `limit`.
+    func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry]
+    /// The position the next appended entry will get.
+    func endPosition(of partition: TopicPartition) throws(LogError) -> Int64
+    /// The position a consumer group will read next, or nil if it never committed.
+    func committedPosition(group: String, partition: TopicPartition) throws(LogError) -> Int64?
+    func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError)
+}
+
+extension Log {
+    /// The partition a key maps to, as Kafka's Java client computes it (murmur2), so that a
+    /// correlationId lands on the same partition number on every backend.
+    public func partition(forKey key: String, topic: String) -> Int32 {
+        Murmur2.partition(forKey: key, partitions: partitionCount(of: topic))
+    }
+}

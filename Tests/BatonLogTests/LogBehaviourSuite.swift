@@ -1,0 +1,150 @@
+import BatonFileLog
+import BatonLog
+import BatonTestSupport
+import Testing
+
+/// The behaviour every log backend must show (DESIGN.md §6). Each test runs against every
+/// backend; a new backend joins by adding a case to `Backend`.
+struct LogBehaviourSuite {
+    enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
+        case memory, file
+        var description: String { rawValue }
+    }
+
+    /// A log of the backend plus a way to open the same log again (a restart).
+    final class Subject: @unchecked Sendable {
+        let backend: Backend
+        let directory: TemporaryDirectory?
+        private(set) var log: any Log
+        let memory: MemoryLog?
+
+        init(_ backend: Backend) throws {
+            self.backend = backend
+            switch backend {
+            case .memory:
+                let memory = MemoryLog(defaultPartitions: 1, topics: ["journal": 4])
+                self.memory = memory
+                directory = nil
+                log = memory
+            case .file:
+                let directory = TemporaryDirectory("baton-log")
+                self.directory = directory
+                memory = nil
+                log = try FileLog(directory: directory.path, topics: ["journal": 4], segmentBytes: 4096)
+            }
+        }
+
+        /// Reopens the log as a restarted process would (the in-memory log keeps its object).
+        func restart() throws {
+            if let directory { log = try FileLog(directory: directory.path, topics: ["journal": 4], segmentBytes: 4096) }
+        }
+
+        deinit { directory?.remove() }
+    }
+
+    func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test(arguments: Backend.allCases)
+    func appendAssignsDensePositionsAndReadReturnsThemInOrder(_ backend: Backend) throws {
+        let subject = try Subject(backend)
+        let journal = TopicPartition("journal", 2)
+        #expect(try subject.log.endPosition(of: journal) == 0)
+        #expect(try subject.log.append([bytes("a"), bytes("b")], to: journal) == 0)
+        #expect(try subject.log.append([bytes("c")], to: journal) == 2)
+        #expect(try subject.log.endPosition(of: journal) == 3)
+        let entries = try subject.log.read(journal, from: 0, limit: 10)
+        #expect(entries.map(\.position) == [0, 1, 2])
+        #expect(entries.map(\.payload) == [bytes("a"), bytes("b"), bytes("c")])
+        #expect(try subject.log.read(journal, from: 1, limit: 1).map(\.payload) == [bytes("b")])
+        #expect(try subject.log.read(journal, from: 3, limit: 10).isEmpty)
+        // Partitions are independent.
+        #expect(try subject.log.endPosition(of: TopicPartition("journal", 0)) == 0)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func manyBatchesAcrossSegmentsReadBackFromAnyPosition(_ backend: Backend) throws {
+        let subject = try Subject(backend)
+        let partition = TopicPartition("journal", 1)
+        var expected: [[UInt8]] = []
+        for batch in 0..<200 {
+            let entries = (0..<(1 + batch % 5)).map { bytes("batch \(batch) entry \($0) " + String(repeating: "x", count: batch % 50)) }
+            #expect(try subject.log.append(entries, to: partition) == Int64(expected.count))
+            expected.append(contentsOf: entries)
+        }
+        for start in [0, 1, 57, 299, expected.count - 1] {
+            let read = try subject.log.read(partition, from: Int64(start), limit: 25)
+            #expect(read.map(\.payload) == Array(expected[start..<min(expected.count, start + 25)]))
+            #expect(read.first?.position == Int64(start))
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func everythingSurvivesARestart(_ backend: Backend) throws {
+        let subject = try Subject(backend)
+        let partition = TopicPartition("journal", 3)
+        for index in 0..<50 { try subject.log.append([bytes("entry \(index)")], to: partition) }
+        try subject.log.commit(group: "engine", partition: partition, position: 42)
+        try subject.restart()
+        #expect(try subject.log.endPosition(of: partition) == 50)
+        #expect(try subject.log.read(partition, from: 49, limit: 5).map(\.payload) == [bytes("entry 49")])
+        #expect(try subject.log.committedPosition(group: "engine", partition: partition) == 42)
+        #expect(try subject.log.append([bytes("after restart")], to: partition) == 50)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func consumerPositionsArePerGroupAndPartition(_ backend: Backend) throws {
+        let subject = try Subject(backend)
+        let a = TopicPartition("journal", 0)
+        let b = TopicPartition("journal", 1)
+        #expect(try subject.log.committedPosition(group: "engine", partition: a) == nil)
+        try subject.log.commit(group: "engine", partition: a, position: 7)
+        try subject.log.commit(group: "workers", partition: a, position: 3)
+        try subject.log.commit(group: "engine", partition: b, position: 1)
+        try subject.log.commit(group: "engine", partition: a, position: 9)
+        #expect(try subject.log.committedPosition(group: "engine", partition: a) == 9)
+        #expect(try subject.log.committedPosition(group: "workers", partition: a) == 3)
+        #expect(try subject.log.committedPosition(group: "engine", partition: b) == 1)
+    }
+
+    @Test(arguments: Backend.allCases)
+    func partitionMappingIsMurmur2AndUnknownPartitionsAreRefused(_ backend: Backend) throws {
+        let subject = try Subject(backend)
+        #expect(subject.log.partitionCount(of: "journal") == 4)
+        #expect(subject.log.partitionCount(of: "deployments") == 1)
+        for key in ["order-1", "order-2", "21", "foobar"] {
+            #expect(subject.log.partition(forKey: key, topic: "journal") == Murmur2.partition(forKey: key, partitions: 4))
+        }
+        #expect(throws: LogError.self) { try subject.log.append([bytes("x")], to: TopicPartition("journal", 4)) }
+        #expect(throws: LogError.self) { try subject.log.read(TopicPartition("journal", -1), from: 0, limit: 1) }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func concurrentAppendersNeverInterleaveInsideABatch(_ backend: Backend) async throws {
+        let subject = try Subject(backend)
+        let partition = TopicPartition("journal", 0)
+        let log = subject.log
+        // For the file log, a second FileLog on the same directory takes the place of a
+        // second process: flock excludes separate open files just as it excludes processes.
+        let second: any Log = try subject.directory.map { try FileLog(directory: $0.path, topics: ["journal": 4], segmentBytes: 4096) } ?? log
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<4 {
+                let target = writer % 2 == 0 ? log : second
+                group.addTask {
+                    for batch in 0..<50 {
+                        let entries = (0..<3).map { Array("w\(writer) b\(batch) e\($0)".utf8) }
+                        _ = try target.append(entries, to: partition)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let entries = try log.read(partition, from: 0, limit: 10_000)
+        #expect(entries.count == 600)
+        #expect(try second.read(partition, from: 0, limit: 10_000).map(\.payload) == entries.map(\.payload))
+        for start in stride(from: 0, to: 600, by: 3) {
+            let batch = entries[start..<start + 3].map { String(decoding: $0.payload, as: UTF8.self) }
+            let prefix = batch[0].dropLast(2)
+            #expect(batch == ["\(prefix)e0", "\(prefix)e1", "\(prefix)e2"])
+        }
+    }
+}
