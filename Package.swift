@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "BatonEngine", targets: ["BatonEngine"]),
         .library(name: "BatonLog", targets: ["BatonLog"]),
         .library(name: "BatonFileLog", targets: ["BatonFileLog"]),
+        .library(name: "BatonRuntime", targets: ["BatonRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,7 +36,12 @@ let package = Package(
         // The log contract, the in-memory backend and murmur2 partitioning.
         .target(name: "BatonLog"),
         // The embedded durable log: segments, CRC32C, lz4 batches, group-commit fsync.
-        .target(name: "BatonFileLog", dependencies: ["BatonLog", "CLZ4"]),
+        .target(name: "BatonFileLog", dependencies: ["BatonLog", "BatonStorage"]),
+        // Durable-file building blocks shared by the file log and snapshots: POSIX calls
+        // that name the path at fault, atomic replace, CRC32C, LZ4 blocks.
+        .target(name: "BatonStorage", dependencies: ["BatonLog", "CLZ4"]),
+        // Stream processor: partitions -> replay -> process -> append; timers; snapshots.
+        .target(name: "BatonRuntime", dependencies: ["BatonEngine", "BatonModel", "BatonLog", "BatonBPMN", "BatonStorage"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
         .target(name: "BatonBPMN", dependencies: ["BatonModel", "CLibXML2"]),
 

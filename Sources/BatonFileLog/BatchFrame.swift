@@ -1,5 +1,5 @@
 import BatonLog
-import CLZ4
+import BatonStorage
 
 /// One appended batch on disk:
 ///
@@ -46,17 +46,8 @@ struct BatchFrame {
             raw.appendLittleEndian(UInt32(entry.count))
             raw.append(contentsOf: entry)
         }
-        let bound = Int(LZ4_compressBound(Int32(rawLength)))
-        var frame = [UInt8](repeating: 0, count: headerSize + bound)
-        let compressed = frame.withUnsafeMutableBytes { output in
-            raw.withUnsafeBytes { input in
-                LZ4_compress_default(
-                    input.baseAddress!.assumingMemoryBound(to: CChar.self),
-                    (output.baseAddress! + headerSize).assumingMemoryBound(to: CChar.self), Int32(rawLength), Int32(bound))
-            }
-        }
-        guard compressed > 0 else { throw LogError("lz4 could not compress a batch of \(rawLength) bytes") }
-        frame.removeLast(bound - Int(compressed))
+        var frame = [UInt8](repeating: 0, count: headerSize)
+        frame.append(contentsOf: LZ4Block.compress(raw))
         frame.storeLittleEndian(UInt32(frame.count - 4), at: 0)
         frame.storeLittleEndian(UInt64(bitPattern: basePosition), at: 8)
         frame.storeLittleEndian(UInt32(entries.count), at: 16)
@@ -92,15 +83,9 @@ struct BatchFrame {
         let (rawLength, count) = frame.withUnsafeBytes {
             (Int($0.loadLittleEndian(UInt32.self, at: 20)), Int($0.loadLittleEndian(UInt32.self, at: 16)))
         }
-        var raw = [UInt8](repeating: 0, count: rawLength)
-        let produced = raw.withUnsafeMutableBytes { output in
-            frame.withUnsafeBytes { input in
-                LZ4_decompress_safe(
-                    (input.baseAddress! + headerSize).assumingMemoryBound(to: CChar.self),
-                    output.baseAddress!.assumingMemoryBound(to: CChar.self), Int32(frame.count - headerSize), Int32(rawLength))
-            }
+        guard let raw = LZ4Block.decompress(frame[headerSize...], rawLength: rawLength) else {
+            throw LogError("a batch does not decompress to its \(rawLength) bytes")
         }
-        guard produced == rawLength else { throw LogError("a batch does not decompress (\(produced) of \(rawLength) bytes)") }
         var entries: [[UInt8]] = []
         entries.reserveCapacity(count)
         var offset = 0

@@ -1,4 +1,5 @@
 import BatonLog
+import BatonStorage
 
 #if canImport(Glibc)
 import Glibc

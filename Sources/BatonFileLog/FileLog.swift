@@ -1,4 +1,5 @@
 import BatonLog
+import BatonStorage
 import Synchronization
 
 #if canImport(Glibc)

@@ -6,12 +6,12 @@ import Glibc
 
 /// Thin, throwing wrappers over the POSIX calls the file log needs. Every error names the
 /// path and the call.
-enum POSIX {
-    static func error(_ call: String, _ path: String) -> LogError {
+public enum POSIX {
+    public static func error(_ call: String, _ path: String) -> LogError {
         LogError("\(call) \(path): \(String(cString: strerror(errno)))")
     }
 
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(LogError) -> Int32 {
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(LogError) -> Int32 {
         while true {
             let descriptor = Glibc.open(path, flags | O_CLOEXEC, mode)
             if descriptor >= 0 { return descriptor }
@@ -19,13 +19,13 @@ enum POSIX {
         }
     }
 
-    static func size(_ descriptor: Int32, _ path: String) throws(LogError) -> Int {
+    public static func size(_ descriptor: Int32, _ path: String) throws(LogError) -> Int {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { throw error("fstat", path) }
         return Int(status.st_size)
     }
 
-    static func readFully(_ descriptor: Int32, count: Int, at offset: Int, _ path: String) throws(LogError) -> [UInt8] {
+    public static func readFully(_ descriptor: Int32, count: Int, at offset: Int, _ path: String) throws(LogError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
         while filled < count {
@@ -38,7 +38,7 @@ enum POSIX {
         return bytes
     }
 
-    static func writeFully(_ descriptor: Int32, _ bytes: [UInt8], at offset: Int, _ path: String) throws(LogError) {
+    public static func writeFully(_ descriptor: Int32, _ bytes: [UInt8], at offset: Int, _ path: String) throws(LogError) {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { pwrite(descriptor, $0.baseAddress! + written, bytes.count - written, off_t(offset + written)) }
@@ -48,11 +48,11 @@ enum POSIX {
         }
     }
 
-    static func sync(_ descriptor: Int32, _ path: String) throws(LogError) {
+    public static func sync(_ descriptor: Int32, _ path: String) throws(LogError) {
         guard fdatasync(descriptor) == 0 else { throw error("fdatasync", path) }
     }
 
-    static func makeDirectories(_ path: String) throws(LogError) {
+    public static func makeDirectories(_ path: String) throws(LogError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
@@ -61,13 +61,13 @@ enum POSIX {
     }
 
     /// fsyncs a directory so that file creations and renames in it are durable.
-    static func syncDirectory(_ path: String) throws(LogError) {
+    public static func syncDirectory(_ path: String) throws(LogError) {
         let descriptor = try open(path, O_RDONLY | O_DIRECTORY)
         defer { close(descriptor) }
         guard fsync(descriptor) == 0 else { throw error("fsync", path) }
     }
 
-    static func list(_ directory: String) -> [String] {
+    public static func list(_ directory: String) -> [String] {
         guard let handle = opendir(directory) else { return [] }
         defer { closedir(handle) }
         var names: [String] = []
@@ -81,7 +81,7 @@ enum POSIX {
     }
 
     /// Writes a small file atomically: temporary file, fsync, rename, fsync of the directory.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(LogError) {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(LogError) {
         let temporary = path + ".tmp"
         let descriptor = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
         do throws(LogError) {
@@ -95,4 +95,17 @@ enum POSIX {
         guard rename(temporary, path) == 0 else { throw error("rename", temporary) }
         try syncDirectory(directory)
     }
+}
+
+extension POSIX {
+    /// Reads a whole (small) file.
+    public static func readFile(_ path: String) throws(LogError) -> [UInt8] {
+        let descriptor = try open(path, O_RDONLY)
+        defer { close(descriptor) }
+        return try readFully(descriptor, count: try size(descriptor, path), at: 0, path)
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func remove(_ path: String) { unlink(path) }
 }

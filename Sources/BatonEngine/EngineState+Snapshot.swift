@@ -1,0 +1,167 @@
+import BatonModel
+
+/// The binary form of a partition's state, for snapshots. Dictionaries are written in key
+/// order, so equal states give equal bytes. Version 1.
+extension EngineState {
+    static let snapshotFormat: UInt8 = 1
+
+    public func snapshotBytes() -> [UInt8] {
+        var writer = BinaryWriter(capacity: 1024 + instances.count * 256)
+        writer.byte(Self.snapshotFormat)
+        writer.signed(lastCommandPosition)
+        writer.unsigned(UInt64(instances.count))
+        for key in instances.keys.sorted() { instances[key]!.encode(into: &writer) }
+        return writer.bytes
+    }
+
+    /// Rebuilds a state from `snapshotBytes()`; `processes` resolves each instance's
+    /// definition, which must be deployed.
+    public static func fromSnapshot(_ bytes: [UInt8], processes: ProcessRegistry) throws(DecodingError) -> EngineState {
+        var reader = BinaryReader(bytes)
+        guard try reader.byte() == snapshotFormat else { throw reader.failure("snapshot format is not one this Baton reads") }
+        var state = EngineState()
+        state.lastCommandPosition = try reader.signed()
+        let count = try reader.count()
+        for _ in 0..<count {
+            let instance = try InstanceState.decode(from: &reader, processes: processes)
+            state.instances[instance.key] = instance
+        }
+        guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }
+        return state
+    }
+}
+
+extension InstanceState {
+    func encode(into writer: inout BinaryWriter) {
+        writer.signed(key)
+        writer.string(processId)
+        writer.signed(Int64(processVersion))
+        writer.string(correlationId)
+        writer.string(businessKey)
+        writer.signed(startTime)
+        writer.variables(variables)
+        writer.unsigned(UInt64(taskResults.count))
+        for result in taskResults {
+            writer.string(result.taskId)
+            writer.json(result.data)
+            writer.signed(result.startTime)
+            writer.signed(result.endTime)
+        }
+        writer.signed(Int64(rootChildren))
+        writer.unsigned(UInt64(elements.count))
+        for key in elements.keys.sorted() {
+            let element = elements[key]!
+            writer.signed(element.key)
+            writer.signed(Int64(element.elementIndex))
+            writer.signed(element.flowScopeKey)
+            writer.signed(Int64(element.activeChildren))
+        }
+        writer.unsigned(UInt64(tasks.count))
+        for key in tasks.keys.sorted() {
+            let task = tasks[key]!
+            writer.signed(task.key)
+            writer.signed(task.elementInstanceKey)
+            writer.signed(Int64(task.elementIndex))
+            writer.string(task.topic)
+            writer.signed(Int64(task.priority))
+            writer.signed(Int64(task.attempt))
+            writer.signed(Int64(task.retries))
+            switch task.phase {
+            case .active(let lockExpiresAt): writer.byte(1); writer.signed(lockExpiresAt)
+            case .waitingForRetry(let retryAt): writer.byte(2); writer.signed(retryAt)
+            case .incident: writer.byte(3)
+            }
+            writer.signed(task.activatedAt)
+            writer.string(task.lastError)
+        }
+        writer.unsigned(UInt64(timers.count))
+        for key in timers.keys.sorted() {
+            let timer = timers[key]!
+            writer.signed(timer.key)
+            writer.signed(timer.elementInstanceKey)
+            writer.signed(Int64(timer.elementIndex))
+            writer.signed(timer.dueAt)
+        }
+        writer.unsigned(UInt64(incidents.count))
+        for key in incidents.keys.sorted() {
+            let incident = incidents[key]!
+            writer.signed(incident.key)
+            writer.byte(incident.kind.rawValue)
+            writer.signed(incident.elementInstanceKey)
+            writer.signed(Int64(incident.elementIndex))
+            writer.signed(incident.taskKey)
+            writer.string(incident.message)
+        }
+        writer.unsigned(UInt64(joins.count))
+        for join in joins.keys.sorted(by: { ($0.scopeKey, $0.gateway) < ($1.scopeKey, $1.gateway) }) {
+            writer.signed(join.scopeKey)
+            writer.signed(Int64(join.gateway))
+            let arrivals = joins[join]!
+            writer.unsigned(UInt64(arrivals.count))
+            for flow in arrivals.keys.sorted() {
+                writer.signed(Int64(flow))
+                writer.signed(Int64(arrivals[flow]!))
+            }
+        }
+    }
+
+    static func decode(from reader: inout BinaryReader, processes: ProcessRegistry) throws(DecodingError) -> InstanceState {
+        let key = try reader.signed()
+        let processId = try reader.string()
+        let processVersion = try reader.int32()
+        guard let deployed = processes.process(id: processId, version: processVersion) else {
+            throw reader.failure("snapshot holds instance \(key) of process '\(processId)' version \(processVersion), which is not deployed")
+        }
+        var instance = InstanceState(
+            key: key, processId: processId, processVersion: processVersion, definition: deployed.definition,
+            correlationId: try reader.string(), businessKey: try reader.string(), startTime: try reader.signed(),
+            variables: try reader.variables())
+        for _ in 0..<(try reader.count()) {
+            instance.taskResults.append(
+                TaskResult(taskId: try reader.string(), data: try reader.json(), startTime: try reader.signed(), endTime: try reader.signed()))
+        }
+        instance.rootChildren = try reader.int32()
+        for _ in 0..<(try reader.count()) {
+            var element = ElementInstance(key: try reader.signed(), elementIndex: try reader.int32(), flowScopeKey: try reader.signed())
+            element.activeChildren = try reader.int32()
+            instance.elements[element.key] = element
+        }
+        for _ in 0..<(try reader.count()) {
+            let taskKey = try reader.signed()
+            let elementInstanceKey = try reader.signed()
+            let elementIndex = try reader.int32()
+            let topic = try reader.string()
+            let priority = try reader.int32()
+            let attempt = try reader.int32()
+            let retries = try reader.int32()
+            let phase: TaskState.Phase
+            switch try reader.byte() {
+            case 1: phase = .active(lockExpiresAt: try reader.signed())
+            case 2: phase = .waitingForRetry(retryAt: try reader.signed())
+            case 3: phase = .incident
+            case let other: throw reader.failure("unknown task phase \(other)")
+            }
+            instance.tasks[taskKey] = TaskState(
+                key: taskKey, elementInstanceKey: elementInstanceKey, elementIndex: elementIndex, topic: topic, priority: priority,
+                attempt: attempt, retries: retries, phase: phase, activatedAt: try reader.signed(), lastError: try reader.string())
+        }
+        for _ in 0..<(try reader.count()) {
+            let timer = TimerState(key: try reader.signed(), elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(), dueAt: try reader.signed())
+            instance.timers[timer.key] = timer
+        }
+        for _ in 0..<(try reader.count()) {
+            let incidentKey = try reader.signed()
+            guard let kind = IncidentKind(rawValue: try reader.byte()) else { throw reader.failure("unknown incident kind") }
+            instance.incidents[incidentKey] = IncidentState(
+                key: incidentKey, kind: kind, elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(),
+                taskKey: try reader.signed(), message: try reader.string())
+        }
+        for _ in 0..<(try reader.count()) {
+            let join = JoinPoint(scopeKey: try reader.signed(), gateway: try reader.int32())
+            var arrivals: [Int32: Int32] = [:]
+            for _ in 0..<(try reader.count()) { arrivals[try reader.int32()] = try reader.int32() }
+            instance.joins[join] = arrivals
+        }
+        return instance
+    }
+}

@@ -1,0 +1,21 @@
+import BatonEngine
+
+/// How a partition processor batches, snapshots and schedules. Every replica of a
+/// partition must use the same engine configuration (it is part of determinism); the rest
+/// may differ.
+public struct RuntimeOptions: Sendable {
+    /// Most commands processed into one step.
+    public var maximumBatch = 1000
+    /// Entries read from the journal per poll.
+    public var readLimit = 2000
+    /// A snapshot is written after this many journal entries...
+    public var snapshotEveryEntries: Int64 = 50_000
+    /// ...or this many milliseconds, whichever comes first (when anything changed).
+    public var snapshotEveryMilliseconds: Int64 = 60_000
+    /// A due timer, expired lock or due retry is requested again after this long if the
+    /// first request has not been answered.
+    public var dueWorkRetryMilliseconds: Int64 = 2_000
+    public var engine = EngineConfiguration()
+
+    public init() {}
+}

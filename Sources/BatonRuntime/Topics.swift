@@ -1,0 +1,9 @@
+/// Topic names Baton uses on every backend (declared in topics/).
+public enum Topics {
+    /// Commands and the engine's steps, keyed by correlationId.
+    public static let journal = "baton.journal"
+    /// Every deployment, in order; a single partition every replica reads in full.
+    public static let deployments = "baton.deployments"
+    /// External tasks of one task topic, as JSON task messages.
+    public static func tasks(_ topic: String) -> String { "baton.task." + topic }
+}
