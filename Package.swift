@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "BatonLog", targets: ["BatonLog"]),
         .library(name: "BatonFileLog", targets: ["BatonFileLog"]),
         .library(name: "BatonRuntime", targets: ["BatonRuntime"]),
+        .library(name: "BatonWorker", targets: ["BatonWorker"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,8 @@ let package = Package(
         .target(name: "BatonStorage", dependencies: ["BatonLog", "CLZ4"]),
         // Stream processor: partitions -> replay -> process -> append; timers; snapshots.
         .target(name: "BatonRuntime", dependencies: ["BatonEngine", "BatonModel", "BatonLog", "BatonBPMN", "BatonStorage"]),
+        // Worker SDK: subscribe to task topics, answer with complete / failure / bpmnError.
+        .target(name: "BatonWorker", dependencies: ["BatonModel", "BatonLog"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
         .target(name: "BatonBPMN", dependencies: ["BatonModel", "CLibXML2"]),
 
@@ -58,6 +61,9 @@ let package = Package(
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonTestSupport"]),
         .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel", "BatonTestSupport"]),
         .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "CRdKafka", "BatonTestSupport"]),
+        .testTarget(
+            name: "BatonRuntimeTests",
+            dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],
     swiftLanguageModes: [.v6]

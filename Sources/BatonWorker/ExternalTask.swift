@@ -1,0 +1,74 @@
+import BatonModel
+
+/// A task handed to a worker's handler: the fields of a Camunda external task (through
+/// `message`) and the `ProcessTaskResults` DTO.
+public struct ExternalTask: Sendable {
+    public let message: TaskMessage
+    /// The worker that holds the task.
+    public let workerId: String
+
+    public var id: String { message.id }
+    public var topicName: String { message.topicName }
+    public var activityId: String { message.activityId }
+    public var activityInstanceId: String { message.activityInstanceId }
+    public var processInstanceId: String { message.processInstanceId }
+    public var processDefinitionKey: String { message.processDefinitionKey }
+    public var businessKey: String { message.businessKey }
+    public var correlationId: String { message.correlationId }
+    public var variables: [String: JSONValue] { message.variables }
+    public var retries: Int32 { message.retries }
+    public var priority: Int32 { message.priority }
+    public var tenantId: String? { message.tenantId }
+    public var lockExpirationTime: Int64 { message.lockExpirationTime }
+    public var processTaskResults: JSONValue { message.processTaskResults }
+}
+
+/// What a handler decides about a task.
+public enum TaskOutcome: Sendable, Hashable {
+    /// Done: `data` is appended to `taskResults`, `variables` are merged (or output-mapped).
+    case complete(data: JSONValue = .null, variables: [String: JSONValue] = [:])
+    /// Failed: with `retries` left the task comes back after `retryTimeout` ms; with 0 it
+    /// becomes an incident.
+    case failure(message: String, details: String = "", retries: Int32, retryTimeout: Int64 = 0)
+    /// A business error for the process to handle (an error boundary event catches `code`).
+    case bpmnError(code: String, message: String = "", variables: [String: JSONValue] = [:])
+}
+
+/// How a worker gets tasks and answers them: over the embedded log, Kafka, or a test double.
+public protocol TaskTransport: Sendable {
+    /// Up to `limit` task messages of `topic` not yet handed to this worker group.
+    func fetch(topic: String, limit: Int) throws -> [TaskMessage]
+    /// Marks everything fetched so far for `topic` as handled (after the answers are sent).
+    func acknowledge(topic: String) throws
+    /// Appends a task command (complete, failure, bpmnError, extendLock) to the journal.
+    func send(_ command: Record, partition: Int32) throws
+    /// The transport's clock, in ms since the epoch.
+    func now() -> Int64
+}
+
+extension TaskOutcome {
+    /// The journal command that reports this outcome for `task`.
+    func command(for task: ExternalTask, now: Int64) -> Record {
+        var value = TaskRecord(instanceKey: Int64(task.processInstanceId) ?? 0, taskKey: task.message.taskKey, attempt: task.message.attempt)
+        value.workerId = task.workerId
+        let intent: Intent
+        switch self {
+        case .complete(let data, let variables):
+            intent = .completeTask
+            value.data = data
+            value.variables = variables
+        case .failure(let message, let details, let retries, let retryTimeout):
+            intent = .failTask
+            value.errorMessage = message
+            value.errorDetails = details
+            value.retries = retries
+            value.retryTimeout = retryTimeout
+        case .bpmnError(let code, let message, let variables):
+            intent = .throwTaskError
+            value.errorCode = code
+            value.errorMessage = message
+            value.variables = variables
+        }
+        return .command(intent, key: task.correlationId, value: .task(value), timestamp: now, partition: task.message.partition)
+    }
+}

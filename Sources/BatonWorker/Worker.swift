@@ -1,0 +1,96 @@
+import BatonModel
+import Synchronization
+
+/// Runs handlers for external tasks: `subscribe` to topics, then `run()` until `shutdown()`
+/// (or cancellation). Each subscription fetches at most `maxConcurrent` tasks at a time,
+/// runs their handlers concurrently, sends every answer, then acknowledges the batch: a
+/// crash before the acknowledgement means the tasks are fetched again, and the engine
+/// rejects answers it already has.
+public final class Worker: Sendable {
+    public typealias Handler = @Sendable (ExternalTask) async throws -> TaskOutcome
+
+    struct Subscription: Sendable {
+        let topic: String
+        let maxConcurrent: Int
+        let handler: Handler
+    }
+
+    public let workerId: String
+    let transport: any TaskTransport
+    private let subscriptions = Mutex<[Subscription]>([])
+    private let stopping = Mutex(false)
+    /// How long to wait when no topic had work.
+    let idleMilliseconds: UInt64
+
+    public init(transport: any TaskTransport, workerId: String, idleMilliseconds: UInt64 = 2) {
+        self.transport = transport
+        self.workerId = workerId
+        self.idleMilliseconds = idleMilliseconds
+    }
+
+    /// Handles tasks of `topic` with `handler`, at most `maxConcurrent` at once. A handler
+    /// that throws reports a failure with no retries left (an incident), with the error as
+    /// the message.
+    public func subscribe(topic: String, maxConcurrent: Int = 32, handler: @escaping Handler) {
+        subscriptions.withLock { $0.append(Subscription(topic: topic, maxConcurrent: max(1, maxConcurrent), handler: handler)) }
+    }
+
+    /// Asks for more time on a task; the engine moves its lock expiry to now + `milliseconds`.
+    public func extendLock(_ task: ExternalTask, by milliseconds: Int64) throws {
+        var value = TaskRecord(instanceKey: Int64(task.processInstanceId) ?? 0, taskKey: task.message.taskKey, attempt: task.message.attempt)
+        value.lockDuration = milliseconds
+        value.workerId = workerId
+        try transport.send(.command(.extendTaskLock, key: task.correlationId, value: .task(value), timestamp: transport.now(), partition: task.message.partition), partition: task.message.partition)
+    }
+
+    /// Stops fetching; `run()` returns once the tasks in hand are answered.
+    public func shutdown() { stopping.withLock { $0 = true } }
+
+    public var isStopping: Bool { stopping.withLock { $0 } }
+
+    /// Fetches and handles tasks until `shutdown()` or cancellation.
+    public func run() async throws {
+        while !isStopping, !Task.isCancelled {
+            if try await poll() == 0 { try? await Task.sleep(nanoseconds: idleMilliseconds * 1_000_000) }
+        }
+    }
+
+    /// One round over every subscription; returns how many task messages it took. For
+    /// callers that drive the worker themselves (tests, simulations).
+    public func poll() async throws -> Int {
+        var handled = 0
+        for subscription in subscriptions.withLock({ $0 }) {
+            handled += try await runOnce(subscription)
+        }
+        return handled
+    }
+
+    /// One fetch-handle-answer-acknowledge round for a subscription. Returns tasks handled.
+    func runOnce(_ subscription: Subscription) async throws -> Int {
+        let now = transport.now()
+        // A message whose lock has already run out is stale: a newer attempt will follow.
+        let messages = try transport.fetch(topic: subscription.topic, limit: subscription.maxConcurrent)
+        let live = messages.filter { $0.lockExpirationTime > now }
+        let tasks = live.map { ExternalTask(message: $0, workerId: workerId) }
+        let outcomes = await withTaskGroup(of: (Int, TaskOutcome).self) { group in
+            for (index, task) in tasks.enumerated() {
+                group.addTask {
+                    do {
+                        return (index, try await subscription.handler(task))
+                    } catch {
+                        return (index, .failure(message: "\(error)", retries: 0))
+                    }
+                }
+            }
+            var results = [TaskOutcome?](repeating: nil, count: tasks.count)
+            for await (index, outcome) in group { results[index] = outcome }
+            return results
+        }
+        for (task, outcome) in zip(tasks, outcomes) {
+            guard let outcome else { continue }
+            try transport.send(outcome.command(for: task, now: transport.now()), partition: task.message.partition)
+        }
+        if !messages.isEmpty { try transport.acknowledge(topic: subscription.topic) }
+        return messages.count
+    }
+}

@@ -1,0 +1,92 @@
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonTestSupport
+import BatonWorker
+import Synchronization
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let time = Mutex<Int64>(1_800_000_000_000)
+    func now() -> Int64 { time.withLock { $0 } }
+    func advance(_ milliseconds: Int64) { time.withLock { $0 += milliseconds } }
+}
+
+/// Engine partitions and a worker over one log, driven step by step.
+struct RuntimeHarness {
+    let log: any Log
+    let clock = ManualClock()
+    var processors: [PartitionProcessor] = []
+    let worker: Worker
+    let commands: CommandWriter
+    let snapshotDirectory: String?
+
+    init(log: any Log, snapshotDirectory: String? = nil, options: RuntimeOptions = RuntimeOptions()) throws {
+        self.log = log
+        self.snapshotDirectory = snapshotDirectory
+        let clock = clock
+        commands = CommandWriter(log: log)
+        worker = Worker(transport: LogTaskTransport(log: log, clock: { clock.now() }), workerId: "test-worker")
+        for partition in 0..<log.partitionCount(of: Topics.journal) {
+            let store = snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") }
+            let processor = PartitionProcessor(partition: partition, log: log, snapshots: store, options: options, clock: { clock.now() })
+            try processor.recover()
+            processors.append(processor)
+        }
+    }
+
+    func deploy(_ file: String) throws {
+        _ = try DeploymentCatalog.deploy(try POSIXRead.file(file), fileName: file, to: log)
+    }
+
+    func start(_ processId: String, version: Int32 = 1, correlationId: String, variables: [String: JSONValue] = [:]) throws {
+        try commands.append(.command(
+            .createInstance, key: correlationId,
+            value: .instance(InstanceRecord(processId: processId, processVersion: version, variables: variables)),
+            timestamp: clock.now()))
+    }
+
+    /// Polls engines and worker until nothing moves (or `rounds` run out).
+    func settle(rounds: Int = 200) async throws {
+        for _ in 0..<rounds {
+            var moved = 0
+            for processor in processors { moved += try processor.poll() }
+            moved += try await worker.poll()
+            if moved == 0 { return }
+        }
+    }
+
+    var activeInstances: Int { processors.map(\.engine.state.instances.count).reduce(0, +) }
+
+    /// Every event of the journal, decoded, per partition.
+    func journalEvents() throws -> [Record] {
+        var events: [Record] = []
+        for partition in 0..<log.partitionCount(of: Topics.journal) {
+            let entries = try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 1_000_000)
+            for entry in entries {
+                if case .step(let step) = try JournalEntry.decode(entry, partition: partition) {
+                    events.append(contentsOf: step.records.filter { $0.recordType == .event })
+                }
+            }
+        }
+        return events
+    }
+}
+
+enum POSIXRead {
+    static func file(_ path: String) throws -> [UInt8] {
+        guard let handle = fopen(path, "rb") else { throw LogError("cannot open \(path)") }
+        defer { fclose(handle) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, handle)
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: buffer.prefix(count))
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

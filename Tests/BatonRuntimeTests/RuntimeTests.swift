@@ -1,0 +1,83 @@
+import BatonEngine
+import BatonFileLog
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonTestSupport
+import BatonWorker
+import Testing
+
+/// The runtime end to end over a log: deploy, start, workers complete tasks, instances end.
+struct RuntimeTests {
+    static let order = TestFiles.examples + "/order-process.bpmn"
+
+    func subscribeOrderWorkers(_ worker: Worker, failPaymentOf: Set<String> = [], declined: Set<String> = []) {
+        for topic in ["validate-order", "reserve-inventory", "ship-order", "notify-customer", "cancel-order", "manual-approval"] {
+            worker.subscribe(topic: topic) { task in .complete(data: .object(["by": .string(topic)])) }
+        }
+        worker.subscribe(topic: "charge-payment") { task in
+            if declined.contains(task.correlationId) { return .bpmnError(code: "PAYMENT_DECLINED", message: "card declined") }
+            if failPaymentOf.contains(task.correlationId) {
+                return .failure(message: "payment service down", retries: task.retries - 1, retryTimeout: 1000)
+            }
+            return .complete(data: .object(["paid": .bool(true)]))
+        }
+    }
+
+    @Test func ordersCompleteThroughEngineAndWorkersOnTheMemoryLog() async throws {
+        let harness = try RuntimeHarness(log: MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 3]))
+        try harness.deploy(Self.order)
+        subscribeOrderWorkers(harness.worker, declined: ["order-7"])
+        for index in 0..<30 {
+            try harness.start("order-process", correlationId: "order-\(index)", variables: ["order": .object(["total": .number(Double(index * 100))])])
+        }
+        try await harness.settle()
+        #expect(harness.activeInstances == 0)
+        let events = try harness.journalEvents()
+        #expect(events.filter { $0.intent == .instanceCompleted }.count == 30)
+        // Orders above 1000 went through manual approval; order-7 was cancelled.
+        #expect(events.filter { $0.intent == .taskCompleted && $0.key == "order-15" }.count == 6)
+        let process = try #require(harness.processors[0].catalog.registry.process(id: "order-process", version: 1)).process
+        let cancelled = try #require(process.elementIndex(id: "OrderCancelled"))
+        let reached = events.filter { $0.intent == .elementActivated }.compactMap { record -> String? in
+            if case .element(let value) = record.value, value.elementIndex == cancelled { return record.key }
+            return nil
+        }
+        #expect(reached == ["order-7"])
+    }
+
+    @Test func failuresAreRetriedAfterTheirTimeoutAndExhaustedRetriesBecomeIncidents() async throws {
+        let harness = try RuntimeHarness(log: MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 2]))
+        try harness.deploy(Self.order)
+        subscribeOrderWorkers(harness.worker, failPaymentOf: ["order-1"])
+        try harness.start("order-process", correlationId: "order-1", variables: ["order": .object(["total": .number(10)])])
+        try harness.start("order-process", correlationId: "order-2", variables: ["order": .object(["total": .number(10)])])
+        try await harness.settle()
+        #expect(harness.activeInstances == 1)
+        // Three attempts (retries 3 -> 2 -> 1 -> 0), each after the 1 s retry timeout.
+        for _ in 0..<3 {
+            harness.clock.advance(1001)
+            try await harness.settle()
+        }
+        let incidents = harness.processors.flatMap { $0.engine.state.instances.values.flatMap(\.incidents.values) }
+        #expect(incidents.map(\.kind) == [.taskRetriesExhausted])
+        #expect(incidents.first?.message == "payment service down")
+    }
+
+    @Test func lockExpiryRepublishesTheTask() async throws {
+        var options = RuntimeOptions()
+        options.engine.lockDuration = 5_000
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let harness = try RuntimeHarness(log: log, options: options)
+        try harness.deploy(Self.order)
+        try harness.start("order-process", correlationId: "order-1")
+        try await harness.settle()
+        let topic = TopicPartition(Topics.tasks("validate-order"), 0)
+        #expect(try log.endPosition(of: topic) == 1)
+        harness.clock.advance(5_000)
+        try await harness.settle()
+        // Nobody took it: the lock ran out and attempt 2 was published.
+        let messages = try log.read(topic, from: 0, limit: 10).map { try TaskMessage(json: JSONValue.parse($0.payload)) }
+        #expect(messages.map(\.attempt) == [1, 2])
+    }
+}
