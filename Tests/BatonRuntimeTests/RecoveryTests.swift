@@ -1,0 +1,138 @@
+import BatonEngine
+import BatonFileLog
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonTestSupport
+import BatonWorker
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Restarts on the embedded file log: snapshots, replay of the tail, re-published tasks,
+/// timers after a restart, a corrupt snapshot, a step written twice.
+struct RecoveryTests {
+    static let timerProcess = """
+        <bpmn:startEvent id="s"/>
+        <bpmn:intermediateCatchEvent id="wait"><bpmn:timerEventDefinition><bpmn:timeDuration>PT10M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
+        <bpmn:serviceTask id="after"><bpmn:extensionElements><zeebe:taskDefinition type="after"/></bpmn:extensionElements></bpmn:serviceTask>
+        <bpmn:endEvent id="e"/>
+        <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"/><bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="after"/>
+        <bpmn:sequenceFlow id="f3" sourceRef="after" targetRef="e"/>
+        """
+
+    func openLog(_ directory: TemporaryDirectory) throws -> FileLog {
+        try FileLog(directory: directory.path + "/log", topics: [Topics.journal: 2])
+    }
+
+    func state(_ harness: RuntimeHarness) -> [EngineState] { harness.processors.map(\.engine.state) }
+
+    @Test func restartRebuildsStateAndRepublishesWaitingTasks() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var options = RuntimeOptions()
+        options.snapshotEveryEntries = 15
+        let first = try RuntimeHarness(log: try openLog(directory), snapshotDirectory: directory.path + "/snapshots", options: options)
+        try first.deploy(RuntimeTests.order)
+        first.worker.subscribe(topic: "validate-order") { _ in .complete() }
+        for index in 0..<20 { try first.start("order-process", correlationId: "order-\(index)", variables: ["order": .object(["total": .number(5)])]) }
+        try await first.settle()
+        let before = state(first)
+        #expect(before.map(\.instances.count).reduce(0, +) == 20)
+        #expect(!TestFiles.listing(directory.path + "/snapshots/journal-0", suffix: ".snapshot").isEmpty)
+
+        // A new process on the same files: snapshot plus tail gives the same state.
+        let second = try RuntimeHarness(log: try openLog(directory), snapshotDirectory: directory.path + "/snapshots", options: options)
+        #expect(state(second) == before)
+        // Waiting tasks were published again: reserve and charge for every order.
+        let reserve = TopicPartition(Topics.tasks("reserve-inventory"), 0)
+        #expect(try second.log.endPosition(of: reserve) == 40)
+        RuntimeTests().subscribeOrderWorkers(second.worker)
+        try await second.settle()
+        #expect(second.activeInstances == 0)
+        let events = try second.journalEvents()
+        #expect(events.filter { $0.intent == .instanceCompleted }.count == 20)
+        // Tasks published twice were answered twice; the engine took each once.
+        #expect(events.filter { $0.intent == .taskCompleted }.count == 20 * 5)
+        var left: Set<Int64> = []
+        for case .element(let value) in events.filter({ $0.intent == .elementCompleted || $0.intent == .elementTerminated }).map(\.value) {
+            #expect(left.insert(value.elementInstanceKey).inserted)
+        }
+    }
+
+    @Test func timersFireAfterARestart() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try RuntimeHarness(log: try openLog(directory))
+        try first.log.append(
+            [Deployment(fileName: "timer.bpmn", bpmn: bpmnDocument(Self.timerProcess)).encoded], to: TopicPartition(Topics.deployments, 0))
+        try first.start("p", correlationId: "t-1")
+        try await first.settle()
+        #expect(first.processors.flatMap { $0.engine.state.instances.values.flatMap(\.timers.values) }.count == 1)
+
+        let second = try RuntimeHarness(log: try openLog(directory))
+        second.clock.advance(10 * 60_000)
+        second.worker.subscribe(topic: "after") { _ in .complete() }
+        try await second.settle()
+        #expect(second.activeInstances == 0)
+        #expect(try second.journalEvents().contains { $0.intent == .timerTriggered })
+    }
+
+    @Test func aCorruptNewestSnapshotFallsBackToTheOlderOne() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        var options = RuntimeOptions()
+        options.snapshotEveryEntries = 1
+        let first = try RuntimeHarness(log: try openLog(directory), snapshotDirectory: directory.path + "/snapshots", options: options)
+        try first.deploy(RuntimeTests.order)
+        for index in 0..<6 { try first.start("order-process", correlationId: "order-\(index)") }
+        try await first.settle()
+        let validate = first.worker
+        validate.subscribe(topic: "validate-order") { _ in .complete() }
+        try await first.settle()
+        let before = state(first)
+        let folder = directory.path + "/snapshots/journal-0"
+        let names = TestFiles.listing(folder, suffix: ".snapshot")
+        #expect(names.count == 2)
+        let newest = folder + "/" + names.last!
+        let handle = open(newest, O_RDWR)
+        var byte: UInt8 = 0x5A
+        pwrite(handle, &byte, 1, 30)
+        close(handle)
+        let warnings = WarningSink()
+        let store = SnapshotStore(directory: folder)
+        var catalog = DeploymentCatalog()
+        try catalog.refresh(from: try openLog(directory))
+        let loaded = store.loadNewest(processes: catalog.registry, warn: { warnings.add($0) })
+        #expect(loaded != nil)
+        #expect(loaded.map { "\($0.cursor).snapshot" }.map { names.first!.hasSuffix($0) } == true)
+        #expect(warnings.all.first?.contains(newest) == true)
+        let second = try RuntimeHarness(log: try openLog(directory), snapshotDirectory: directory.path + "/snapshots", options: options)
+        #expect(state(second) == before)
+    }
+
+    @Test func aStepWrittenTwiceIsAppliedOnce() async throws {
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let first = try RuntimeHarness(log: log)
+        try first.deploy(RuntimeTests.order)
+        try first.start("order-process", correlationId: "order-1")
+        try await first.settle()
+        // A zombie replica appends the same step again (and a stale copy later still).
+        let journal = TopicPartition(Topics.journal, 0)
+        let steps = try log.read(journal, from: 0, limit: 100).filter { $0.payload.first == 0x53 }
+        try log.append(steps.map(\.payload), to: journal)
+        let replica = try RuntimeHarness(log: log)
+        #expect(replica.processors[0].engine.state == first.processors[0].engine.state)
+        #expect(replica.processors[0].engine.state.instances.values.first?.tasks.count == 1)
+    }
+}
+
+/// Collects warnings from the code under test.
+final class WarningSink: Sendable {
+    private let lines = Mutex<[String]>([])
+    func add(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
