@@ -17,6 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C libraries from Debian, one small system-library target each.
@@ -51,8 +53,10 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonBPMN", "BatonModel",
+                "BatonBPMN", "BatonModel", "BatonEngine", "BatonLog", "BatonFileLog", "BatonRuntime", "BatonWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
 
         // Helpers shared by the test targets (test data paths, BPMN snippets).

@@ -28,6 +28,8 @@ public final class PartitionProcessor {
     /// Counters for metrics and the demo summary.
     public private(set) var stepsWritten = 0
     public private(set) var recordsWritten = 0
+    public private(set) var instancesCreated = 0
+    public private(set) var instancesCompleted = 0
 
     var journal: TopicPartition { TopicPartition(Topics.journal, partition) }
 
@@ -47,16 +49,24 @@ public final class PartitionProcessor {
     /// Loads deployments and the newest valid snapshot, replays the journal to its end and
     /// re-publishes every task still waiting for a worker (workers may have lost them).
     public func recover() throws {
+        try rebuild()
+        lastSnapshotTime = clock()
+        try publishWaitingTasks()
+    }
+
+    /// Rebuilds state from the newest valid snapshot and the journal up to its end (or up to
+    /// `position`), writing nothing: what the CLI's queries use. `progress` is called with
+    /// the cursor after each read.
+    public func rebuild(upTo position: Int64 = .max, useSnapshot: Bool = true, progress: (Int64) -> Void = { _ in }) throws {
         try catalog.refresh(from: log)
         engine.processes = catalog.registry
-        if let (state, cursor) = snapshots?.loadNewest(processes: catalog.registry, warn: warn) {
+        if useSnapshot, let (state, cursor) = snapshots?.loadNewest(processes: catalog.registry, warn: warn), cursor <= position {
             engine = Engine(partition: partition, processes: catalog.registry, configuration: options.engine, state: state)
             self.cursor = cursor
             lastSnapshotCursor = cursor
         }
-        while try readBatch() == options.readLimit {}
-        lastSnapshotTime = clock()
-        try publishWaitingTasks()
+        while cursor < position, try readBatch(upTo: position) == options.readLimit { progress(cursor) }
+        progress(cursor)
     }
 
     /// Reads what is new, processes pending commands once the journal's end is reached, and
@@ -75,8 +85,9 @@ public final class PartitionProcessor {
 
     /// Reads up to `readLimit` entries: steps are applied (their unanswered part), commands
     /// queue up. Returns the number of entries read.
-    private func readBatch() throws -> Int {
-        let entries = try log.read(journal, from: cursor, limit: options.readLimit)
+    private func readBatch(upTo position: Int64 = .max) throws -> Int {
+        let limit = Int(min(Int64(options.readLimit), position - cursor))
+        let entries = try log.read(journal, from: cursor, limit: limit)
         for entry in entries {
             cursor = entry.position + 1
             switch try JournalEntry.decode(entry, partition: partition) {
@@ -123,6 +134,10 @@ public final class PartitionProcessor {
         try log.append([RecordCodec.encode(step)], to: journal)
         stepsWritten += 1
         recordsWritten += step.records.count
+        for record in step.records {
+            if record.intent == .instanceCreated { instancesCreated += 1 }
+            if record.intent == .instanceCompleted { instancesCompleted += 1 }
+        }
         try publishTasks(in: step.records)
         return batch.count
     }

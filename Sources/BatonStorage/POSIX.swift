@@ -108,4 +108,19 @@ extension POSIX {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     public static func remove(_ path: String) { unlink(path) }
+
+    /// Removes a folder and everything in it (like `rm -rf`); a missing folder is fine.
+    public static func removeTree(_ path: String) {
+        guard let handle = opendir(path) else {
+            unlink(path)
+            return
+        }
+        closedir(handle)
+        for name in list(path) {
+            let child = path + "/" + name
+            var status = stat()
+            if lstat(child, &status) == 0, (status.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+        }
+        rmdir(path)
+    }
 }

@@ -40,8 +40,9 @@ public protocol TaskTransport: Sendable {
     func fetch(topic: String, limit: Int) throws -> [TaskMessage]
     /// Marks everything fetched so far for `topic` as handled (after the answers are sent).
     func acknowledge(topic: String) throws
-    /// Appends a task command (complete, failure, bpmnError, extendLock) to the journal.
-    func send(_ command: Record, partition: Int32) throws
+    /// Appends task commands (complete, failure, bpmnError, extendLock) of one journal
+    /// partition to the journal as one batch.
+    func send(_ commands: [Record], partition: Int32) throws
     /// The transport's clock, in ms since the epoch.
     func now() -> Int64
 }

@@ -49,8 +49,9 @@ public final class LogTaskTransport: TaskTransport {
         }
     }
 
-    public func send(_ command: Record, partition: Int32) throws {
-        try log.append([RecordCodec.encode(command)], to: TopicPartition(Topics.journal, partition))
+    public func send(_ commands: [Record], partition: Int32) throws {
+        guard !commands.isEmpty else { return }
+        try log.append(commands.map(RecordCodec.encode), to: TopicPartition(Topics.journal, partition))
     }
 
     public func now() -> Int64 { clock() }

@@ -40,7 +40,9 @@ public final class Worker: Sendable {
         var value = TaskRecord(instanceKey: Int64(task.processInstanceId) ?? 0, taskKey: task.message.taskKey, attempt: task.message.attempt)
         value.lockDuration = milliseconds
         value.workerId = workerId
-        try transport.send(.command(.extendTaskLock, key: task.correlationId, value: .task(value), timestamp: transport.now(), partition: task.message.partition), partition: task.message.partition)
+        try transport.send(
+            [.command(.extendTaskLock, key: task.correlationId, value: .task(value), timestamp: transport.now(), partition: task.message.partition)],
+            partition: task.message.partition)
     }
 
     /// Stops fetching; `run()` returns once the tasks in hand are answered.
@@ -72,23 +74,31 @@ public final class Worker: Sendable {
         let messages = try transport.fetch(topic: subscription.topic, limit: subscription.maxConcurrent)
         let live = messages.filter { $0.lockExpirationTime > now }
         let tasks = live.map { ExternalTask(message: $0, workerId: workerId) }
-        let outcomes = await withTaskGroup(of: (Int, TaskOutcome).self) { group in
-            for (index, task) in tasks.enumerated() {
+        // Each child answers for the task it handled: the command is built next to the
+        // handler call, so an answer can never be paired with another task.
+        let transport = transport
+        let commands = await withTaskGroup(of: Record.self) { group in
+            for task in tasks {
                 group.addTask {
+                    let outcome: TaskOutcome
                     do {
-                        return (index, try await subscription.handler(task))
+                        outcome = try await subscription.handler(task)
                     } catch {
-                        return (index, .failure(message: "\(error)", retries: 0))
+                        outcome = .failure(message: "\(error)", retries: 0)
                     }
+                    return outcome.command(for: task, now: transport.now())
                 }
             }
-            var results = [TaskOutcome?](repeating: nil, count: tasks.count)
-            for await (index, outcome) in group { results[index] = outcome }
-            return results
+            var collected: [Record] = []
+            collected.reserveCapacity(tasks.count)
+            for await command in group { collected.append(command) }
+            return collected
         }
-        for (task, outcome) in zip(tasks, outcomes) {
-            guard let outcome else { continue }
-            try transport.send(outcome.command(for: task, now: transport.now()), partition: task.message.partition)
+        // One append (one fsync) per journal partition for the whole batch of answers.
+        var answers: [Int32: [Record]] = [:]
+        for command in commands { answers[command.partition, default: []].append(command) }
+        for (partition, batch) in answers.sorted(by: { $0.key < $1.key }) {
+            try transport.send(batch, partition: partition)
         }
         if !messages.isEmpty { try transport.acknowledge(topic: subscription.topic) }
         return messages.count

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Baton: ParsableCommand {
+struct Baton: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baton",
         abstract: "Baton: BPMN 2.0 workflows as a fold over a log.",
@@ -9,8 +9,12 @@ struct Baton: ParsableCommand {
             Baton reads BPMN 2.0 files made in Camunda Modeler (Camunda 7 or Camunda 8 style) or by \
             hand and compiles them into executable process graphs.
 
-            Available now: 'baton validate' checks BPMN files the way a deployment will. The \
-            engine, the embedded log and the Kafka runtime are not built yet.
+            Everything runs on the embedded log in --data-dir (default ./baton-data): 'baton run' \
+            is the engine; the other commands append commands to the journal or rebuild state from \
+            it, and are safe to use while 'baton run' runs. The Kafka backend is not built yet.
             """,
-        subcommands: [Validate.self])
+        subcommands: [
+            Run.self, Deploy.self, Start.self, Instances.self, Instance.self, Incidents.self, Replay.self, Demo.self,
+            Validate.self,
+        ])
 }

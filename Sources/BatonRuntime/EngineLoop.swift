@@ -1,0 +1,89 @@
+import BatonLog
+import BatonModel
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Drives every journal partition of this process on one dedicated thread: recover, then
+/// poll round-robin; when nothing moved, sleep a millisecond (so commands appended by other
+/// processes are picked up within milliseconds). `stop()` ends the loop after the step in
+/// flight, with a snapshot of each partition.
+public final class EngineLoop: Sendable {
+    public let log: any Log
+    let options: RuntimeOptions
+    let snapshotDirectory: String?
+    let clock: @Sendable () -> Int64
+    let warn: @Sendable (String) -> Void
+    private let stopping = Mutex(false)
+    private let statistics = Mutex(Statistics())
+
+    public struct Statistics: Sendable {
+        public var steps = 0
+        public var records = 0
+        public var activeInstances = 0
+        public var openIncidents = 0
+        public var instancesWithIncidents = 0
+        /// Created and completed by this process's steps (not counting what recovery replayed).
+        public var instancesCreated = 0
+        public var instancesCompleted = 0
+    }
+
+    public init(
+        log: any Log, snapshotDirectory: String?, options: RuntimeOptions = RuntimeOptions(),
+        clock: @escaping @Sendable () -> Int64, warn: @escaping @Sendable (String) -> Void
+    ) {
+        self.log = log
+        self.options = options
+        self.snapshotDirectory = snapshotDirectory
+        self.clock = clock
+        self.warn = warn
+    }
+
+    public func stop() { stopping.withLock { $0 = true } }
+
+    public var current: Statistics { statistics.withLock { $0 } }
+
+    /// Runs until `stop()`. Blocking: call through `DedicatedThread.run`.
+    public func runBlocking() throws {
+        let processors = (0..<log.partitionCount(of: Topics.journal)).map { partition in
+            PartitionProcessor(
+                partition: partition, log: log,
+                snapshots: snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") },
+                options: options, clock: clock, warn: warn)
+        }
+        for processor in processors { try processor.recover() }
+        var idleRounds = 0
+        var lastPublished: Int64 = 0
+        while !stopping.withLock({ $0 }) {
+            var moved = 0
+            for processor in processors { moved += try processor.poll() }
+            idleRounds = moved == 0 ? idleRounds + 1 : 0
+            if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
+            let now = clock()
+            if now - lastPublished >= 200 {
+                publish(processors)
+                lastPublished = now
+            }
+        }
+        for processor in processors { try processor.snapshotNow() }
+        publish(processors)
+    }
+
+    private func publish(_ processors: [PartitionProcessor]) {
+        var summary = Statistics()
+        for processor in processors {
+            summary.steps += processor.stepsWritten
+            summary.records += processor.recordsWritten
+            summary.activeInstances += processor.engine.state.instances.count
+            for instance in processor.engine.state.instances.values where !instance.incidents.isEmpty {
+                summary.openIncidents += instance.incidents.count
+                summary.instancesWithIncidents += 1
+            }
+            summary.instancesCreated += processor.instancesCreated
+            summary.instancesCompleted += processor.instancesCompleted
+        }
+        statistics.withLock { $0 = summary }
+    }
+}

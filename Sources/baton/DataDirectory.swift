@@ -1,0 +1,41 @@
+import ArgumentParser
+import BatonFileLog
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonWorker
+
+/// Where the embedded log lives, shared by every subcommand that touches it.
+struct DataDirectory: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Folder of the embedded log and its snapshots.")
+    var path = "./baton-data"
+
+    @Option(help: "Journal partitions, used when the data folder is created (an existing journal keeps its count).")
+    var partitions: Int32 = 2
+
+    @Flag(help: "Open a log with a corrupt batch by cutting it there (everything after the batch is lost).")
+    var repair = false
+
+    func openLog() throws -> FileLog {
+        try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions], repair: repair)
+    }
+
+    var snapshotDirectory: String { path + "/snapshots" }
+
+    /// Every partition's state rebuilt from its newest snapshot and the journal, read-only.
+    func rebuild(_ log: any Log, upTo position: Int64 = .max, useSnapshots: Bool = true, partition only: Int32? = nil,
+                 progress: (Int32, Int64, Int64) -> Void = { _, _, _ in }) throws -> [PartitionProcessor] {
+        var processors: [PartitionProcessor] = []
+        for partition in 0..<log.partitionCount(of: Topics.journal) where only == nil || only == partition {
+            let processor = PartitionProcessor(
+                partition: partition, log: log,
+                snapshots: useSnapshots ? SnapshotStore(directory: "\(snapshotDirectory)/journal-\(partition)") : nil,
+                clock: WallClock.now, warn: { print("warning: \($0)") })
+            let end = try log.endPosition(of: TopicPartition(Topics.journal, partition))
+            try processor.rebuild(upTo: position, useSnapshot: useSnapshots) { progress(partition, $0, min(end, position)) }
+            processors.append(processor)
+        }
+        return processors
+    }
+}
+

@@ -1,0 +1,57 @@
+import ArgumentParser
+import BatonLog
+import BatonModel
+import BatonRuntime
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `baton replay`: rebuild state from the journal alone and print an instance's history.
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Rebuild state by replaying the journal from its start; print an instance's token history.",
+        discussion: """
+            Snapshots are not used: every step from position 0 is applied, so this checks that the \
+            journal alone rebuilds the state. --to-position stops early (state as it was then). \
+            With --instance, prints every element the instance entered and left with times, every \
+            task attempt and its outcome, incidents and timers. Shows a progress bar on a terminal.
+            """)
+
+    @OptionGroup var data: DataDirectory
+
+    @Option(help: "Only this journal partition.") var partition: Int32?
+    @Option(name: .customLong("to-position"), help: "Replay entries before this position only.") var toPosition: Int64?
+    @Option(help: "Correlation id or instance key whose history to print.") var instance: String?
+
+    func run() throws {
+        let log = try data.openLog()
+        let showProgress = isatty(2) != 0
+        let limit = toPosition ?? .max
+        let processors = try data.rebuild(log, upTo: limit, useSnapshots: false, partition: partition) { partition, cursor, end in
+            guard showProgress, end > 0 else { return }
+            let width = 40
+            let done = Int(Double(cursor) / Double(end) * Double(width))
+            let bar = String(repeating: "#", count: min(width, done)) + String(repeating: ".", count: max(0, width - done))
+            Terminal.progress("\rpartition \(partition) [\(bar)] \(cursor)/\(end)" + (cursor >= end ? "\n" : ""))
+        }
+        for processor in processors {
+            let state = processor.engine.state
+            let incidents = state.instances.values.map(\.incidents.count).reduce(0, +)
+            print("partition \(processor.partition): replayed \(processor.cursor) entries; \(state.instances.count) active instance(s), \(incidents) open incident(s); last answered command at \(state.lastCommandPosition)")
+        }
+        if let instance {
+            let history = try InstanceHistory.collect(instance, log: log, catalog: processors[0].catalog, upTo: limit)
+            print("history of '\(history.correlationId)':")
+            history.lines(catalog: processors[0].catalog).forEach { print("  \($0)") }
+        }
+    }
+}
+
+/// Progress output on standard error (file descriptor 2), which is not buffered.
+enum Terminal {
+    static func progress(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}

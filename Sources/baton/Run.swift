@@ -1,0 +1,48 @@
+import ArgumentParser
+import BatonRuntime
+import BatonWorker
+import Logging
+import ServiceLifecycle
+
+/// `baton run`: the engine on the embedded log, until SIGINT or SIGTERM.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the engine on the embedded log (and, with --demo-workers, the demo's workers).",
+        discussion: """
+            Recovers every journal partition (newest valid snapshot, then the journal's tail), \
+            re-publishes tasks still waiting for workers, then processes commands appended by \
+            anyone ('baton start', 'baton deploy', workers, 'baton incidents retry') within \
+            milliseconds. Due timers, expired task locks and due retries become commands in the \
+            journal. SIGINT or SIGTERM stop it after the step in flight, with a snapshot; every \
+            acknowledged append is already on disk (fsync).
+            """)
+
+    @OptionGroup var data: DataDirectory
+
+    @Flag(help: "Also run the demo workers for bpmn/order-process.bpmn's task topics in this process.")
+    var demoWorkers = false
+
+    @Option(help: "Task lock duration in milliseconds, after which an unanswered task is published again.")
+    var lockDuration: Int64 = 300_000
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "baton")
+        let log = try data.openLog()
+        var options = RuntimeOptions()
+        options.engine.lockDuration = lockDuration
+        let loop = EngineLoop(
+            log: log, snapshotDirectory: data.snapshotDirectory, options: options, clock: WallClock.now,
+            warn: { logger.warning("\($0)") })
+        var services: [any Service] = [EngineService(loop: loop)]
+        if demoWorkers {
+            let worker = Worker(transport: LogTaskTransport(log: log), workerId: "demo-worker")
+            DemoWorkers().subscribe(worker)
+            services.append(WorkerService(worker: worker))
+        }
+        logger.info("baton run: data in \(data.path), \(log.partitionCount(of: "baton.journal")) journal partition(s)\(demoWorkers ? ", demo workers on" : "")")
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.info("baton run: stopped cleanly")
+    }
+}

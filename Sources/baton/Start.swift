@@ -1,0 +1,59 @@
+import ArgumentParser
+import BatonModel
+import BatonRuntime
+import BatonWorker
+
+/// `baton start PROCESS`: appends a createInstance command for the latest version.
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a process instance: append a createInstance command to the journal.",
+        discussion: """
+            The command goes to the journal partition of the correlation id (murmur2, as Kafka's \
+            Java client computes it) and names the exact process version (the latest deployed, \
+            unless --version says otherwise). A running 'baton run' processes it within \
+            milliseconds; without one, it waits in the journal.
+            """)
+
+    @OptionGroup var data: DataDirectory
+
+    @Argument(help: "The BPMN process id.")
+    var processId: String
+
+    @Option(help: "The instance's correlation id: its partitioning key (for example an order id).")
+    var correlationId: String
+
+    @Option(help: "Variables as a JSON object, for example '{\"order\":{\"total\":250}}'.")
+    var vars = "{}"
+
+    @Option(help: "A business key to keep with the instance.")
+    var businessKey = ""
+
+    @Option(help: "A process version; the latest deployed if omitted.")
+    var version: Int32?
+
+    func run() throws {
+        let variables: [String: JSONValue]
+        do {
+            guard let object = try JSONValue.parse(vars).objectValue else { throw ValidationError("--vars must be a JSON object") }
+            variables = object
+        } catch let error as DecodingError {
+            throw ValidationError("--vars is not valid JSON: \(error)")
+        }
+        let log = try data.openLog()
+        var catalog = DeploymentCatalog()
+        try catalog.refresh(from: log)
+        guard let latest = catalog.registry.latestVersion(of: processId) else {
+            throw ValidationError("process '\(processId)' is not deployed; deploy its BPMN file first ('baton deploy FILE')")
+        }
+        let chosen = version ?? latest
+        guard catalog.registry.process(id: processId, version: chosen) != nil else {
+            throw ValidationError("process '\(processId)' has no version \(chosen) (latest is \(latest))")
+        }
+        let command = Record.command(
+            .createInstance, key: correlationId,
+            value: .instance(InstanceRecord(processId: processId, processVersion: chosen, businessKey: businessKey, variables: variables)),
+            timestamp: WallClock.now())
+        let (partition, position) = try CommandWriter(log: log).append(command)
+        print("createInstance for '\(correlationId)' (process '\(processId)' version \(chosen)) appended to journal partition \(partition) at position \(position)")
+    }
+}
