@@ -6,7 +6,10 @@ import Synchronization
 /// orders: about 5% fail once and succeed on retry, about 1% keep failing until their
 /// retries are exhausted (incidents) — until `healthy` is set.
 final class DemoWorkers: Sendable {
-    let healthy = Mutex(false)
+    let healthy: Mutex<Bool>
+
+    /// - Parameter paymentFailures: whether the payment service misbehaves at first.
+    init(paymentFailures: Bool = true) { healthy = Mutex(!paymentFailures) }
 
     static let topics = ["validate-order", "reserve-inventory", "ship-order", "notify-customer", "cancel-order", "manual-approval"]
 

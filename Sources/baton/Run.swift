@@ -22,6 +22,9 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Also run the demo workers for bpmn/order-process.bpmn's task topics in this process.")
     var demoWorkers = false
 
+    @Flag(inversion: .prefixedNo, help: "Whether the demo's payment worker fails some orders (5% once, 1% until retries run out).")
+    var paymentFailures = true
+
     @Option(help: "Task lock duration in milliseconds, after which an unanswered task is published again.")
     var lockDuration: Int64 = 300_000
 
@@ -37,7 +40,7 @@ struct Run: AsyncParsableCommand {
         var services: [any Service] = [EngineService(loop: loop)]
         if demoWorkers {
             let worker = Worker(transport: LogTaskTransport(log: log), workerId: "demo-worker")
-            DemoWorkers().subscribe(worker)
+            DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
             services.append(WorkerService(worker: worker))
         }
         logger.info("baton run: data in \(data.path), \(log.partitionCount(of: "baton.journal")) journal partition(s)\(demoWorkers ? ", demo workers on" : "")")

@@ -1,0 +1,147 @@
+import BatonEngine
+import BatonFileLog
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// kill -9 of a real `baton run --demo-workers` process at random moments, again and again
+/// on the same data folder; then one run to the end. The journal must show every order
+/// completed exactly once, no element instance left twice and no task result applied twice.
+@Suite(.serialized)
+struct CrashTests {
+    static let binary = TestFiles.packageRoot + "/.build/debug/baton"
+    static let kills = 20
+
+    @Test func everyOrderCompletesExactlyOnceAcrossKills() throws {
+        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let directory = TemporaryDirectory("baton-crash")
+        defer { directory.remove() }
+        let dataDir = directory.path + "/data"
+        let log = try FileLog(directory: dataDir + "/log", topics: [Topics.journal: 2])
+        _ = try DeploymentCatalog.deploy(try POSIXRead.file(TestFiles.examples + "/order-process.bpmn"), fileName: "order-process.bpmn", to: log)
+        let ordersPerKill = 60
+        let orders = ordersPerKill * (Self.kills + 1)
+        let writer = CommandWriter(log: log)
+        var streamed = 0
+        // New orders keep arriving between kills, so every kill hits a process with work.
+        func stream() throws {
+            for index in streamed..<streamed + ordersPerKill {
+                try writer.append(.command(
+                    .createInstance, key: "crash-\(index)",
+                    value: .instance(InstanceRecord(processId: "order-process", processVersion: 1, variables: ["order": .object(["total": .number(Double(index % 1500))])])),
+                    timestamp: 1))
+            }
+            streamed += ordersPerKill
+        }
+        try stream()
+        var generator = SplitMix64(seed: 20261127)
+        let arguments = ["run", "--demo-workers", "--no-payment-failures", "--data-dir", dataDir, "--lock-duration", "2000"]
+        var progress: [Int] = []
+        for kill in 0..<Self.kills {
+            try stream()
+            let child = try ChildProcess.spawn(Self.binary, arguments)
+            usleep(UInt32(100_000 + generator.next() % 300_000))
+            child.kill(SIGKILL)
+            #expect(child.wait() == 128 + SIGKILL, "kill \(kill) hit a running process")
+            progress.append(try Self.completedOrders(dataDir))
+        }
+        print("crash test: orders completed after each of \(Self.kills) kill -9: \(progress)")
+        // The kills landed while work was going on, not before or after it.
+        #expect(progress.contains { $0 > 0 && $0 < orders })
+        // One last run, left alone until every order has completed (or a minute passes).
+        let child = try ChildProcess.spawn(Self.binary, arguments)
+        var completed = 0
+        for _ in 0..<600 {
+            usleep(100_000)
+            completed = try Self.completedOrders(dataDir)
+            if completed >= orders { break }
+        }
+        child.kill(SIGTERM)
+        #expect(child.wait() == 0, "baton run stops cleanly on SIGTERM")
+        #expect(completed == orders)
+        try Self.checkExactlyOnce(dataDir, orders: orders)
+    }
+
+    static func completedOrders(_ dataDir: String) throws -> Int {
+        let log = try FileLog(directory: dataDir + "/log")
+        var completed = 0
+        for partition in 0..<log.partitionCount(of: Topics.journal) {
+            for entry in try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 10_000_000) {
+                guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
+                completed += step.records.filter { $0.intent == .instanceCompleted }.count
+            }
+        }
+        return completed
+    }
+
+    /// Replays every partition through the fold (as any replica would) and checks the
+    /// effective history: completions, element exits and task results happen once each.
+    static func checkExactlyOnce(_ dataDir: String, orders: Int) throws {
+        let log = try FileLog(directory: dataDir + "/log")
+        var catalog = DeploymentCatalog()
+        try catalog.refresh(from: log)
+        var completedKeys: [String: Int] = [:]
+        var leftElements: Set<Int64> = []
+        var taskCompletions: [Int64: Int] = [:]
+        for partition in 0..<log.partitionCount(of: Topics.journal) {
+            var engine = Engine(partition: partition, processes: catalog.registry)
+            for entry in try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 10_000_000) {
+                guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
+                let answered = engine.state.lastCommandPosition
+                // Only the records the fold applies count: a step written twice adds nothing.
+                for record in step.records where record.sourcePosition > answered {
+                    engine.apply(record)
+                    guard record.recordType == .event else { continue }
+                    switch (record.intent, record.value) {
+                    case (.instanceCompleted, _): completedKeys[record.key, default: 0] += 1
+                    case (.elementCompleted, .element(let value)), (.elementTerminated, .element(let value)):
+                        #expect(leftElements.insert(value.elementInstanceKey).inserted, "element instance \(value.elementInstanceKey) left twice")
+                    case (.taskCompleted, .task(let value)): taskCompletions[value.taskKey, default: 0] += 1
+                    default: break
+                    }
+                }
+            }
+            #expect(engine.state.instances.isEmpty)
+        }
+        #expect(completedKeys.count == orders)
+        #expect(completedKeys.values.allSatisfy { $0 == 1 })
+        #expect(taskCompletions.values.allSatisfy { $0 == 1 }, "a task result was applied twice")
+        // Validate, reserve, charge, ship, notify (+ approval above 1000): every result kept.
+        #expect(taskCompletions.count >= orders * 5)
+    }
+}
+
+/// A child process started with posix_spawn, for kill -9 tests.
+struct ChildProcess {
+    let pid: pid_t
+
+    static func spawn(_ path: String, _ arguments: [String]) throws -> ChildProcess {
+        var pid: pid_t = 0
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard result == 0 else { throw LogError("posix_spawn \(path): \(String(cString: strerror(result)))") }
+        return ChildProcess(pid: pid)
+    }
+
+    func kill(_ signal: Int32) { _ = Glibc.kill(pid, signal) }
+
+    /// The exit status (128 + signal when killed by one), or -1 if it was already reaped.
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        guard waitpid(pid, &status, 0) == pid else { return -1 }
+        if status & 0x7F != 0 { return 128 + (status & 0x7F) }
+        return (status >> 8) & 0xFF
+    }
+}
