@@ -37,9 +37,10 @@ validate: release
 demo: validate
 	.build/release/baton demo --orders $(or $(ORDERS),10000)
 
-## bench: the engine core benchmark (release build, in memory, one core).
+## bench: the engine core benchmark (in memory, one core), then end to end on the file log.
 bench: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
+	cd benchmarks && .build/release/EmbeddedBenchmark $(or $(ONE_TASK),20000) $(or $(ORDERS),10000) ../bpmn/order-process.bpmn
 
 clean:
 	rm -rf .build benchmarks/.build

@@ -4,7 +4,10 @@ import PackageDescription
 /// Benchmarks live in their own package so their code never enters users' dependency graph.
 let package = Package(
     name: "BatonBenchmarks",
-    dependencies: [.package(name: "Baton", path: "..")],
+    dependencies: [
+        .package(name: "Baton", path: ".."),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
     targets: [
         .executableTarget(
             name: "EngineBenchmark",
@@ -12,6 +15,16 @@ let package = Package(
                 .product(name: "BatonEngine", package: "Baton"),
                 .product(name: "BatonModel", package: "Baton"),
                 .product(name: "BatonBPMN", package: "Baton"),
+            ]),
+        .executableTarget(
+            name: "EmbeddedBenchmark",
+            dependencies: [
+                .product(name: "BatonRuntime", package: "Baton"),
+                .product(name: "BatonWorker", package: "Baton"),
+                .product(name: "BatonFileLog", package: "Baton"),
+                .product(name: "BatonLog", package: "Baton"),
+                .product(name: "BatonModel", package: "Baton"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,6 +21,16 @@ public final class FileLog: Log {
     private let repair: Bool
     private let partitions = Mutex<[TopicPartition: PartitionHandle]>([:])
     private let topicCounts = Mutex<[String: Int32]>([:])
+    private let counters = Mutex(Statistics())
+
+    /// What this process appended so far (for benchmarks and metrics).
+    public struct Statistics: Sendable {
+        public var appends = 0
+        public var entries = 0
+        public var bytes = 0
+    }
+
+    public var statistics: Statistics { counters.withLock { $0 } }
 
     /// Opens (creating if needed) a log in `directory`.
     ///
@@ -80,7 +90,14 @@ public final class FileLog: Log {
 
     @discardableResult
     public func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64 {
-        try handle(partition).append(entries)
+        let position = try handle(partition).append(entries)
+        let bytes = entries.reduce(0) { $0 + $1.count }
+        counters.withLock {
+            $0.appends += 1
+            $0.entries += entries.count
+            $0.bytes += bytes
+        }
+        return position
     }
 
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {

@@ -110,50 +110,56 @@ struct JSONParser {
 
     private mutating func string() throws(JSONError) -> String {
         position += 1
-        var scalars = String.UnicodeScalarView()
-        var runStart = position
-        func flush(_ end: Int) {
-            if end > runStart { scalars.append(contentsOf: String(decoding: bytes[runStart..<end], as: UTF8.self).unicodeScalars) }
-        }
+        let start = position
+        // Fast path: no escapes, the bytes are the string.
         while position < bytes.count {
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
-                flush(position)
+                defer { position += 1 }
+                return String(decoding: bytes[start..<position], as: UTF8.self)
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            if byte < 0x20 { throw error("control character inside a string") }
+            position += 1
+        }
+        var decoded = Array(bytes[start..<position])
+        while position < bytes.count {
+            let byte = bytes[position]
+            if byte == UInt8(ascii: "\"") {
                 position += 1
-                return String(scalars)
+                return String(decoding: decoded, as: UTF8.self)
             }
             if byte < 0x20 { throw error("control character inside a string") }
-            if byte == UInt8(ascii: "\\") {
-                flush(position)
+            guard byte == UInt8(ascii: "\\") else {
+                decoded.append(byte)
                 position += 1
-                guard position < bytes.count else { break }
-                let escaped = bytes[position]
-                position += 1
-                switch escaped {
-                case UInt8(ascii: "n"): scalars.append("\n")
-                case UInt8(ascii: "t"): scalars.append("\t")
-                case UInt8(ascii: "r"): scalars.append("\r")
-                case UInt8(ascii: "b"): scalars.append("\u{08}")
-                case UInt8(ascii: "f"): scalars.append("\u{0C}")
-                case UInt8(ascii: "u"):
-                    var code = try hex4()
-                    if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count,
-                        bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
-                    {
-                        position += 2
-                        let low = try hex4()
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    scalars.append(Unicode.Scalar(code) ?? "\u{FFFD}")
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
-                    scalars.append(Unicode.Scalar(escaped))
-                default:
-                    throw error("invalid escape")
-                }
-                runStart = position
                 continue
             }
             position += 1
+            guard position < bytes.count else { break }
+            let escaped = bytes[position]
+            position += 1
+            switch escaped {
+            case UInt8(ascii: "n"): decoded.append(0x0A)
+            case UInt8(ascii: "t"): decoded.append(0x09)
+            case UInt8(ascii: "r"): decoded.append(0x0D)
+            case UInt8(ascii: "b"): decoded.append(0x08)
+            case UInt8(ascii: "f"): decoded.append(0x0C)
+            case UInt8(ascii: "u"):
+                var code = try hex4()
+                if (0xD800..<0xDC00).contains(code), position + 1 < bytes.count,
+                    bytes[position] == UInt8(ascii: "\\"), bytes[position + 1] == UInt8(ascii: "u")
+                {
+                    position += 2
+                    let low = try hex4()
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low &- 0xDC00)
+                }
+                decoded.append(contentsOf: String(Unicode.Scalar(code) ?? "\u{FFFD}").utf8)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"):
+                decoded.append(escaped)
+            default:
+                throw error("invalid escape")
+            }
         }
         throw error("string is not closed")
     }

@@ -10,7 +10,7 @@ extension PartitionProcessor {
             guard case .task(let task) = record.value, let message = message(for: task) else { continue }
             let topic = Topics.tasks(task.topic)
             let target = TopicPartition(topic, log.partition(forKey: message.correlationId, topic: topic))
-            messages[target, default: []].append(Array(message.json.jsonText.utf8))
+            messages[target, default: []].append(message.json.jsonBytes)
         }
         for (target, batch) in messages.sorted(by: { $0.key.description < $1.key.description }) {
             try log.append(batch, to: target)

@@ -1,0 +1,174 @@
+import BatonFileLog
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonWorker
+import Histogram
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End-to-end on the embedded file log, engine and workers in this process (2 cores):
+/// instances started, driven by in-process workers that complete every task at once, until
+/// all are done. Prints PI/s, journal records/s, start->end latency, and the raw file-log
+/// append+fsync rate for the same batch sizes measured in the same run, with the ratio.
+///
+/// Usage: EmbeddedBenchmark [one-task instances] [order instances] [path/to/order-process.bpmn]
+let arguments = CommandLine.arguments
+let oneTaskCount = arguments.count > 1 ? Int(arguments[1]) ?? 20_000 : 20_000
+let orderCount = arguments.count > 2 ? Int(arguments[2]) ?? 10_000 : 10_000
+let orderPath = arguments.count > 3 ? arguments[3] : "../bpmn/order-process.bpmn"
+
+let oneTaskBPMN = """
+    <?xml version="1.0" encoding="UTF-8"?>
+    <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+    <bpmn:process id="one-task" isExecutable="true">
+    <bpmn:startEvent id="s"/><bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="work"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="e"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+    </bpmn:process></bpmn:definitions>
+    """
+
+func readFile(_ path: String) -> [UInt8] {
+    guard let handle = fopen(path, "rb") else { fatalError("cannot open \(path)") }
+    defer { fclose(handle) }
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = fread(&buffer, 1, buffer.count, handle)
+        if count == 0 { return bytes }
+        bytes.append(contentsOf: buffer.prefix(count))
+    }
+}
+
+func format(_ value: Double) -> String {
+    var digits = String(Int(value.rounded()))
+    var index = digits.count - 3
+    while index > 0 {
+        digits.insert(",", at: digits.index(digits.startIndex, offsetBy: index))
+        index -= 3
+    }
+    return digits
+}
+
+struct Outcome {
+    var instancesPerSecond: Double
+    var recordsPerSecond: Double
+    var journalRecordsPerSecond: Double
+    var appendsPerSecond: Double
+    var entriesPerAppend: Double
+    var bytesPerEntry: Double
+    var p50: UInt64
+    var p99: UInt64
+}
+
+/// Runs `count` instances of `processId` through engine + workers on a fresh log.
+func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [String], count: Int, variables: [String: JSONValue]) async throws -> Outcome {
+    let directory = "/tmp/baton-bench-\(getpid())-\(name)"
+    _ = system("rm -rf \(directory)")
+    defer { _ = system("rm -rf \(directory)") }
+    let log = try FileLog(directory: directory, topics: [Topics.journal: 2])
+    _ = try DeploymentCatalog.deploy(bpmn, fileName: "\(name).bpmn", to: log)
+    let loop = EngineLoop(log: log, snapshotDirectory: directory + "/snapshots", clock: WallClock.now, warn: { print("warning: \($0)") })
+    let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
+    let worker = Worker(transport: LogTaskTransport(log: log), workerId: "bench")
+    for topic in topics { worker.subscribe(topic: topic, maxConcurrent: 256) { _ in .complete() } }
+    let workers = Task { try await worker.run() }
+
+    let writer = CommandWriter(log: log)
+    let started = WallClock.now()
+    for batchStart in stride(from: 0, to: count, by: 1000) {
+        var byPartition: [Int32: [Record]] = [:]
+        let now = WallClock.now()
+        for index in batchStart..<min(count, batchStart + 1000) {
+            let id = "\(name)-\(index)"
+            byPartition[writer.partition(of: id), default: []].append(.command(
+                .createInstance, key: id, value: .instance(InstanceRecord(processId: processId, processVersion: 1, variables: variables)),
+                timestamp: now))
+        }
+        for (partition, commands) in byPartition { try writer.append(commands, partition: partition) }
+        // Keep at most 4,000 instances in flight so latency means something.
+        while loop.current.instancesCreated - loop.current.instancesCompleted > 4_000 { try await Task.sleep(nanoseconds: 1_000_000) }
+    }
+    while loop.current.instancesCompleted < count { try await Task.sleep(nanoseconds: 1_000_000) }
+    let seconds = Double(WallClock.now() - started) / 1000
+    let statistics = loop.current
+    worker.shutdown()
+    loop.stop()
+    try await workers.value
+    try await engine.value
+
+    // Latency and journal shape from the journal itself.
+    var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: .three)
+    var created: [String: Int64] = [:]
+    var commands = 0
+    let written = log.statistics
+    for partition in 0..<log.partitionCount(of: Topics.journal) {
+        for entry in try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 100_000_000) {
+            guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else {
+                commands += 1
+                continue
+            }
+            for record in step.records {
+                if record.intent == .instanceCreated { created[record.key] = record.timestamp }
+                if record.intent == .instanceCompleted, let start = created[record.key] { histogram.record(UInt64(max(0, record.timestamp - start))) }
+            }
+        }
+    }
+    return Outcome(
+        instancesPerSecond: Double(count) / seconds, recordsPerSecond: Double(statistics.records) / seconds,
+        journalRecordsPerSecond: Double(statistics.records + commands) / seconds,
+        appendsPerSecond: Double(written.appends) / seconds, entriesPerAppend: Double(written.entries) / Double(max(1, written.appends)),
+        bytesPerEntry: Double(written.bytes) / Double(max(1, written.entries)), p50: histogram.valueAtPercentile(50), p99: histogram.valueAtPercentile(99))
+}
+
+/// The raw file log: appends of `entriesPerAppend` entries of `bytesPerEntry` bytes, each
+/// acknowledged after fsync, from two threads (as engine and workers append), for ~2 s.
+func rawAppendRate(entriesPerAppend: Int, bytesPerEntry: Int) async throws -> (appends: Double, entries: Double) {
+    let directory = "/tmp/baton-bench-raw-\(getpid())"
+    _ = system("rm -rf \(directory)")
+    defer { _ = system("rm -rf \(directory)") }
+    let log = try FileLog(directory: directory, topics: [Topics.journal: 2])
+    let batch: [[UInt8]] = (0..<max(1, entriesPerAppend)).map { _ in [UInt8](repeating: 0x42, count: max(1, bytesPerEntry)) }
+    let started = WallClock.now()
+    let appends = Counter()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for partition in Int32(0)..<2 {
+            group.addTask { [log, batch, appends] in
+                try await DedicatedThread.run {
+                    while WallClock.now() - started < 2_000 {
+                        try log.append(batch, to: TopicPartition(Topics.journal, partition))
+                        appends.value.withLock { $0 += 1 }
+                    }
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let seconds = Double(WallClock.now() - started) / 1000
+    let total = Double(appends.value.withLock { $0 })
+    return (total / seconds, total * Double(batch.count) / seconds)
+}
+
+print("embedded end-to-end benchmark: engine + in-process workers on the file log, 2 journal partitions")
+for (name, bpmn, processId, topics, count, targetPI) in [
+    ("one-task", Array(oneTaskBPMN.utf8), "one-task", ["work"], oneTaskCount, 10_000.0),
+    ("order", readFile(orderPath), "order-process", ["validate-order", "reserve-inventory", "charge-payment", "ship-order", "notify-customer", "manual-approval"], orderCount, 3_000.0),
+] {
+    let outcome = try await runScenario(name, bpmn: bpmn, processId: processId, topics: topics, count: count, variables: ["order": .object(["total": .number(250)])])
+    let raw = try await rawAppendRate(entriesPerAppend: Int(outcome.entriesPerAppend.rounded()), bytesPerEntry: Int(outcome.bytesPerEntry))
+    print("\(name) process, \(count) instances")
+    print("  instances:           \(format(outcome.instancesPerSecond)) PI/s   (target \(format(targetPI)))")
+    print("  journal records:     \(format(outcome.journalRecordsPerSecond)) records/s (commands + events; \(format(outcome.recordsPerSecond)) events/s)   (target 250,000)")
+    print("  log appends:         \(format(outcome.appendsPerSecond)) appends/s (journal, tasks, deployments), \(format2(outcome.entriesPerAppend)) entries/append, \(format(outcome.bytesPerEntry)) bytes/entry")
+    print("  start->end latency:  p50 \(outcome.p50) ms, p99 \(outcome.p99) ms")
+    print("  raw file log:        \(format(raw.appends)) appends/s (\(format(raw.entries)) entries/s) of the same batch shape, append+fsync")
+    print("  ratio appends/s end-to-end / raw: \(format2(outcome.appendsPerSecond / raw.appends))")
+}
+
+func format2(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
+
+final class Counter: Sendable {
+    let value = Mutex(0)
+}
