@@ -12,6 +12,7 @@ public final class Worker: Sendable {
     struct Subscription: Sendable {
         let topic: String
         let maxConcurrent: Int
+        let lockDuration: Int64?
         let handler: Handler
     }
 
@@ -31,18 +32,36 @@ public final class Worker: Sendable {
     /// Handles tasks of `topic` with `handler`, at most `maxConcurrent` at once. A handler
     /// that throws reports a failure with no retries left (an incident), with the error as
     /// the message.
-    public func subscribe(topic: String, maxConcurrent: Int = 32, handler: @escaping Handler) {
-        subscriptions.withLock { $0.append(Subscription(topic: topic, maxConcurrent: max(1, maxConcurrent), handler: handler)) }
+    ///
+    /// - Parameter lockDuration: how long (ms) this worker needs a task; when given, the
+    ///   worker asks the engine to set each fetched task's lock to now + `lockDuration`
+    ///   (one `extendTaskLock` per task, appended as one batch) before handling it.
+    ///   Without it, the engine's lock duration applies.
+    public func subscribe(topic: String, maxConcurrent: Int = 32, lockDuration: Int64? = nil, handler: @escaping Handler) {
+        subscriptions.withLock {
+            $0.append(Subscription(topic: topic, maxConcurrent: max(1, maxConcurrent), lockDuration: lockDuration, handler: handler))
+        }
     }
 
     /// Asks for more time on a task; the engine moves its lock expiry to now + `milliseconds`.
     public func extendLock(_ task: ExternalTask, by milliseconds: Int64) throws {
+        try send([lockCommand(for: task, milliseconds: milliseconds)])
+    }
+
+    private func lockCommand(for task: ExternalTask, milliseconds: Int64) -> Record {
         var value = TaskRecord(instanceKey: Int64(task.processInstanceId) ?? 0, taskKey: task.message.taskKey, attempt: task.message.attempt)
         value.lockDuration = milliseconds
         value.workerId = workerId
-        try transport.send(
-            [.command(.extendTaskLock, key: task.correlationId, value: .task(value), timestamp: transport.now(), partition: task.message.partition)],
-            partition: task.message.partition)
+        return .command(.extendTaskLock, key: task.correlationId, value: .task(value), timestamp: transport.now(), partition: task.message.partition)
+    }
+
+    /// Appends commands with one append (one fsync) per journal partition.
+    private func send(_ commands: [Record]) throws {
+        var byPartition: [Int32: [Record]] = [:]
+        for command in commands { byPartition[command.partition, default: []].append(command) }
+        for (partition, batch) in byPartition.sorted(by: { $0.key < $1.key }) {
+            try transport.send(batch, partition: partition)
+        }
     }
 
     /// Stops fetching; `run()` returns once the tasks in hand are answered.
@@ -74,6 +93,9 @@ public final class Worker: Sendable {
         let messages = try transport.fetch(topic: subscription.topic, limit: subscription.maxConcurrent)
         let live = messages.filter { $0.lockExpirationTime > now }
         let tasks = live.map { ExternalTask(message: $0, workerId: workerId) }
+        if let lockDuration = subscription.lockDuration, !tasks.isEmpty {
+            try send(tasks.map { lockCommand(for: $0, milliseconds: lockDuration) })
+        }
         // Each child answers for the task it handled: the command is built next to the
         // handler call, so an answer can never be paired with another task.
         let transport = transport
@@ -94,12 +116,7 @@ public final class Worker: Sendable {
             for await command in group { collected.append(command) }
             return collected
         }
-        // One append (one fsync) per journal partition for the whole batch of answers.
-        var answers: [Int32: [Record]] = [:]
-        for command in commands { answers[command.partition, default: []].append(command) }
-        for (partition, batch) in answers.sorted(by: { $0.key < $1.key }) {
-            try transport.send(batch, partition: partition)
-        }
+        try send(commands)
         if !messages.isEmpty { try transport.acknowledge(topic: subscription.topic) }
         return messages.count
     }

@@ -81,3 +81,37 @@ struct RuntimeTests {
         #expect(messages.map(\.attempt) == [1, 2])
     }
 }
+
+/// Worker SDK behaviour beyond completing tasks.
+struct WorkerTests {
+    @Test func lockDurationOfASubscriptionExtendsEachFetchedTask() async throws {
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let harness = try RuntimeHarness(log: log)
+        try harness.deploy(RuntimeTests.order)
+        try harness.start("order-process", correlationId: "order-1")
+        try await harness.settle()
+        let seen = WarningSink()
+        harness.worker.subscribe(topic: "validate-order", lockDuration: 900_000) { task in
+            seen.add("\(task.lockExpirationTime)")
+            return .complete()
+        }
+        for processor in harness.processors { try processor.poll() }
+        _ = try await harness.worker.poll()
+        for processor in harness.processors { try processor.poll() }
+        let extended = try harness.journalEvents().filter { $0.intent == .taskLockExtended }
+        #expect(extended.count == 1)
+        if case .task(let value) = extended.first?.value { #expect(value.lockExpiresAt == harness.clock.now() + 900_000) }
+        #expect(seen.all.count == 1)
+    }
+
+    @Test func aThrowingHandlerReportsAFailureWithItsMessage() async throws {
+        struct Boom: Error, CustomStringConvertible { var description: String { "inventory database unreachable" } }
+        let harness = try RuntimeHarness(log: MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1]))
+        try harness.deploy(RuntimeTests.order)
+        harness.worker.subscribe(topic: "validate-order") { _ in throw Boom() }
+        try harness.start("order-process", correlationId: "order-1")
+        try await harness.settle()
+        let incidents = harness.processors.flatMap { $0.engine.state.instances.values.flatMap(\.incidents.values) }
+        #expect(incidents.map(\.message) == ["inventory database unreachable"])
+    }
+}

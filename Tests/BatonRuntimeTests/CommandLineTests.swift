@@ -1,0 +1,91 @@
+import BatonFileLog
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonTestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The `baton` executable as a user drives it: `baton run` in one process, `deploy`,
+/// `start`, `instance`, `instances`, `incidents` and `replay` from others on the same data
+/// folder while it runs.
+@Suite(.serialized)
+struct CommandLineTests {
+    static let binary = CrashTests.binary
+
+    /// Runs `baton ARGS` to completion; returns its exit status and standard output.
+    func baton(_ arguments: String) -> (status: Int32, output: String) {
+        guard let pipe = popen("'\(Self.binary)' \(arguments) 2>&1", "r") else { return (-1, "") }
+        var output: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, pipe)
+            if count == 0 { break }
+            output.append(contentsOf: buffer.prefix(count))
+        }
+        let status = pclose(pipe)
+        return ((status >> 8) & 0xFF, String(decoding: output, as: UTF8.self))
+    }
+
+    @Test func aRunningEngineServesCommandsFromOtherProcesses() throws {
+        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let directory = TemporaryDirectory("baton-cli")
+        defer { directory.remove() }
+        let data = "--data-dir '\(directory.path)'"
+        let deployed = baton("deploy \(data) '\(TestFiles.examples)/order-process.bpmn'")
+        #expect(deployed.status == 0)
+        #expect(deployed.output.contains("deployed process 'order-process' version 1"))
+
+        let run = try ChildProcess.spawn(Self.binary, ["run", "--demo-workers", "--data-dir", directory.path])
+        defer { run.kill(SIGKILL); _ = run.wait() }
+        // A command appended while the engine runs is processed within milliseconds.
+        let started = baton("start \(data) order-process --correlation-id cli-1 --vars '{\"order\":{\"total\":120}}'")
+        #expect(started.status == 0, "\(started.output)")
+        var shown = ""
+        let begin = WallClockMilliseconds.now()
+        while WallClockMilliseconds.now() - begin < 20_000 {
+            shown = baton("instance \(data) cli-1").output
+            if shown.contains("is not active (completed)") { break }
+            usleep(20_000)
+        }
+        #expect(shown.contains("is not active (completed)"), "\(shown)")
+        #expect(shown.contains("entered ChargePayment") && shown.contains("left    NotifyCustomer"))
+
+        // Bad input is refused with the reason, and nothing is appended.
+        let badVariables = baton("start \(data) order-process --correlation-id cli-2 --vars '[1,'")
+        #expect(badVariables.status != 0 && badVariables.output.contains("--vars is not valid JSON"))
+        let unknown = baton("start \(data) nope --correlation-id cli-3")
+        #expect(unknown.status != 0 && unknown.output.contains("process 'nope' is not deployed"))
+        let broken = baton("deploy \(data) '\(directory.path)/missing.bpmn'")
+        #expect(broken.status != 0 && broken.output.contains("missing.bpmn"))
+
+        #expect(baton("instances \(data)").output.contains("0 active instance(s)"))
+        #expect(baton("incidents list \(data)").output.contains("0 open incident(s)"))
+        #expect(baton("incidents retry \(data)").output.contains("--topic, --element or --all"))
+        let replayed = baton("replay \(data) --instance cli-1")
+        #expect(replayed.status == 0 && replayed.output.contains("instance") && replayed.output.contains("completed"))
+
+        // SIGTERM: the engine stops cleanly.
+        run.kill(SIGTERM)
+        #expect(run.wait() == 0)
+    }
+
+    @Test func everySubcommandExplainsItself() {
+        for command in ["run", "deploy", "start", "instances", "instance", "incidents list", "incidents retry", "replay", "demo", "validate"] {
+            let help = baton("\(command) --help")
+            #expect(help.status == 0, "\(command)")
+            #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")
+        }
+    }
+}
+
+enum WallClockMilliseconds {
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+}
