@@ -89,6 +89,7 @@ struct CrashTests {
         var completedKeys: [String: Int] = [:]
         var leftElements: Set<Int64> = []
         var taskCompletions: [Int64: Int] = [:]
+        var resultsPerOrder: [String: Int] = [:]
         for partition in 0..<log.partitionCount(of: Topics.journal) {
             var engine = Engine(partition: partition, processes: catalog.registry)
             for entry in try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 10_000_000) {
@@ -102,7 +103,9 @@ struct CrashTests {
                     case (.instanceCompleted, _): completedKeys[record.key, default: 0] += 1
                     case (.elementCompleted, .element(let value)), (.elementTerminated, .element(let value)):
                         #expect(leftElements.insert(value.elementInstanceKey).inserted, "element instance \(value.elementInstanceKey) left twice")
-                    case (.taskCompleted, .task(let value)): taskCompletions[value.taskKey, default: 0] += 1
+                    case (.taskCompleted, .task(let value)):
+                        taskCompletions[value.taskKey, default: 0] += 1
+                        resultsPerOrder[record.key, default: 0] += 1
                     default: break
                     }
                 }
@@ -112,8 +115,11 @@ struct CrashTests {
         #expect(completedKeys.count == orders)
         #expect(completedKeys.values.allSatisfy { $0 == 1 })
         #expect(taskCompletions.values.allSatisfy { $0 == 1 }, "a task result was applied twice")
-        // Validate, reserve, charge, ship, notify (+ approval above 1000): every result kept.
-        #expect(taskCompletions.count >= orders * 5)
+        // Validate, reserve, charge, ship, notify, and approval above 1000: no result lost.
+        for index in 0..<orders {
+            let expected = index % 1500 > 1000 ? 6 : 5
+            #expect(resultsPerOrder["crash-\(index)"] == expected, "crash-\(index) has \(resultsPerOrder["crash-\(index)"] ?? 0) task results")
+        }
     }
 }
 
