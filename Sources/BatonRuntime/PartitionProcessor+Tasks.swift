@@ -64,6 +64,8 @@ extension PartitionProcessor {
     /// still due after `dueWorkRetryMilliseconds`.
     func requestDueWork() throws -> Int {
         let now = clock()
+        if let last = lastDueWorkScan, now >= last, now - last < options.dueWorkScanMilliseconds { return 0 }
+        lastDueWorkScan = now
         var commands: [Record] = []
         var stillDue: Set<DueWork> = []
         func request(_ work: DueWork, _ intent: Intent, _ key: String, _ value: RecordValue) {

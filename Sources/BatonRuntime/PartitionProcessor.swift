@@ -25,6 +25,7 @@ public final class PartitionProcessor {
     var requested: [DueWork: Int64] = [:]
     var lastSnapshotCursor: Int64 = 0
     var lastSnapshotTime: Int64 = 0
+    var lastDueWorkScan: Int64?
     /// Counters for metrics and the demo summary.
     public private(set) var stepsWritten = 0
     public private(set) var recordsWritten = 0

@@ -15,6 +15,9 @@ public struct RuntimeOptions: Sendable {
     /// A due timer, expired lock or due retry is requested again after this long if the
     /// first request has not been answered.
     public var dueWorkRetryMilliseconds: Int64 = 2_000
+    /// How often the state is scanned for due timers, expired locks and due retries (a scan
+    /// walks every active instance, so it is not done on every poll).
+    public var dueWorkScanMilliseconds: Int64 = 50
     public var engine = EngineConfiguration()
 
     public init() {}
