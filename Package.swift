@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "BatonEngine", targets: ["BatonEngine"]),
         .library(name: "BatonLog", targets: ["BatonLog"]),
         .library(name: "BatonFileLog", targets: ["BatonFileLog"]),
+        .library(name: "BatonStorage", targets: ["BatonStorage"]),
         .library(name: "BatonRuntime", targets: ["BatonRuntime"]),
         .library(name: "BatonWorker", targets: ["BatonWorker"]),
     ],
@@ -53,21 +54,21 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "BatonBPMN", "BatonModel", "BatonEngine", "BatonLog", "BatonFileLog", "BatonRuntime", "BatonWorker",
+                "BatonBPMN", "BatonModel", "BatonEngine", "BatonLog", "BatonFileLog", "BatonRuntime", "BatonWorker", "BatonStorage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
 
         // Helpers shared by the test targets (test data paths, BPMN snippets).
-        .target(name: "BatonTestSupport", dependencies: ["BatonBPMN"], path: "Tests/BatonTestSupport"),
+        .target(name: "BatonTestSupport", dependencies: ["BatonBPMN", "BatonStorage"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonTestSupport"]),
         .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel", "BatonTestSupport"]),
         .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "CRdKafka", "BatonTestSupport"]),
         .testTarget(
             name: "BatonRuntimeTests",
-            dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonTestSupport"]),
+            dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonStorage", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],
     swiftLanguageModes: [.v6]

@@ -24,6 +24,7 @@ let package = Package(
                 .product(name: "BatonFileLog", package: "Baton"),
                 .product(name: "BatonLog", package: "Baton"),
                 .product(name: "BatonModel", package: "Baton"),
+                .product(name: "BatonStorage", package: "Baton"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
     ],

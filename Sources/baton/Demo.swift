@@ -37,7 +37,7 @@ struct Demo: AsyncParsableCommand {
         POSIX.removeTree(path)
         let data = try DataDirectory.parse(["--data-dir", path, "--partitions", String(partitions)])
         let log = try data.openLog()
-        _ = try DeploymentCatalog.deploy(try FileContents.read(bpmn), fileName: bpmn, to: log)
+        _ = try DeploymentCatalog.deploy(try POSIX.readFile(bpmn), fileName: bpmn, to: log)
         print("deployed \(bpmn); streaming \(orders) orders into \(partitions) journal partition(s) under \(path)")
 
         let loop = EngineLoop(log: log, snapshotDirectory: data.snapshotDirectory, clock: WallClock.now, warn: { print("warning: \($0)") })

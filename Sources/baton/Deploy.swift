@@ -1,6 +1,7 @@
 import ArgumentParser
 import BatonBPMN
 import BatonRuntime
+import BatonStorage
 
 /// `baton deploy FILE`: checks a BPMN file and appends it to the deployments topic.
 struct Deploy: ParsableCommand {
@@ -20,7 +21,7 @@ struct Deploy: ParsableCommand {
 
     func run() throws {
         let log = try data.openLog()
-        let compiled = try DeploymentCatalog.deploy(try FileContents.read(file), fileName: file, to: log)
+        let compiled = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log)
         var catalog = DeploymentCatalog()
         try catalog.refresh(from: log)
         for process in compiled.processes where process.executable != nil {
@@ -29,22 +30,3 @@ struct Deploy: ParsableCommand {
         }
     }
 }
-
-/// Reads a whole file for commands that pass it on as bytes.
-enum FileContents {
-    static func read(_ path: String) throws -> [UInt8] {
-        guard let handle = fopen(path, "rb") else { throw ValidationError("cannot open \(path)") }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: buffer.prefix(count))
-        }
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

@@ -69,6 +69,12 @@ struct ReplayPropertyTests {
                 Issue.record("seed \(seed), step \(step): the state rebuilt by replay differs from the live state (BATON_REPLAY_SEED=\(seed))")
                 return nil
             }
+            // The snapshot form rebuilds the same state too.
+            let snapshot = try EngineState.fromSnapshot(harness.engine.state.snapshotBytes(), processes: harness.engine.processes)
+            guard snapshot == harness.engine.state else {
+                Issue.record("seed \(seed), step \(step): the state rebuilt from a snapshot differs (BATON_REPLAY_SEED=\(seed))")
+                return nil
+            }
             if let broken = invariantViolation(harness) {
                 Issue.record("seed \(seed), step \(step): \(broken) (BATON_REPLAY_SEED=\(seed))")
                 return nil

@@ -3,6 +3,7 @@ import BatonFileLog
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 import BatonTestSupport
 import Testing
 
@@ -24,7 +25,7 @@ struct CrashTests {
         defer { directory.remove() }
         let dataDir = directory.path + "/data"
         let log = try FileLog(directory: dataDir + "/log", topics: [Topics.journal: 2])
-        _ = try DeploymentCatalog.deploy(try POSIXRead.file(TestFiles.examples + "/order-process.bpmn"), fileName: "order-process.bpmn", to: log)
+        _ = try DeploymentCatalog.deploy(try POSIX.readFile(TestFiles.examples + "/order-process.bpmn"), fileName: "order-process.bpmn", to: log)
         let ordersPerKill = 60
         let orders = ordersPerKill * (Self.kills + 1)
         let writer = CommandWriter(log: log)

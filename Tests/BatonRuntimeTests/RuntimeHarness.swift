@@ -1,6 +1,7 @@
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 import BatonTestSupport
 import BatonWorker
 import Synchronization
@@ -36,7 +37,7 @@ struct RuntimeHarness {
     }
 
     func deploy(_ file: String) throws {
-        _ = try DeploymentCatalog.deploy(try POSIXRead.file(file), fileName: file, to: log)
+        _ = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log)
     }
 
     func start(_ processId: String, version: Int32 = 1, correlationId: String, variables: [String: JSONValue] = [:]) throws {
@@ -70,20 +71,6 @@ struct RuntimeHarness {
             }
         }
         return events
-    }
-}
-
-enum POSIXRead {
-    static func file(_ path: String) throws -> [UInt8] {
-        guard let handle = fopen(path, "rb") else { throw LogError("cannot open \(path)") }
-        defer { fclose(handle) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, handle)
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: buffer.prefix(count))
-        }
     }
 }
 

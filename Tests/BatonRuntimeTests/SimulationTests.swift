@@ -2,6 +2,7 @@ import BatonEngine
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 import BatonTestSupport
 import BatonWorker
 import Testing
@@ -43,7 +44,7 @@ struct SimulationTests {
     /// Returns the faults injected, or nil after recording an issue naming the seed.
     func simulate(seed: UInt64) async throws -> [String: Int]? {
         let memory = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 2])
-        _ = try DeploymentCatalog.deploy(try POSIXRead.file(RuntimeTests.order), fileName: "order-process.bpmn", to: memory)
+        _ = try DeploymentCatalog.deploy(try POSIX.readFile(RuntimeTests.order), fileName: "order-process.bpmn", to: memory)
         let log = FaultyLog(inner: memory, seed: seed)
         let clock = ManualClock()
         var options = RuntimeOptions()

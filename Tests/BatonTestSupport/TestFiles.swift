@@ -1,4 +1,5 @@
 import BatonBPMN
+import BatonStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -21,17 +22,9 @@ public enum TestFiles {
         return stat(path, &status) == 0
     }
 
+    /// Names in `directory` ending with `suffix`, sorted.
     public static func listing(_ directory: String, suffix: String) -> [String] {
-        guard let handle = opendir(directory) else { return [] }
-        defer { closedir(handle) }
-        var names: [String] = []
-        while let entry = readdir(handle) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name.hasSuffix(suffix) { names.append(name) }
-        }
-        return names.sorted()
+        POSIX.list(directory).filter { $0.hasSuffix(suffix) }
     }
 }
 

@@ -2,6 +2,7 @@ import BatonFileLog
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 import BatonWorker
 import Histogram
 import Synchronization
@@ -29,18 +30,6 @@ let oneTaskBPMN = """
     <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
     </bpmn:process></bpmn:definitions>
     """
-
-func readFile(_ path: String) -> [UInt8] {
-    guard let handle = fopen(path, "rb") else { fatalError("cannot open \(path)") }
-    defer { fclose(handle) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let count = fread(&buffer, 1, buffer.count, handle)
-        if count == 0 { return bytes }
-        bytes.append(contentsOf: buffer.prefix(count))
-    }
-}
 
 func format(_ value: Double) -> String {
     var digits = String(Int(value.rounded()))
@@ -154,7 +143,7 @@ func rawAppendRate(entriesPerAppend: Int, bytesPerEntry: Int) async throws -> (a
 print("embedded end-to-end benchmark: engine + in-process workers on the file log, 2 journal partitions")
 for (name, bpmn, processId, topics, count, targetPI) in [
     ("one-task", Array(oneTaskBPMN.utf8), "one-task", ["work"], oneTaskCount, 10_000.0),
-    ("order", readFile(orderPath), "order-process", ["validate-order", "reserve-inventory", "charge-payment", "ship-order", "notify-customer", "manual-approval"], orderCount, 3_000.0),
+    ("order", try POSIX.readFile(orderPath), "order-process", ["validate-order", "reserve-inventory", "charge-payment", "ship-order", "notify-customer", "manual-approval"], orderCount, 3_000.0),
 ] {
     let outcome = try await runScenario(name, bpmn: bpmn, processId: processId, topics: topics, count: count, variables: ["order": .object(["total": .number(250)])])
     let raw = try await rawAppendRate(entriesPerAppend: Int(outcome.entriesPerAppend.rounded()), bytesPerEntry: Int(outcome.bytesPerEntry))
