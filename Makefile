@@ -1,6 +1,7 @@
 # Baton: `make demo` and `make test` work on a fresh Debian machine with a Swift 6 toolchain.
 SWIFT ?= swift
 DEBIAN_PACKAGES := librdkafka-dev libxml2-dev liblz4-dev pkg-config
+KAFKA_PORT ?= 19092
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
 .PHONY: all deps build release test demo validate bench clean
@@ -13,6 +14,7 @@ deps:
 	@missing=""; for package in $(DEBIAN_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
+	command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3 python3-pip"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
@@ -24,10 +26,13 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## test: every test (Swift Testing and XCTest).
+## test: every test (Swift Testing and XCTest), with the Kafka-protocol test broker
+## (tansu behind the ApiVersions proxy, Tests/KafkaBroker/) started for the run and stopped after.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
+	BATON_KAFKA=127.0.0.1:$(KAFKA_PORT) $(SWIFT) test --skip-build; status=$$?; \
+	  Tests/KafkaBroker/broker.sh stop; exit $$status
 
 ## validate: check the example processes in bpmn/.
 validate: release

@@ -48,6 +48,8 @@ let package = Package(
         .target(name: "BatonRuntime", dependencies: ["BatonEngine", "BatonModel", "BatonLog", "BatonBPMN", "BatonStorage"]),
         // Worker SDK: subscribe to task topics, answer with complete / failure / bpmnError.
         .target(name: "BatonWorker", dependencies: ["BatonModel", "BatonLog"]),
+        // librdkafka bridge: producer, consumer, admin (the Kafka backend is being built).
+        .target(name: "BatonKafka", dependencies: ["BatonLog", "CRdKafka"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
         .target(name: "BatonBPMN", dependencies: ["BatonModel", "CLibXML2"]),
 
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(
             name: "BatonRuntimeTests",
             dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonStorage", "BatonTestSupport"]),
+        .testTarget(name: "BatonKafkaTests", dependencies: ["BatonKafka", "BatonLog", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,56 @@
+internal import CRdKafka
+import BatonLog
+
+/// Topic administration through librdkafka's admin API.
+///
+/// Blocking: call off Swift's cooperative thread pool.
+public final class KafkaAdmin: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let queue: OpaquePointer
+
+    public init(_ configuration: KafkaConfiguration) throws(LogError) {
+        let conf = try configuration.make([:])
+        var error = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &error, error.count) else {
+            throw LogError("cannot create a Kafka admin client: \(String(errorBuffer: error))")
+        }
+        self.handle = handle
+        queue = rd_kafka_queue_new(handle)
+    }
+
+    deinit {
+        rd_kafka_queue_destroy(queue)
+        rd_kafka_destroy(handle)
+    }
+
+    /// Creates a topic; an existing topic is left as it is (returns false).
+    @discardableResult
+    public func createTopic(_ name: String, partitions: Int32, replication: Int32 = 1, settings: [String: String] = [:],
+                            timeoutMilliseconds: Int32 = 15_000) throws(LogError) -> Bool {
+        var error = [CChar](repeating: 0, count: 512)
+        guard let topic = rd_kafka_NewTopic_new(name, partitions, replication, &error, error.count) else {
+            throw LogError("topic \(name): \(String(errorBuffer: error))")
+        }
+        defer { rd_kafka_NewTopic_destroy(topic) }
+        for (key, value) in settings.sorted(by: { $0.key < $1.key }) { rd_kafka_NewTopic_set_config(topic, key, value) }
+        var topics: [OpaquePointer?] = [topic]
+        rd_kafka_CreateTopics(handle, &topics, 1, nil, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds) else {
+            throw LogError("creating topic \(name): no answer from Kafka within \(timeoutMilliseconds) ms")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw LogError("creating topic \(name): \(String(cString: rd_kafka_event_error_string(event)))")
+        }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else { throw LogError("creating topic \(name): unexpected answer") }
+        var count = 0
+        guard let results = rd_kafka_CreateTopics_result_topics(result, &count), count == 1, let first = results[0] else {
+            throw LogError("creating topic \(name): no result for the topic")
+        }
+        switch rd_kafka_topic_result_error(first) {
+        case RD_KAFKA_RESP_ERR_NO_ERROR: return true
+        case RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS: return false
+        case let code: throw LogError("creating topic \(name): \(String(cString: rd_kafka_err2str(code)))")
+        }
+    }
+}

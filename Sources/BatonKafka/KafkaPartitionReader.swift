@@ -1,0 +1,53 @@
+internal import CRdKafka
+import BatonLog
+
+/// Reads one topic partition from a position, without a consumer group (assign + poll).
+///
+/// Blocking: call off Swift's cooperative thread pool.
+public final class KafkaPartitionReader: @unchecked Sendable {
+    private let handle: OpaquePointer
+
+    public init(_ configuration: KafkaConfiguration) throws(LogError) {
+        let conf = try configuration.make([
+            "group.id": "baton-reader", "enable.auto.commit": "false", "enable.partition.eof": "true",
+            "auto.offset.reset": "earliest",
+        ])
+        var error = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
+            throw LogError("cannot create a Kafka consumer: \(String(errorBuffer: error))")
+        }
+        self.handle = handle
+    }
+
+    deinit {
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+    }
+
+    /// Messages of `partition` from `position` until the partition's end (or `limit`).
+    public func read(_ partition: TopicPartition, from position: Int64, limit: Int = .max,
+                     timeoutMilliseconds: Int64 = 10_000) throws(LogError) -> [(key: [UInt8], entry: LogEntry)] {
+        let list = rd_kafka_topic_partition_list_new(1)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!
+        element.pointee.offset = position
+        guard rd_kafka_assign(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { throw LogError("cannot assign \(partition)") }
+        defer { rd_kafka_assign(handle, nil) }
+        var result: [(key: [UInt8], entry: LogEntry)] = []
+        let deadline = Monotonic.milliseconds() + timeoutMilliseconds
+        while result.count < limit {
+            guard Monotonic.milliseconds() < deadline else { throw LogError("reading \(partition): no end of partition within \(timeoutMilliseconds) ms") }
+            guard let message = rd_kafka_consumer_poll(handle, 100) else { continue }
+            defer { rd_kafka_message_destroy(message) }
+            let error = message.pointee.err
+            if error == RD_KAFKA_RESP_ERR__PARTITION_EOF { break }
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw LogError("reading \(partition): \(String(cString: rd_kafka_err2str(error)))")
+            }
+            let key = message.pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len)) } ?? []
+            let value = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
+            result.append((key, LogEntry(position: message.pointee.offset, payload: value)))
+        }
+        return result
+    }
+}
