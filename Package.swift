@@ -63,11 +63,11 @@ let package = Package(
             ]),
 
         // Helpers shared by the test targets (test data paths, BPMN snippets).
-        .target(name: "BatonTestSupport", dependencies: ["BatonBPMN", "BatonStorage"], path: "Tests/BatonTestSupport"),
+        .target(name: "BatonTestSupport", dependencies: ["BatonBPMN", "BatonStorage", "BatonKafka", "BatonLog"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonTestSupport"]),
         .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel", "BatonTestSupport"]),
-        .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "CRdKafka", "BatonTestSupport"]),
+        .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "BatonKafka", "CRdKafka", "BatonTestSupport"]),
         .testTarget(
             name: "BatonRuntimeTests",
             dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonStorage", "BatonTestSupport"]),

@@ -53,4 +53,21 @@ public final class KafkaAdmin: @unchecked Sendable {
         case let code: throw LogError("creating topic \(name): \(String(cString: rd_kafka_err2str(code)))")
         }
     }
+
+    /// The partition count of a topic, or nil if the broker does not know it. Asks for the
+    /// metadata of all topics: naming one can make a broker create it with its defaults.
+    public func partitionCount(_ name: String, timeoutMilliseconds: Int32 = 10_000) throws(LogError) -> Int32? {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw LogError("metadata of \(name): \(String(cString: rd_kafka_err2str(error)))")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        for index in 0..<Int(metadata.pointee.topic_cnt) {
+            let entry = metadata.pointee.topics[index]
+            guard String(cString: entry.topic) == name else { continue }
+            return entry.err == RD_KAFKA_RESP_ERR_NO_ERROR && entry.partition_cnt > 0 ? entry.partition_cnt : nil
+        }
+        return nil
+    }
 }

@@ -2,15 +2,19 @@ internal import CRdKafka
 import BatonLog
 
 /// Reads one topic partition from a position, without a consumer group (assign + poll).
+/// A read that continues where the last one stopped keeps the assignment (and librdkafka's
+/// prefetched messages); any other position re-assigns.
 ///
-/// Blocking: call off Swift's cooperative thread pool.
+/// Blocking: call off Swift's cooperative thread pool. Not for concurrent use: one caller
+/// at a time (KafkaLog keeps one reader per partition behind a lock).
 public final class KafkaPartitionReader: @unchecked Sendable {
     private let handle: OpaquePointer
+    private var assigned: (partition: TopicPartition, next: Int64)?
 
     public init(_ configuration: KafkaConfiguration) throws(LogError) {
         let conf = try configuration.make([
             "group.id": "baton-reader", "enable.auto.commit": "false", "enable.partition.eof": "true",
-            "auto.offset.reset": "earliest",
+            "auto.offset.reset": "earliest", "fetch.wait.max.ms": "5", "fetch.error.backoff.ms": "5",
         ])
         var error = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
@@ -24,29 +28,39 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         rd_kafka_destroy(handle)
     }
 
-    /// Messages of `partition` from `position` until the partition's end (or `limit`).
-    public func read(_ partition: TopicPartition, from position: Int64, limit: Int = .max,
+    /// Messages of `partition` from `position` until the partition's end (or `limit`), or
+    /// until nothing arrives for `idleMilliseconds` (librdkafka reports the end of a
+    /// partition only once per catch-up).
+    public func read(_ partition: TopicPartition, from position: Int64, limit: Int = .max, idleMilliseconds: Int64 = 60,
                      timeoutMilliseconds: Int64 = 10_000) throws(LogError) -> [(key: [UInt8], entry: LogEntry)] {
-        let list = rd_kafka_topic_partition_list_new(1)!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!
-        element.pointee.offset = position
-        guard rd_kafka_assign(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { throw LogError("cannot assign \(partition)") }
-        defer { rd_kafka_assign(handle, nil) }
+        if assigned?.partition != partition || assigned?.next != position {
+            let list = rd_kafka_topic_partition_list_new(1)!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!
+            element.pointee.offset = position
+            guard rd_kafka_assign(handle, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { throw LogError("cannot assign \(partition)") }
+            assigned = (partition, position)
+        }
         var result: [(key: [UInt8], entry: LogEntry)] = []
         let deadline = Monotonic.milliseconds() + timeoutMilliseconds
+        var lastMessage = Monotonic.milliseconds()
         while result.count < limit {
-            guard Monotonic.milliseconds() < deadline else { throw LogError("reading \(partition): no end of partition within \(timeoutMilliseconds) ms") }
-            guard let message = rd_kafka_consumer_poll(handle, 100) else { continue }
+            let now = Monotonic.milliseconds()
+            if now - lastMessage >= idleMilliseconds { break }
+            guard now < deadline else { throw LogError("reading \(partition): no end of partition within \(timeoutMilliseconds) ms") }
+            guard let message = rd_kafka_consumer_poll(handle, 5) else { continue }
             defer { rd_kafka_message_destroy(message) }
             let error = message.pointee.err
             if error == RD_KAFKA_RESP_ERR__PARTITION_EOF { break }
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                assigned = nil
                 throw LogError("reading \(partition): \(String(cString: rd_kafka_err2str(error)))")
             }
+            lastMessage = Monotonic.milliseconds()
             let key = message.pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len)) } ?? []
             let value = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
             result.append((key, LogEntry(position: message.pointee.offset, payload: value)))
+            assigned = (partition, message.pointee.offset + 1)
         }
         return result
     }

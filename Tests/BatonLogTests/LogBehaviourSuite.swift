@@ -1,4 +1,5 @@
 import BatonFileLog
+import BatonKafka
 import BatonLog
 import BatonTestSupport
 import Testing
@@ -7,7 +8,7 @@ import Testing
 /// backend; a new backend joins by adding a case to `Backend`.
 struct LogBehaviourSuite {
     enum Backend: String, CaseIterable, Sendable, CustomStringConvertible {
-        case memory, file
+        case memory, file, kafka
         var description: String { rawValue }
     }
 
@@ -17,6 +18,8 @@ struct LogBehaviourSuite {
         let directory: TemporaryDirectory?
         private(set) var log: any Log
         let memory: MemoryLog?
+        /// Kafka: the topic prefix that keeps this test's topics apart on the shared broker.
+        let kafkaPrefix: String?
 
         init(_ backend: Backend) throws {
             self.backend = backend
@@ -25,18 +28,34 @@ struct LogBehaviourSuite {
                 let memory = MemoryLog(defaultPartitions: 1, topics: ["journal": 4])
                 self.memory = memory
                 directory = nil
+                kafkaPrefix = nil
                 log = memory
             case .file:
                 let directory = TemporaryDirectory("baton-log")
                 self.directory = directory
                 memory = nil
+                kafkaPrefix = nil
                 log = try FileLog(directory: directory.path, topics: ["journal": 4], segmentBytes: 4096)
+            case .kafka:
+                let prefix = KafkaBroker.freshTopic("suite") + "."
+                kafkaPrefix = prefix
+                memory = nil
+                directory = nil
+                log = try KafkaLog(try KafkaBroker.configuration(), topicPrefix: prefix, topics: ["journal": 4])
             }
         }
 
         /// Reopens the log as a restarted process would (the in-memory log keeps its object).
         func restart() throws {
             if let directory { log = try FileLog(directory: directory.path, topics: ["journal": 4], segmentBytes: 4096) }
+            if let kafkaPrefix { log = try KafkaLog(try KafkaBroker.configuration(), topicPrefix: kafkaPrefix, topics: ["journal": 4]) }
+        }
+
+        /// A second, independent client of the same log (another process, for the file log).
+        func secondClient() throws -> any Log {
+            if let directory { return try FileLog(directory: directory.path, topics: ["journal": 4], segmentBytes: 4096) }
+            if let kafkaPrefix { return try KafkaLog(try KafkaBroker.configuration(), topicPrefix: kafkaPrefix, topics: ["journal": 4]) }
+            return log
         }
 
         deinit { directory?.remove() }
@@ -125,7 +144,7 @@ struct LogBehaviourSuite {
         let log = subject.log
         // For the file log, a second FileLog on the same directory takes the place of a
         // second process: flock excludes separate open files just as it excludes processes.
-        let second: any Log = try subject.directory.map { try FileLog(directory: $0.path, topics: ["journal": 4], segmentBytes: 4096) } ?? log
+        let second = try subject.secondClient()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for writer in 0..<4 {
                 let target = writer % 2 == 0 ? log : second

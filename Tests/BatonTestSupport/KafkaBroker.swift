@@ -8,10 +8,10 @@ import Glibc
 /// The Kafka-protocol broker the tests use: `make test` starts it (Tests/KafkaBroker/broker.sh)
 /// and sets BATON_KAFKA to its address. Without it the Kafka tests fail with this reason;
 /// nothing is skipped silently.
-enum KafkaBroker {
-    static var address: String? { getenv("BATON_KAFKA").map { String(cString: $0) } }
+public enum KafkaBroker {
+    public static var address: String? { getenv("BATON_KAFKA").map { String(cString: $0) } }
 
-    static func configuration() throws -> KafkaConfiguration {
+    public static func configuration() throws -> KafkaConfiguration {
         guard let address else {
             throw LogError("BATON_KAFKA is not set: run 'make test', which starts the test broker (Tests/KafkaBroker/broker.sh start) and sets it")
         }
@@ -19,5 +19,5 @@ enum KafkaBroker {
     }
 
     /// A topic name no other test or run uses.
-    static func freshTopic(_ label: String) -> String { "baton-test-\(label)-\(getpid())-\(Int.random(in: 0..<1_000_000))" }
+    public static func freshTopic(_ label: String) -> String { "baton-test-\(label)-\(getpid())-\(Int.random(in: 0..<1_000_000))" }
 }

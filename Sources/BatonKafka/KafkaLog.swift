@@ -1,0 +1,118 @@
+internal import CRdKafka
+import BatonLog
+import Synchronization
+
+/// The `Log` contract on Apache Kafka (or any Kafka-protocol broker): topics are created on
+/// first use with the configured partition count, appends are idempotent acks=all
+/// produces to an explicit partition, reads go through one assigned consumer per
+/// partition, consumer positions are the group's committed offsets.
+///
+/// Differences from the file log, by Kafka's nature: a batch of several entries is written
+/// in order but not atomically (Baton only needs one-entry steps to be atomic), and `read`
+/// stops at the end of what the broker reports or after a short idle wait.
+///
+/// `topicPrefix` namespaces every topic, so several Baton installations (or test runs) can
+/// share one cluster.
+public final class KafkaLog: Log {
+    public let configuration: KafkaConfiguration
+    public let topicPrefix: String
+    private let producer: KafkaProducer
+    private let admin: KafkaAdmin
+    private let defaultPartitions: Int32
+    private let configuredTopics: [String: Int32]
+    private let counts = Mutex<[String: Int32]>([:])
+    private let readers = Mutex<[TopicPartition: KafkaPartitionReader]>([:])
+    private let groups = Mutex<[String: KafkaGroupOffsets]>([:])
+
+    public init(
+        _ configuration: KafkaConfiguration, topicPrefix: String = "", defaultPartitions: Int32 = 1, topics: [String: Int32] = [:]
+    ) throws(LogError) {
+        self.configuration = configuration
+        self.topicPrefix = topicPrefix
+        self.defaultPartitions = defaultPartitions
+        configuredTopics = topics
+        producer = try KafkaProducer(configuration)
+        admin = try KafkaAdmin(configuration)
+    }
+
+    func physical(_ topic: String) -> String { topicPrefix + topic }
+
+    public func partitionCount(of topic: String) -> Int32 {
+        if let known = counts.withLock({ $0[topic] }) { return known }
+        let count = (try? admin.partitionCount(physical(topic))) ?? nil
+        let resolved: Int32
+        if let count {
+            resolved = count
+        } else {
+            resolved = configuredTopics[topic] ?? defaultPartitions
+            _ = try? admin.createTopic(physical(topic), partitions: resolved)
+            // Another process may have created it first with its own count.
+            if let created = (try? admin.partitionCount(physical(topic))) ?? nil, created != resolved {
+                counts.withLock { $0[topic] = created }
+                return created
+            }
+        }
+        counts.withLock { $0[topic] = resolved }
+        return resolved
+    }
+
+    private func check(_ partition: TopicPartition) throws(LogError) {
+        let count = partitionCount(of: partition.topic)
+        guard partition.partition >= 0, partition.partition < count else {
+            throw LogError("\(partition) does not exist: topic '\(partition.topic)' has \(count) partition(s)")
+        }
+    }
+
+    @discardableResult
+    public func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64 {
+        try check(partition)
+        guard !entries.isEmpty else { throw LogError("an append needs at least one entry") }
+        let topic = physical(partition.topic)
+        let deliveries = try producer.send(entries.map { KafkaProducer.Message(topic: topic, partition: partition.partition, value: $0) })
+        return deliveries.map(\.offset).min() ?? 0
+    }
+
+    public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
+        try check(partition)
+        let reader = try readers.withLock { (readers: inout [TopicPartition: KafkaPartitionReader]) throws(LogError) -> KafkaPartitionReader in
+            if let existing = readers[partition] { return existing }
+            let created = try KafkaPartitionReader(configuration)
+            readers[partition] = created
+            return created
+        }
+        // One caller per partition reader at a time.
+        return try readers.withLock { _ throws(LogError) in
+            try reader.read(TopicPartition(physical(partition.topic), partition.partition), from: position, limit: limit).map(\.entry)
+        }
+    }
+
+    /// Reads to the end: the broker's high watermark cannot be trusted everywhere (the
+    /// test broker reports the last batch's base offset + 1).
+    public func endPosition(of partition: TopicPartition) throws(LogError) -> Int64 {
+        var position: Int64 = 0
+        while true {
+            let entries = try read(partition, from: position, limit: 10_000)
+            guard let last = entries.last else { return position }
+            position = last.position + 1
+        }
+    }
+
+    private func offsets(_ group: String) throws(LogError) -> KafkaGroupOffsets {
+        try groups.withLock { (groups: inout [String: KafkaGroupOffsets]) throws(LogError) -> KafkaGroupOffsets in
+            if let existing = groups[group] { return existing }
+            let created = try KafkaGroupOffsets(configuration, group: topicPrefix + group)
+            groups[group] = created
+            return created
+        }
+    }
+
+    public func committedPosition(group: String, partition: TopicPartition) throws(LogError) -> Int64? {
+        try check(partition)
+        return try offsets(group).committed(physical(partition.topic), partition.partition)
+    }
+
+    public func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError) {
+        try check(partition)
+        try offsets(group).commit(physical(partition.topic), partition.partition, position: position)
+    }
+}
