@@ -31,7 +31,7 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     /// Messages of `partition` from `position` until the partition's end (or `limit`), or
     /// until nothing arrives for `idleMilliseconds` (librdkafka reports the end of a
     /// partition only once per catch-up).
-    public func read(_ partition: TopicPartition, from position: Int64, limit: Int = .max, idleMilliseconds: Int64 = 60,
+    public func read(_ partition: TopicPartition, from position: Int64, limit: Int = .max, idleMilliseconds: Int64 = 15,
                      timeoutMilliseconds: Int64 = 10_000) throws(LogError) -> [(key: [UInt8], entry: LogEntry)] {
         if assigned?.partition != partition || assigned?.next != position {
             let list = rd_kafka_topic_partition_list_new(1)!

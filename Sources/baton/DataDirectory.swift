@@ -1,14 +1,25 @@
 import ArgumentParser
 import BatonFileLog
+import BatonKafka
 import BatonLog
 import BatonModel
 import BatonRuntime
 import BatonWorker
 
-/// Where the embedded log lives, shared by every subcommand that touches it.
+/// Where the log lives (the embedded file log, or Kafka), shared by every subcommand that
+/// touches it.
 struct DataDirectory: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Folder of the embedded log and its snapshots.")
     var path = "./baton-data"
+
+    @Option(name: .customLong("kafka"), help: "Use Kafka at HOST:PORT[,HOST:PORT] instead of the embedded log (snapshots are not kept on Kafka yet: recovery replays the journal).")
+    var kafka: String?
+
+    @Option(name: .customShort("X"), help: "A librdkafka setting for --kafka, as key=value (repeatable), e.g. -X security.protocol=SASL_SSL.")
+    var kafkaSettings: [String] = []
+
+    @Option(help: "With --kafka: a prefix for every topic name, to keep several installations apart on one cluster.")
+    var topicPrefix = ""
 
     @Option(help: "Journal partitions, used when the data folder is created (an existing journal keeps its count).")
     var partitions: Int32 = 2
@@ -16,11 +27,16 @@ struct DataDirectory: ParsableArguments {
     @Flag(help: "Open a log with a corrupt batch by cutting it there (everything after the batch is lost).")
     var repair = false
 
-    func openLog() throws -> FileLog {
-        try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions], repair: repair)
+    func openLog() throws -> any Log {
+        if let kafka {
+            let configuration = KafkaConfiguration(bootstrapServers: kafka, overrides: try KafkaConfiguration.overrides(kafkaSettings))
+            return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions])
+        }
+        return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions], repair: repair)
     }
 
-    var snapshotDirectory: String { path + "/snapshots" }
+    /// Snapshots are files in the data folder; on Kafka there are none yet.
+    var snapshotDirectory: String? { kafka == nil ? path + "/snapshots" : nil }
 
     /// Every partition's state rebuilt from its newest snapshot and the journal, read-only.
     func rebuild(_ log: any Log, upTo position: Int64 = .max, useSnapshots: Bool = true, partition only: Int32? = nil,
@@ -29,7 +45,7 @@ struct DataDirectory: ParsableArguments {
         for partition in 0..<log.partitionCount(of: Topics.journal) where only == nil || only == partition {
             let processor = PartitionProcessor(
                 partition: partition, log: log,
-                snapshots: useSnapshots ? SnapshotStore(directory: "\(snapshotDirectory)/journal-\(partition)") : nil,
+                snapshots: useSnapshots ? snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") } : nil,
                 clock: WallClock.now, warn: { print("warning: \($0)") })
             let end = try log.endPosition(of: TopicPartition(Topics.journal, partition))
             try processor.rebuild(upTo: position, useSnapshot: useSnapshots) { progress(partition, $0, min(end, position)) }
