@@ -73,6 +73,31 @@ struct CommandLineTests {
         #expect(run.wait() == 0)
     }
 
+    @Test func theSameCommandsWorkOnKafka() throws {
+        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        guard let address = KafkaBroker.address else {
+            Issue.record("BATON_KAFKA is not set: run 'make test', which starts the test broker")
+            return
+        }
+        let prefix = KafkaBroker.freshTopic("cli") + "."
+        let kafka = "--kafka \(address) --topic-prefix \(prefix) -X socket.timeout.ms=10000"
+        #expect(baton("deploy \(kafka) '\(TestFiles.examples)/order-process.bpmn'").output.contains("version 1"))
+        let run = try ChildProcess.spawn(Self.binary, ["run", "--demo-workers", "--no-payment-failures", "--kafka", address, "--topic-prefix", prefix])
+        defer { run.kill(SIGKILL); _ = run.wait() }
+        #expect(baton("start \(kafka) order-process --correlation-id kafka-1 --vars '{\"order\":{\"total\":5}}'").status == 0)
+        var shown = ""
+        let begin = WallClockMilliseconds.now()
+        while WallClockMilliseconds.now() - begin < 60_000 {
+            shown = baton("instance \(kafka) kafka-1").output
+            if shown.contains("is not active (completed)") { break }
+            usleep(200_000)
+        }
+        #expect(shown.contains("is not active (completed)"), "\(shown)")
+        #expect(baton("deploy --kafka \(address) -X nonsense '\(TestFiles.examples)/order-process.bpmn'").output.contains("-X key=value"))
+        run.kill(SIGTERM)
+        #expect(run.wait() == 0)
+    }
+
     @Test func everySubcommandExplainsItself() {
         for command in ["run", "deploy", "start", "instances", "instance", "incidents list", "incidents retry", "replay", "demo", "validate"] {
             let help = baton("\(command) --help")
