@@ -11,10 +11,11 @@ struct Baton: AsyncParsableCommand {
 
             Everything runs on the embedded log in --data-dir (default ./baton-data): 'baton run' \
             is the engine; the other commands append commands to the journal or rebuild state from \
-            it, and are safe to use while 'baton run' runs. The Kafka backend is not built yet.
+            it, and are safe to use while 'baton run' runs. With --kafka HOST:PORT the same commands \
+            use Kafka instead (one engine process runs every journal partition for now).
             """,
         subcommands: [
             Run.self, Deploy.self, Start.self, Instances.self, Instance.self, Incidents.self, Replay.self, Demo.self,
-            Validate.self,
+            TopicsCommand.self, Validate.self,
         ])
 }

@@ -94,12 +94,18 @@ struct CommandLineTests {
         }
         #expect(shown.contains("is not active (completed)"), "\(shown)")
         #expect(baton("deploy --kafka \(address) -X nonsense '\(TestFiles.examples)/order-process.bpmn'").output.contains("-X key=value"))
+        // topics apply: creates what is missing, then finds everything as declared.
+        let topicsPrefix = KafkaBroker.freshTopic("topics") + "."
+        let applied = baton("topics apply --kafka \(address) --topic-prefix \(topicsPrefix) --topics-dir '\(TestFiles.packageRoot)/topics'")
+        #expect(applied.status == 0 && applied.output.contains("\(topicsPrefix)baton.journal: created with 12 partition(s)"), "\(applied.output)")
+        let again = baton("topics apply --kafka \(address) --topic-prefix \(topicsPrefix) --topics-dir '\(TestFiles.packageRoot)/topics'")
+        #expect(again.status == 0 && again.output.contains("baton.journal: exists with 12 partition(s), as declared"), "\(again.output)")
         run.kill(SIGTERM)
         #expect(run.wait() == 0)
     }
 
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "deploy", "start", "instances", "instance", "incidents list", "incidents retry", "replay", "demo", "validate"] {
+        for command in ["run", "deploy", "start", "instances", "instance", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")
