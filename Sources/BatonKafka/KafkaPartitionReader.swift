@@ -33,7 +33,12 @@ public final class KafkaPartitionReader: @unchecked Sendable {
     /// partition only once per catch-up).
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int = .max, idleMilliseconds: Int64 = 15,
                      timeoutMilliseconds: Int64 = 10_000) throws(LogError) -> [(key: [UInt8], entry: LogEntry)] {
+        // After a fresh assignment nothing can be concluded until the broker has answered
+        // once (a message, or the end of the partition): a new handle's first fetch takes a
+        // connection and a round trip.
+        var answered = true
         if assigned?.partition != partition || assigned?.next != position {
+            answered = false
             let list = rd_kafka_topic_partition_list_new(1)!
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!
@@ -46,12 +51,13 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         var lastMessage = Monotonic.milliseconds()
         while result.count < limit {
             let now = Monotonic.milliseconds()
-            if now - lastMessage >= idleMilliseconds { break }
+            if answered, now - lastMessage >= idleMilliseconds { break }
             guard now < deadline else { throw LogError("reading \(partition): no end of partition within \(timeoutMilliseconds) ms") }
             guard let message = rd_kafka_consumer_poll(handle, 5) else { continue }
             defer { rd_kafka_message_destroy(message) }
             let error = message.pointee.err
             if error == RD_KAFKA_RESP_ERR__PARTITION_EOF { break }
+            answered = true
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 assigned = nil
                 throw LogError("reading \(partition): \(String(cString: rd_kafka_err2str(error)))")

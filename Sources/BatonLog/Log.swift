@@ -39,7 +39,9 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
 ///   durable (for the file log: fsynced) and have consecutive positions starting at the
 ///   returned one. Batches from several appenders (threads or processes) never interleave.
 /// - `read` returns entries in position order starting at `position`, at most `limit`, and
-///   sees every batch whose `append` has returned, whoever appended it.
+///   sees every batch whose `append` has returned, whoever appended it. It may return fewer
+///   than are there (Kafka returns what the broker has ready): an empty result means
+///   nothing more right now, and callers read on from the last position they got.
 /// - Committed positions survive a restart; a commit replaces the previous one atomically.
 /// - Methods may block on I/O: call them off the cooperative thread pool.
 public protocol Log: AnyObject, Sendable {

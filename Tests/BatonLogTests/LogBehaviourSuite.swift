@@ -91,9 +91,11 @@ struct LogBehaviourSuite {
             expected.append(contentsOf: entries)
         }
         for start in [0, 1, 57, 299, expected.count - 1] {
-            let read = try subject.log.read(partition, from: Int64(start), limit: 25)
-            #expect(read.map(\.payload) == Array(expected[start..<min(expected.count, start + 25)]))
+            let read = try readAll(subject.log, partition, from: Int64(start))
+            #expect(read.map(\.payload) == Array(expected[start...]))
             #expect(read.first?.position == Int64(start))
+            let limited = try subject.log.read(partition, from: Int64(start), limit: 25)
+            #expect(limited.count <= 25 && limited.map(\.payload) == Array(expected[start..<start + limited.count]))
         }
     }
 
@@ -157,9 +159,9 @@ struct LogBehaviourSuite {
             }
             try await group.waitForAll()
         }
-        let entries = try log.read(partition, from: 0, limit: 10_000)
+        let entries = try readAll(log, partition)
         #expect(entries.count == 600)
-        #expect(try second.read(partition, from: 0, limit: 10_000).map(\.payload) == entries.map(\.payload))
+        #expect(try readAll(second, partition).map(\.payload) == entries.map(\.payload))
         for start in stride(from: 0, to: 600, by: 3) {
             let batch = entries[start..<start + 3].map { String(decoding: $0.payload, as: UTF8.self) }
             let prefix = batch[0].dropLast(2)

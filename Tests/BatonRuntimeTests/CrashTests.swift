@@ -47,7 +47,11 @@ struct CrashTests {
         for kill in 0..<Self.kills {
             try stream()
             let child = try ChildProcess.spawn(Self.binary, arguments)
-            usleep(UInt32(100_000 + generator.next() % 300_000))
+            // Kill while it works: once the journal grows again, after a random moment.
+            let before = try Self.journalLength(dataDir)
+            let deadline = WallClockMilliseconds.now() + 10_000
+            while try Self.journalLength(dataDir) <= before, WallClockMilliseconds.now() < deadline { usleep(5_000) }
+            usleep(UInt32(generator.next() % 250_000))
             child.kill(SIGKILL)
             #expect(child.wait() == 128 + SIGKILL, "kill \(kill) hit a running process")
             progress.append(try Self.completedOrders(dataDir))
@@ -69,11 +73,22 @@ struct CrashTests {
         try Self.checkExactlyOnce(dataDir, orders: orders)
     }
 
-    static func completedOrders(_ dataDir: String) throws -> Int {
+    /// Entries in every journal partition (a cheap sign of progress).
+    static func journalLength(_ dataDir: String) throws -> Int64 {
         let log = try FileLog(directory: dataDir + "/log")
+        return try (0..<log.partitionCount(of: Topics.journal)).reduce(Int64(0)) {
+            $0 + (try log.endPosition(of: TopicPartition(Topics.journal, $1)))
+        }
+    }
+
+    static func completedOrders(_ dataDir: String) throws -> Int {
+        try completedOrders(in: try FileLog(directory: dataDir + "/log"))
+    }
+
+    static func completedOrders(in log: any Log) throws -> Int {
         var completed = 0
         for partition in 0..<log.partitionCount(of: Topics.journal) {
-            for entry in try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 10_000_000) {
+            for entry in try readAll(log, TopicPartition(Topics.journal, partition)) {
                 guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
                 completed += step.records.filter { $0.intent == .instanceCompleted }.count
             }
@@ -84,7 +99,10 @@ struct CrashTests {
     /// Replays every partition through the fold (as any replica would) and checks the
     /// effective history: completions, element exits and task results happen once each.
     static func checkExactlyOnce(_ dataDir: String, orders: Int) throws {
-        let log = try FileLog(directory: dataDir + "/log")
+        try checkExactlyOnce(in: try FileLog(directory: dataDir + "/log"), orders: orders, prefix: "crash-")
+    }
+
+    static func checkExactlyOnce(in log: any Log, orders: Int, prefix: String) throws {
         var catalog = DeploymentCatalog()
         try catalog.refresh(from: log)
         var completedKeys: [String: Int] = [:]
@@ -93,7 +111,7 @@ struct CrashTests {
         var resultsPerOrder: [String: Int] = [:]
         for partition in 0..<log.partitionCount(of: Topics.journal) {
             var engine = Engine(partition: partition, processes: catalog.registry)
-            for entry in try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 10_000_000) {
+            for entry in try readAll(log, TopicPartition(Topics.journal, partition)) {
                 guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
                 let answered = engine.state.lastCommandPosition
                 // Only the records the fold applies count: a step written twice adds nothing.
@@ -111,7 +129,7 @@ struct CrashTests {
                     }
                 }
             }
-            #expect(engine.state.instances.isEmpty)
+            #expect(engine.state.instances.count == 0, "partition \(partition) still has \(engine.state.instances.count) active instance(s)")
         }
         #expect(completedKeys.count == orders)
         #expect(completedKeys.values.allSatisfy { $0 == 1 })
@@ -119,7 +137,7 @@ struct CrashTests {
         // Validate, reserve, charge, ship, notify, and approval above 1000: no result lost.
         for index in 0..<orders {
             let expected = index % 1500 > 1000 ? 6 : 5
-            #expect(resultsPerOrder["crash-\(index)"] == expected, "crash-\(index) has \(resultsPerOrder["crash-\(index)"] ?? 0) task results")
+            #expect(resultsPerOrder["\(prefix)\(index)"] == expected, "\(prefix)\(index) has \(resultsPerOrder["\(prefix)\(index)"] ?? 0) task results")
         }
     }
 }

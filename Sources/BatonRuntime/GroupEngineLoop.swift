@@ -1,0 +1,79 @@
+import BatonLog
+import BatonModel
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where a replica learns which journal partitions it owns (a Kafka consumer group).
+public protocol PartitionOwnership: AnyObject {
+    /// Partitions gained and lost since the last call.
+    func poll() -> (assigned: [Int32], revoked: [Int32])
+}
+
+/// An engine replica: drives only the journal partitions its group gives it. On assignment
+/// a partition is rebuilt (snapshot + tail) and its waiting tasks re-published; on
+/// revocation it is dropped after the step in flight (the loop is single-threaded, so a
+/// revocation is only seen between steps).
+public final class GroupEngineLoop: Sendable {
+    let log: any Log
+    let options: RuntimeOptions
+    let clock: @Sendable () -> Int64
+    let warn: @Sendable (String) -> Void
+    private let stopping = Mutex(false)
+    private let owned = Mutex<[Int32]>([])
+    private let statistics = Mutex(EngineLoop.Statistics())
+
+    public init(log: any Log, options: RuntimeOptions = RuntimeOptions(), clock: @escaping @Sendable () -> Int64,
+                warn: @escaping @Sendable (String) -> Void) {
+        self.log = log
+        self.options = options
+        self.clock = clock
+        self.warn = warn
+    }
+
+    public func stop() { stopping.withLock { $0 = true } }
+    public var partitions: [Int32] { owned.withLock { $0 } }
+    public var current: EngineLoop.Statistics { statistics.withLock { $0 } }
+
+    /// Runs until `stop()`. Blocking: call through `DedicatedThread.run`.
+    public func runBlocking(ownership: some PartitionOwnership) throws {
+        var processors: [Int32: PartitionProcessor] = [:]
+        var idleRounds = 0
+        var completed = 0
+        var created = 0
+        while !stopping.withLock({ $0 }) {
+            let (assigned, revoked) = ownership.poll()
+            for partition in revoked {
+                if let processor = processors.removeValue(forKey: partition) {
+                    completed += processor.instancesCompleted
+                    created += processor.instancesCreated
+                }
+            }
+            for partition in assigned where processors[partition] == nil {
+                let processor = PartitionProcessor(partition: partition, log: log, snapshots: nil, options: options, clock: clock, warn: warn)
+                try processor.recover()
+                processors[partition] = processor
+            }
+            if !assigned.isEmpty || !revoked.isEmpty {
+                owned.withLock { $0 = processors.keys.sorted() }
+                warn("now owns journal partitions \(processors.keys.sorted())")
+            }
+            var moved = 0
+            for partition in processors.keys.sorted() { moved += try processors[partition]!.poll() }
+            idleRounds = moved == 0 ? idleRounds + 1 : 0
+            if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
+            var summary = EngineLoop.Statistics()
+            for processor in processors.values {
+                summary.steps += processor.stepsWritten
+                summary.records += processor.recordsWritten
+                summary.instancesCreated += processor.instancesCreated
+                summary.instancesCompleted += processor.instancesCompleted
+            }
+            summary.instancesCreated += created
+            summary.instancesCompleted += completed
+            statistics.withLock { $0 = summary }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import ArgumentParser
+import BatonKafka
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonWorker
+import Logging
+import ServiceLifecycle
+
+/// `baton engine --kafka`: one engine replica of a consumer group over the journal.
+struct EngineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Run an engine replica on Kafka: the journal partitions its consumer group assigns it.",
+        discussion: """
+            Start several on one cluster to share the journal's partitions. On assignment a \
+            partition is rebuilt from the journal (snapshots on Kafka are not built yet) and its \
+            waiting tasks are re-published; on revocation it is dropped after the step in flight. \
+            A replica killed with SIGKILL loses nothing: another takes its partitions over, and a \
+            step it wrote twice is ignored by the fold.
+            """)
+
+    @OptionGroup var data: DataDirectory
+    @Option(help: "The engines' consumer group.") var group = "baton-engines"
+
+    func validate() throws {
+        guard data.kafka != nil else { throw ValidationError("'baton engine' runs on Kafka: give --kafka HOST:PORT ('baton run' is the embedded engine)") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "baton.engine")
+        guard let log = try data.openLog() as? KafkaLog else { throw ValidationError("--kafka is required") }
+        _ = log.partitionCount(of: Topics.journal)  // creates the journal if it is missing
+        let membership = try KafkaGroupMembership(log.configuration, group: data.topicPrefix + group, topic: data.topicPrefix + Topics.journal)
+        let loop = GroupEngineLoop(log: log, clock: WallClock.now, warn: { logger.info("\($0)") })
+        let service = GroupEngineService(loop: loop, ownership: KafkaOwnership(membership: membership))
+        let serviceGroup = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
+    }
+}
+
+/// `baton worker`: the demo workers as a process of their own.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Run workers as a process of their own (the demo's order workers for now).",
+        discussion: "Answers tasks of the order process's topics on the embedded log or, with --kafka, on Kafka.")
+
+    @OptionGroup var data: DataDirectory
+    @Flag(help: "Run the demo's order workers (the only built-in workers so far).") var demo = false
+    @Flag(inversion: .prefixedNo, help: "Whether the demo's payment worker fails some orders.") var paymentFailures = true
+
+    func validate() throws {
+        guard demo else { throw ValidationError("say which workers to run: --demo is the only built-in set so far") }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let logger = Logger(label: "baton.worker")
+        let worker = Worker(transport: LogTaskTransport(log: try data.openLog()), workerId: "demo-worker-\(getpid())")
+        DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
+        let serviceGroup = ServiceGroup(
+            configuration: .init(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
+    }
+}
+
+/// Adapts Kafka group membership to the runtime's view of partition ownership.
+/// Used only by the engine loop's thread after it starts.
+final class KafkaOwnership: PartitionOwnership, @unchecked Sendable {
+    let membership: KafkaGroupMembership
+    init(membership: KafkaGroupMembership) { self.membership = membership }
+
+    func poll() -> (assigned: [Int32], revoked: [Int32]) {
+        var assigned: [Int32] = []
+        var revoked: [Int32] = []
+        for change in membership.changes() {
+            switch change {
+            case .assigned(let partitions): assigned += partitions
+            case .revoked(let partitions):
+                revoked += partitions
+                assigned.removeAll { partitions.contains($0) }
+            }
+        }
+        return (assigned, revoked)
+    }
+}
+
+/// The group engine loop as a service.
+struct GroupEngineService: Service, @unchecked Sendable {
+    let loop: GroupEngineLoop
+    let ownership: KafkaOwnership
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await DedicatedThread.run { [loop, ownership] in try loop.runBlocking(ownership: ownership) }
+        } onGracefulShutdown: {
+            loop.stop()
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
