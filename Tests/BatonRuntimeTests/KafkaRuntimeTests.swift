@@ -85,3 +85,68 @@ struct KafkaReplicaTests {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// A zombie: two replicas stepping the same partition (one kept running through a
+/// rebalance). Both write steps; the fold ignores the duplicates, and both end in the same
+/// state as a replica that only reads.
+struct ZombieReplicaTests {
+    @Test(arguments: ["memory", "kafka"])
+    func twoProcessorsOnOnePartitionOnlyWriteDuplicates(_ backend: String) async throws {
+        let log: any Log = backend == "kafka"
+            ? try KafkaLog(try KafkaBroker.configuration(), topicPrefix: KafkaBroker.freshTopic("zombie") + ".", topics: [Topics.journal: 1])
+            : MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let harness = try RuntimeHarness(log: log)
+        try harness.deploy(RuntimeTests.order)
+        RuntimeTests().subscribeOrderWorkers(harness.worker)
+        let clock = harness.clock
+        // The zombie sees the journal as it was a moment ago: it answers commands the live
+        // replica has already answered, as a replica cut off from its group would.
+        let lagging = LaggingLog(log)
+        let zombie = PartitionProcessor(partition: 0, log: lagging, snapshots: nil, clock: { clock.now() })
+        try zombie.recover()
+        for index in 0..<10 { try harness.start("order-process", correlationId: "order-\(index)") }
+        for _ in 0..<300 {
+            try lagging.freeze()
+            var moved = try harness.processors[0].poll()
+            moved += try zombie.poll()
+            moved += try await harness.worker.poll()
+            if moved == 0 && harness.activeInstances == 0 { break }
+        }
+        #expect(harness.activeInstances == 0)
+        let fold = PartitionProcessor(partition: 0, log: log, snapshots: nil, clock: { 0 })
+        try fold.rebuild()
+        #expect(fold.engine.state == harness.processors[0].engine.state)
+        #expect(zombie.engine.state == fold.engine.state)
+        #expect(zombie.stepsWritten > 0, "the zombie wrote steps too")
+        let completions = try harness.journalEvents().filter { $0.intent == .instanceCompleted }.map(\.key)
+        #expect(Set(completions).count == 10)
+        try CrashTests.checkExactlyOnce(in: log, orders: 10, prefix: "order-")
+    }
+}
+
+/// A view of a log whose reads stop at the end it had when last frozen; appends go through.
+final class LaggingLog: Log, @unchecked Sendable {
+    let inner: any Log
+    private var frozenEnds: [TopicPartition: Int64] = [:]
+
+    init(_ inner: any Log) { self.inner = inner }
+
+    func freeze() throws {
+        frozenEnds = [:]
+        for partition in 0..<inner.partitionCount(of: Topics.journal) {
+            let journal = TopicPartition(Topics.journal, partition)
+            frozenEnds[journal] = try inner.endPosition(of: journal)
+        }
+    }
+
+    func partitionCount(of topic: String) -> Int32 { inner.partitionCount(of: topic) }
+    func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64 { try inner.append(entries, to: partition) }
+    func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
+        let entries = try inner.read(partition, from: position, limit: limit)
+        guard let end = frozenEnds[partition] else { return entries }
+        return entries.filter { $0.position < end }
+    }
+    func endPosition(of partition: TopicPartition) throws(LogError) -> Int64 { try inner.endPosition(of: partition) }
+    func committedPosition(group: String, partition: TopicPartition) throws(LogError) -> Int64? { try inner.committedPosition(group: group, partition: partition) }
+    func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError) { try inner.commit(group: group, partition: partition, position: position) }
+}
