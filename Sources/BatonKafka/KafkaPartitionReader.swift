@@ -10,6 +10,9 @@ import BatonLog
 public final class KafkaPartitionReader: @unchecked Sendable {
     private let handle: OpaquePointer
     private var assigned: (partition: TopicPartition, next: Int64)?
+    /// The assignment has reached the partition's end and nothing came since: a read then
+    /// only checks briefly for news instead of waiting the full idle time.
+    private var caughtUp = false
 
     public init(_ configuration: KafkaConfiguration) throws(LogError) {
         let conf = try configuration.make([
@@ -37,8 +40,11 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         // once (a message, or the end of the partition): a new handle's first fetch takes a
         // connection and a round trip.
         var answered = true
+        var idle = caughtUp ? 1 : idleMilliseconds
         if assigned?.partition != partition || assigned?.next != position {
             answered = false
+            caughtUp = false
+            idle = idleMilliseconds
             let list = rd_kafka_topic_partition_list_new(1)!
             defer { rd_kafka_topic_partition_list_destroy(list) }
             let element = rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)!
@@ -51,13 +57,18 @@ public final class KafkaPartitionReader: @unchecked Sendable {
         var lastMessage = Monotonic.milliseconds()
         while result.count < limit {
             let now = Monotonic.milliseconds()
-            if answered, now - lastMessage >= idleMilliseconds { break }
+            if answered, now - lastMessage >= idle { break }
             guard now < deadline else { throw LogError("reading \(partition): no end of partition within \(timeoutMilliseconds) ms") }
-            guard let message = rd_kafka_consumer_poll(handle, 5) else { continue }
+            guard let message = rd_kafka_consumer_poll(handle, Int32(min(5, idle))) else { continue }
             defer { rd_kafka_message_destroy(message) }
             let error = message.pointee.err
-            if error == RD_KAFKA_RESP_ERR__PARTITION_EOF { break }
+            if error == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                caughtUp = true
+                break
+            }
             answered = true
+            caughtUp = false
+            idle = idleMilliseconds
             guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 assigned = nil
                 throw LogError("reading \(partition): \(String(cString: rd_kafka_err2str(error)))")

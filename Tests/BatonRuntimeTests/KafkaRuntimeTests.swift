@@ -61,12 +61,13 @@ struct KafkaReplicaTests {
         // Let both engines get going, then kill one in the middle of the run.
         var completed = 0
         let begin = WallClockMilliseconds.now()
-        while completed < orders / 4, WallClockMilliseconds.now() - begin < 120_000 {
-            usleep(250_000)
+        while completed < orders / 5, WallClockMilliseconds.now() - begin < 120_000 {
+            usleep(50_000)
             completed = try CrashTests.completedOrders(in: log)
         }
         first.kill(SIGKILL)
         print("replicas: killed one engine with \(completed) of \(orders) orders completed")
+        #expect(completed < orders, "the kill must land mid-run")
         while completed < orders, WallClockMilliseconds.now() - begin < 180_000 + Int64(orders) * 100 {
             usleep(500_000)
             completed = try CrashTests.completedOrders(in: log)
@@ -77,9 +78,7 @@ struct KafkaReplicaTests {
         #expect(second.wait() == 0)
     }
 
-    /// 300 by default: on the test broker the Kafka path runs at tens of orders per second
-    /// so far; BATON_REPLICA_ORDERS=2000 runs the full-size case.
-    static var orders: Int { getenv("BATON_REPLICA_ORDERS").flatMap { Int(String(cString: $0)) } ?? 300 }
+    static var orders: Int { getenv("BATON_REPLICA_ORDERS").flatMap { Int(String(cString: $0)) } ?? 2000 }
 }
 
 #if canImport(Glibc)
