@@ -4,7 +4,7 @@ DEBIAN_PACKAGES := librdkafka-dev libxml2-dev liblz4-dev pkg-config
 KAFKA_PORT ?= 19092
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps build release test demo validate bench clean
+.PHONY: all deps build release test demo validate bench bench-kafka clean
 
 all: build
 
@@ -46,6 +46,13 @@ demo: validate
 bench: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
 	cd benchmarks && .build/release/EmbeddedBenchmark $(or $(ONE_TASK),20000) $(or $(ORDERS),10000) ../bpmn/order-process.bpmn
+
+## bench-kafka: the one-task process end to end on the test broker, and raw librdkafka beside it.
+bench-kafka: deps
+	cd benchmarks && $(SWIFT) build -c release
+	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
+	cd benchmarks && BATON_KAFKA=127.0.0.1:$(KAFKA_PORT) .build/release/EmbeddedBenchmark 1000 1000 ../bpmn/order-process.bpmn $(or $(KAFKA_INSTANCES),2000); \
+	  status=$$?; cd .. && Tests/KafkaBroker/broker.sh stop; exit $$status
 
 clean:
 	rm -rf .build benchmarks/.build

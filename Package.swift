@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "BatonLog", targets: ["BatonLog"]),
         .library(name: "BatonFileLog", targets: ["BatonFileLog"]),
         .library(name: "BatonStorage", targets: ["BatonStorage"]),
+        .library(name: "BatonKafka", targets: ["BatonKafka"]),
         .library(name: "BatonRuntime", targets: ["BatonRuntime"]),
         .library(name: "BatonWorker", targets: ["BatonWorker"]),
     ],

@@ -25,6 +25,7 @@ let package = Package(
                 .product(name: "BatonLog", package: "Baton"),
                 .product(name: "BatonModel", package: "Baton"),
                 .product(name: "BatonStorage", package: "Baton"),
+                .product(name: "BatonKafka", package: "Baton"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]),
     ],

@@ -28,6 +28,8 @@ public final class FileLog: Log {
         public var appends = 0
         public var entries = 0
         public var bytes = 0
+
+        public init() {}
     }
 
     public var statistics: Statistics { counters.withLock { $0 } }

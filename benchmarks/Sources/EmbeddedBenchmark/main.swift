@@ -1,4 +1,5 @@
 import BatonFileLog
+import BatonKafka
 import BatonLog
 import BatonModel
 import BatonRuntime
@@ -52,14 +53,18 @@ struct Outcome {
     var p99: UInt64
 }
 
-/// Runs `count` instances of `processId` through engine + workers on a fresh log.
-func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [String], count: Int, variables: [String: JSONValue]) async throws -> Outcome {
+/// Runs `count` instances of `processId` through engine + workers on a fresh log (the file
+/// log, or Kafka when `kafka` is given).
+func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [String], count: Int, variables: [String: JSONValue],
+                 kafka: String? = nil) async throws -> Outcome {
     let directory = "/tmp/baton-bench-\(getpid())-\(name)"
     _ = system("rm -rf \(directory)")
     defer { _ = system("rm -rf \(directory)") }
-    let log = try FileLog(directory: directory, topics: [Topics.journal: 2])
+    let fileLog = kafka == nil ? try FileLog(directory: directory, topics: [Topics.journal: 2]) : nil
+    let log: any Log = try fileLog ?? KafkaLog(
+        KafkaConfiguration(bootstrapServers: kafka!), topicPrefix: "bench-\(getpid())-\(name).", topics: [Topics.journal: 2])
     _ = try DeploymentCatalog.deploy(bpmn, fileName: "\(name).bpmn", to: log)
-    let loop = EngineLoop(log: log, snapshotDirectory: directory + "/snapshots", clock: WallClock.now, warn: { print("warning: \($0)") })
+    let loop = EngineLoop(log: log, snapshotDirectory: fileLog == nil ? nil : directory + "/snapshots", clock: WallClock.now, warn: { print("warning: \($0)") })
     let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
     let worker = Worker(transport: LogTaskTransport(log: log), workerId: "bench")
     for topic in topics { worker.subscribe(topic: topic, maxConcurrent: 256) { _ in .complete() } }
@@ -92,9 +97,15 @@ func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [Stri
     var histogram = Histogram<UInt64>(highestTrackableValue: 3_600_000, numberOfSignificantValueDigits: .three)
     var created: [String: Int64] = [:]
     var commands = 0
-    let written = log.statistics
+    let written = fileLog?.statistics ?? FileLog.Statistics()
     for partition in 0..<log.partitionCount(of: Topics.journal) {
-        for entry in try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 100_000_000) {
+        var journal: [LogEntry] = []
+        while true {
+            let batch = try log.read(TopicPartition(Topics.journal, partition), from: journal.last.map { $0.position + 1 } ?? 0, limit: 100_000)
+            if batch.isEmpty { break }
+            journal.append(contentsOf: batch)
+        }
+        for entry in journal {
             guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else {
                 commands += 1
                 continue
@@ -154,6 +165,39 @@ for (name, bpmn, processId, topics, count, targetPI) in [
     print("  start->end latency:  p50 \(outcome.p50) ms, p99 \(outcome.p99) ms")
     print("  raw file log:        \(format(raw.appends)) appends/s (\(format(raw.entries)) entries/s) of the same batch shape, append+fsync")
     print("  ratio appends/s end-to-end / raw: \(format2(outcome.appendsPerSecond / raw.appends))")
+}
+
+/// Raw librdkafka through the same broker: produce `count` messages of `bytes` bytes to one
+/// partition, then consume them back; messages per second for the round.
+func rawKafkaRate(_ address: String, count: Int, bytes: Int) throws -> Double {
+    let configuration = KafkaConfiguration(bootstrapServers: address)
+    let topic = "bench-raw-\(getpid())"
+    try KafkaAdmin(configuration).createTopic(topic, partitions: 1)
+    let producer = try KafkaProducer(configuration)
+    let reader = try KafkaPartitionReader(configuration)
+    let payload = [UInt8](repeating: 0x42, count: max(1, bytes))
+    let started = WallClock.now()
+    for batchStart in stride(from: 0, to: count, by: 1000) {
+        _ = try producer.send((batchStart..<min(count, batchStart + 1000)).map { _ in .init(topic: topic, partition: 0, value: payload) })
+    }
+    var consumed = 0
+    while consumed < count {
+        let batch = try reader.read(TopicPartition(topic, 0), from: Int64(consumed), limit: 100_000)
+        consumed += batch.count
+    }
+    return Double(count) / (Double(WallClock.now() - started) / 1000)
+}
+
+if let kafka = getenv("BATON_KAFKA").map({ String(cString: $0) }) {
+    let count = arguments.count > 4 ? Int(arguments[4]) ?? 2000 : 2000
+    let outcome = try await runScenario("kafka", bpmn: Array(oneTaskBPMN.utf8), processId: "one-task", topics: ["work"], count: count, variables: [:], kafka: kafka)
+    let raw = try rawKafkaRate(kafka, count: 20_000, bytes: 300)
+    print("one-task process on Kafka (\(kafka)), \(count) instances")
+    print("  instances:           \(format(outcome.instancesPerSecond)) PI/s")
+    print("  journal records:     \(format(outcome.journalRecordsPerSecond)) records/s (commands + events)")
+    print("  start->end latency:  p50 \(outcome.p50) ms, p99 \(outcome.p99) ms")
+    print("  raw librdkafka:      \(format(raw)) messages/s produced and consumed back (300-byte values, same broker)")
+    print("  ratio journal records/s / raw messages/s: \(format2(outcome.journalRecordsPerSecond / raw))   (target 0.5)")
 }
 
 func format2(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
