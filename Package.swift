@@ -50,7 +50,7 @@ let package = Package(
         // Worker SDK: subscribe to task topics, answer with complete / failure / bpmnError.
         .target(name: "BatonWorker", dependencies: ["BatonModel", "BatonLog"]),
         // librdkafka bridge: producer, consumer, admin (the Kafka backend is being built).
-        .target(name: "BatonKafka", dependencies: ["BatonLog", "CRdKafka"]),
+        .target(name: "BatonKafka", dependencies: ["BatonLog", "BatonModel", "CRdKafka"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
         .target(name: "BatonBPMN", dependencies: ["BatonModel", "CLibXML2"]),
 

@@ -35,6 +35,14 @@ struct DataDirectory: ParsableArguments {
         return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions], repair: repair)
     }
 
+    /// How workers get tasks: a consumer group per task topic on Kafka, committed positions
+    /// on the embedded log.
+    func taskTransport() throws -> any TaskTransport {
+        let log = try openLog()
+        if let kafkaLog = log as? KafkaLog { return KafkaTaskTransport(log: kafkaLog, clock: WallClock.now) }
+        return LogTaskTransport(log: log)
+    }
+
     /// Snapshots are files in the data folder; on Kafka there are none yet.
     var snapshotDirectory: String? { kafka == nil ? path + "/snapshots" : nil }
 

@@ -7,9 +7,15 @@ import Synchronization
 /// retries are exhausted (incidents) — until `healthy` is set.
 final class DemoWorkers: Sendable {
     let healthy: Mutex<Bool>
+    let taskDelayMilliseconds: UInt64
 
-    /// - Parameter paymentFailures: whether the payment service misbehaves at first.
-    init(paymentFailures: Bool = true) { healthy = Mutex(!paymentFailures) }
+    /// - Parameters:
+    ///   - paymentFailures: whether the payment service misbehaves at first.
+    ///   - taskDelayMilliseconds: how long each task takes.
+    init(paymentFailures: Bool = true, taskDelayMilliseconds: UInt64 = 0) {
+        healthy = Mutex(!paymentFailures)
+        self.taskDelayMilliseconds = taskDelayMilliseconds
+    }
 
     static let topics = ["validate-order", "reserve-inventory", "ship-order", "notify-customer", "cancel-order", "manual-approval"]
 
@@ -22,11 +28,13 @@ final class DemoWorkers: Sendable {
 
     func subscribe(_ worker: Worker) {
         for topic in Self.topics {
-            worker.subscribe(topic: topic, maxConcurrent: 64) { task in
-                .complete(data: .object(["service": .string(topic), "ok": .bool(true)]))
+            worker.subscribe(topic: topic, maxConcurrent: 64) { [taskDelayMilliseconds] task in
+                if taskDelayMilliseconds > 0 { try await Task.sleep(nanoseconds: taskDelayMilliseconds * 1_000_000) }
+                return .complete(data: .object(["service": .string(topic), "ok": .bool(true)]))
             }
         }
         worker.subscribe(topic: "charge-payment", maxConcurrent: 64) { [self] task in
+            if taskDelayMilliseconds > 0 { try await Task.sleep(nanoseconds: taskDelayMilliseconds * 1_000_000) }
             let trouble = Self.paymentTrouble(task.correlationId)
             let firstAttempt = task.message.attempt == 1
             if !self.healthy.withLock({ $0 }) && (trouble.always || (trouble.once && firstAttempt)) {

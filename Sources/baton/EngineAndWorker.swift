@@ -50,6 +50,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @OptionGroup var data: DataDirectory
     @Flag(help: "Run the demo's order workers (the only built-in workers so far).") var demo = false
     @Flag(inversion: .prefixedNo, help: "Whether the demo's payment worker fails some orders.") var paymentFailures = true
+    @Option(help: "Milliseconds each demo task takes (to watch tasks move between workers).") var taskDelayMs: UInt64 = 0
 
     func validate() throws {
         guard demo else { throw ValidationError("say which workers to run: --demo is the only built-in set so far") }
@@ -58,8 +59,8 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton.worker")
-        let worker = Worker(transport: LogTaskTransport(log: try data.openLog()), workerId: "demo-worker-\(getpid())")
-        DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
+        let worker = Worker(transport: try data.taskTransport(), workerId: "demo-worker-\(getpid())")
+        DemoWorkers(paymentFailures: paymentFailures, taskDelayMilliseconds: taskDelayMs).subscribe(worker)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
@@ -104,3 +105,6 @@ struct GroupEngineService: Service, @unchecked Sendable {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The Kafka transport speaks the worker SDK's protocol as it is.
+extension KafkaTaskTransport: TaskTransport {}

@@ -149,3 +149,63 @@ final class LaggingLog: Log, @unchecked Sendable {
     func committedPosition(group: String, partition: TopicPartition) throws(LogError) -> Int64? { try inner.committedPosition(group: group, partition: partition) }
     func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError) { try inner.commit(group: group, partition: partition, position: position) }
 }
+
+/// Workers of a task topic form one consumer group: a worker killed while it holds tasks
+/// hands them over, and each task is completed once.
+@Suite(.serialized)
+struct KafkaWorkerGroupTests {
+    @Test func aWorkerKilledMidTaskHandsItsTasksToTheGroup() throws {
+        try #require(TestFiles.exists(CrashTests.binary), "\(CrashTests.binary) is missing: build with 'swift build --build-tests'")
+        let address = try #require(KafkaBroker.address, "BATON_KAFKA is not set: run 'make test', which starts the test broker")
+        let prefix = KafkaBroker.freshTopic("workers") + "."
+        let log = try KafkaLog(try KafkaBroker.configuration(), topicPrefix: prefix, topics: [Topics.journal: 4])
+        _ = try DeploymentCatalog.deploy(try POSIX.readFile(RuntimeTests.order), fileName: "order-process.bpmn", to: log)
+        let common = ["--kafka", address, "--topic-prefix", prefix]
+        let engine = try ChildProcess.spawn(CrashTests.binary, ["run"] + common)
+        let workerArguments = ["worker", "--demo", "--no-payment-failures", "--task-delay-ms", "400"] + common
+        let first = try ChildProcess.spawn(CrashTests.binary, workerArguments)
+        let second = try ChildProcess.spawn(CrashTests.binary, workerArguments)
+        defer { for child in [engine, first, second] { child.kill(SIGKILL); _ = child.wait() } }
+        let orders = 40
+        let writer = CommandWriter(log: log)
+        for index in 0..<orders {
+            try writer.append(.command(
+                .createInstance, key: "worker-\(index)",
+                value: .instance(InstanceRecord(processId: "order-process", processVersion: 1, variables: ["order": .object(["total": .number(10)])])),
+                timestamp: 1))
+        }
+        // Kill the member that is working, while it holds tasks.
+        let begin = WallClockMilliseconds.now()
+        var workers: [String: Int] = [:]
+        while workers.values.reduce(0, +) < 20, WallClockMilliseconds.now() - begin < 60_000 {
+            usleep(100_000)
+            workers = try Self.completionsByWorker(log)
+        }
+        let busy = try #require(workers.max { $0.value < $1.value }?.key)
+        let victim = busy.hasSuffix("-\(first.pid)") ? first : second
+        victim.kill(SIGKILL)
+        print("worker group: killed \(busy) after \(workers) task completions")
+        var completed = 0
+        while completed < orders, WallClockMilliseconds.now() - begin < 120_000 {
+            usleep(200_000)
+            completed = try CrashTests.completedOrders(in: log)
+        }
+        #expect(completed == orders)
+        try CrashTests.checkExactlyOnce(in: log, orders: orders, prefix: "worker-")
+        let after = try Self.completionsByWorker(log)
+        #expect(after.count == 2, "both members answered tasks: \(after)")
+    }
+
+    static func completionsByWorker(_ log: any Log) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for partition in 0..<log.partitionCount(of: Topics.journal) {
+            for entry in try readAll(log, TopicPartition(Topics.journal, partition)) {
+                guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
+                for record in step.records where record.intent == .taskCompleted {
+                    if case .task(let value) = record.value { counts[value.workerId, default: 0] += 1 }
+                }
+            }
+        }
+        return counts
+    }
+}

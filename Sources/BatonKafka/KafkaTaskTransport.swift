@@ -1,0 +1,108 @@
+internal import CRdKafka
+import BatonLog
+import BatonModel
+import Synchronization
+
+/// Workers on Kafka: each task topic is consumed by one consumer group
+/// (`baton-workers.<topic>`), so the members of a group share its partitions and a member
+/// that dies hands its tasks to the others (from the last committed offset). Answers are
+/// commands on the journal, through `KafkaLog`.
+///
+/// Blocking: call off Swift's cooperative thread pool.
+public final class KafkaTaskTransport: @unchecked Sendable {
+    let log: KafkaLog
+    let clock: @Sendable () -> Int64
+    private let consumers = Mutex<[String: Consumer]>([:])
+
+    /// A group member for one task topic, with the offsets fetched but not yet committed.
+    final class Consumer: @unchecked Sendable {
+        let handle: OpaquePointer
+        var fetched: [Int32: Int64] = [:]
+
+        init(_ configuration: KafkaConfiguration, group: String, topic: String) throws(LogError) {
+            let conf = try configuration.make([
+                "group.id": group, "enable.auto.commit": "false", "auto.offset.reset": "earliest",
+                "session.timeout.ms": "2000", "heartbeat.interval.ms": "300", "fetch.wait.max.ms": "5",
+                "topic.metadata.refresh.interval.ms": "1000",
+            ])
+            var error = [CChar](repeating: 0, count: 512)
+            guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
+                throw LogError("cannot create a Kafka consumer for group \(group): \(String(errorBuffer: error))")
+            }
+            self.handle = handle
+            rd_kafka_poll_set_consumer(handle)
+            let list = rd_kafka_topic_partition_list_new(1)!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
+            let result = rd_kafka_subscribe(handle, list)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                rd_kafka_destroy(handle)
+                throw LogError("cannot subscribe group \(group) to \(topic): \(String(cString: rd_kafka_err2str(result)))")
+            }
+        }
+
+        deinit {
+            rd_kafka_consumer_close(handle)
+            rd_kafka_destroy(handle)
+        }
+    }
+
+    public init(log: KafkaLog, clock: @escaping @Sendable () -> Int64) {
+        self.log = log
+        self.clock = clock
+    }
+
+    private func consumer(_ topic: String) throws(LogError) -> Consumer {
+        try consumers.withLock { (consumers: inout [String: Consumer]) throws(LogError) -> Consumer in
+            if let existing = consumers[topic] { return existing }
+            let name = Topics.tasks(topic)
+            _ = log.partitionCount(of: name)  // the topic exists before anyone subscribes
+            let created = try Consumer(log.configuration, group: log.topicPrefix + "baton-workers." + topic, topic: log.physical(name))
+            consumers[topic] = created
+            return created
+        }
+    }
+
+    /// Up to `limit` task messages this member holds, polling briefly.
+    public func fetch(topic: String, limit: Int) throws -> [TaskMessage] {
+        let member = try consumer(topic)
+        var messages: [TaskMessage] = []
+        var waited = 0
+        while messages.count < limit, waited < 3 {
+            guard let message = rd_kafka_consumer_poll(member.handle, messages.isEmpty ? 5 : 0) else {
+                waited += 1
+                continue
+            }
+            defer { rd_kafka_message_destroy(message) }
+            guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+            member.fetched[message.pointee.partition] = message.pointee.offset + 1
+            let payload = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
+            // A malformed message cannot be answered; it is skipped (and committed past).
+            guard let json = try? JSONValue.parse(payload), let task = try? TaskMessage(json: json) else { continue }
+            messages.append(task)
+        }
+        return messages
+    }
+
+    /// Commits what was fetched for `topic`: those tasks are answered.
+    public func acknowledge(topic: String) throws {
+        let member = try consumer(topic)
+        guard !member.fetched.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(member.fetched.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let physical = log.physical(Topics.tasks(topic))
+        for (partition, offset) in member.fetched { rd_kafka_topic_partition_list_add(list, physical, partition).pointee.offset = offset }
+        let result = rd_kafka_commit(member.handle, list, 0)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || result == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+            throw LogError("committing task offsets of \(physical): \(String(cString: rd_kafka_err2str(result)))")
+        }
+        member.fetched = [:]
+    }
+
+    public func send(_ commands: [Record], partition: Int32) throws {
+        guard !commands.isEmpty else { return }
+        try log.append(commands.map(RecordCodec.encode), to: TopicPartition(Topics.journal, partition))
+    }
+
+    public func now() -> Int64 { clock() }
+}
