@@ -4,6 +4,8 @@ public enum Topics {
     public static let journal = "baton.journal"
     /// Every deployment, in order; a single partition every replica reads in full.
     public static let deployments = "baton.deployments"
+    /// Snapshots of journal partition P, on partition P (as many partitions as the journal).
+    public static let snapshots = "baton.snapshots"
     /// External tasks of one task topic, as JSON task messages.
     public static func tasks(_ topic: String) -> String { "baton.task." + topic }
 }

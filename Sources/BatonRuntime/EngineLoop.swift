@@ -13,7 +13,7 @@ import Glibc
 public final class EngineLoop: Sendable {
     public let log: any Log
     let options: RuntimeOptions
-    let snapshotDirectory: String?
+    let snapshots: @Sendable (Int32) -> (any SnapshotStorage)?
     let clock: @Sendable () -> Int64
     let warn: @Sendable (String) -> Void
     private let stopping = Mutex(false)
@@ -30,13 +30,14 @@ public final class EngineLoop: Sendable {
         public var instancesCompleted = 0
     }
 
+    /// - Parameter snapshots: where partition P keeps its snapshots (nil: none).
     public init(
-        log: any Log, snapshotDirectory: String?, options: RuntimeOptions = RuntimeOptions(),
+        log: any Log, snapshots: @escaping @Sendable (Int32) -> (any SnapshotStorage)?, options: RuntimeOptions = RuntimeOptions(),
         clock: @escaping @Sendable () -> Int64, warn: @escaping @Sendable (String) -> Void
     ) {
         self.log = log
         self.options = options
-        self.snapshotDirectory = snapshotDirectory
+        self.snapshots = snapshots
         self.clock = clock
         self.warn = warn
     }
@@ -50,7 +51,7 @@ public final class EngineLoop: Sendable {
         let processors = (0..<log.partitionCount(of: Topics.journal)).map { partition in
             PartitionProcessor(
                 partition: partition, log: log,
-                snapshots: snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") },
+                snapshots: snapshots(partition),
                 options: options, clock: clock, warn: warn)
         }
         for processor in processors { try processor.recover() }

@@ -21,13 +21,16 @@ public final class GroupEngineLoop: Sendable {
     let options: RuntimeOptions
     let clock: @Sendable () -> Int64
     let warn: @Sendable (String) -> Void
+    let snapshots: @Sendable (Int32) -> (any SnapshotStorage)?
     private let stopping = Mutex(false)
     private let owned = Mutex<[Int32]>([])
     private let statistics = Mutex(EngineLoop.Statistics())
 
-    public init(log: any Log, options: RuntimeOptions = RuntimeOptions(), clock: @escaping @Sendable () -> Int64,
+    public init(log: any Log, snapshots: @escaping @Sendable (Int32) -> (any SnapshotStorage)? = { _ in nil },
+                options: RuntimeOptions = RuntimeOptions(), clock: @escaping @Sendable () -> Int64,
                 warn: @escaping @Sendable (String) -> Void) {
         self.log = log
+        self.snapshots = snapshots
         self.options = options
         self.clock = clock
         self.warn = warn
@@ -47,12 +50,13 @@ public final class GroupEngineLoop: Sendable {
             let (assigned, revoked) = ownership.poll()
             for partition in revoked {
                 if let processor = processors.removeValue(forKey: partition) {
+                    do { try processor.snapshotNow() } catch { warn("no snapshot of partition \(partition) on revocation: \(error)") }
                     completed += processor.instancesCompleted
                     created += processor.instancesCreated
                 }
             }
             for partition in assigned where processors[partition] == nil {
-                let processor = PartitionProcessor(partition: partition, log: log, snapshots: nil, options: options, clock: clock, warn: warn)
+                let processor = PartitionProcessor(partition: partition, log: log, snapshots: snapshots(partition), options: options, clock: clock, warn: warn)
                 try processor.recover()
                 processors[partition] = processor
             }

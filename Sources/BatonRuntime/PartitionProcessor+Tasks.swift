@@ -105,7 +105,8 @@ extension PartitionProcessor {
         guard let snapshots, pending.isEmpty, cursor > lastSnapshotCursor else { return }
         let now = clock()
         guard cursor - lastSnapshotCursor >= options.snapshotEveryEntries || now - lastSnapshotTime >= options.snapshotEveryMilliseconds else { return }
-        try snapshots.write(engine.state, cursor: cursor)
+        // A snapshot only shortens recovery: failing to write one is reported, not fatal.
+        do { try snapshots.write(engine.state, cursor: cursor) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
         lastSnapshotCursor = cursor
         lastSnapshotTime = now
     }
@@ -113,7 +114,7 @@ extension PartitionProcessor {
     /// Writes a snapshot now if anything changed since the last one (graceful shutdown).
     public func snapshotNow() throws {
         guard let snapshots, pending.isEmpty, cursor > lastSnapshotCursor else { return }
-        try snapshots.write(engine.state, cursor: cursor)
+        do { try snapshots.write(engine.state, cursor: cursor) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
         lastSnapshotCursor = cursor
         lastSnapshotTime = clock()
     }

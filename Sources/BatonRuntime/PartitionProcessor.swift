@@ -18,7 +18,7 @@ public final class PartitionProcessor {
     /// The next journal position to read.
     public private(set) var cursor: Int64 = 0
     let options: RuntimeOptions
-    let snapshots: SnapshotStore?
+    let snapshots: (any SnapshotStorage)?
     let clock: @Sendable () -> Int64
     let warn: @Sendable (String) -> Void
     var pending: [Record] = []
@@ -35,7 +35,7 @@ public final class PartitionProcessor {
     var journal: TopicPartition { TopicPartition(Topics.journal, partition) }
 
     public init(
-        partition: Int32, log: any Log, snapshots: SnapshotStore?, options: RuntimeOptions = RuntimeOptions(),
+        partition: Int32, log: any Log, snapshots: (any SnapshotStorage)?, options: RuntimeOptions = RuntimeOptions(),
         clock: @escaping @Sendable () -> Int64, warn: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.partition = partition

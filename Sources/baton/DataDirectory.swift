@@ -12,7 +12,7 @@ struct DataDirectory: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Folder of the embedded log and its snapshots.")
     var path = "./baton-data"
 
-    @Option(name: .customLong("kafka"), help: "Use Kafka at HOST:PORT[,HOST:PORT] instead of the embedded log (snapshots are not kept on Kafka yet: recovery replays the journal).")
+    @Option(name: .customLong("kafka"), help: "Use Kafka at HOST:PORT[,HOST:PORT] instead of the embedded log (snapshots go to the baton.snapshots topic).")
     var kafka: String?
 
     @Option(name: .customShort("X"), help: "A librdkafka setting for --kafka, as key=value (repeatable), e.g. -X security.protocol=SASL_SSL.")
@@ -30,7 +30,7 @@ struct DataDirectory: ParsableArguments {
     func openLog() throws -> any Log {
         if let kafka {
             let configuration = KafkaConfiguration(bootstrapServers: kafka, overrides: try KafkaConfiguration.overrides(kafkaSettings))
-            return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions])
+            return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.snapshots: partitions])
         }
         return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions], repair: repair)
     }
@@ -43,8 +43,15 @@ struct DataDirectory: ParsableArguments {
         return LogTaskTransport(log: log)
     }
 
-    /// Snapshots are files in the data folder; on Kafka there are none yet.
-    var snapshotDirectory: String? { kafka == nil ? path + "/snapshots" : nil }
+    /// Where journal partition P keeps its snapshots: files in the data folder, or partition
+    /// P of the snapshots topic on Kafka.
+    func snapshots(_ log: any Log) -> @Sendable (Int32) -> (any SnapshotStorage)? {
+        if kafka != nil {
+            return { LogSnapshotStore(log: log, partition: $0) }
+        }
+        let directory = path + "/snapshots"
+        return { SnapshotStore(directory: "\(directory)/journal-\($0)") }
+    }
 
     /// Every partition's state rebuilt from its newest snapshot and the journal, read-only.
     func rebuild(_ log: any Log, upTo position: Int64 = .max, useSnapshots: Bool = true, partition only: Int32? = nil,
@@ -53,7 +60,7 @@ struct DataDirectory: ParsableArguments {
         for partition in 0..<log.partitionCount(of: Topics.journal) where only == nil || only == partition {
             let processor = PartitionProcessor(
                 partition: partition, log: log,
-                snapshots: useSnapshots ? snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") } : nil,
+                snapshots: useSnapshots ? snapshots(log)(partition) : nil,
                 clock: WallClock.now, warn: { print("warning: \($0)") })
             let end = try log.endPosition(of: TopicPartition(Topics.journal, partition))
             try processor.rebuild(upTo: position, useSnapshot: useSnapshots) { progress(partition, $0, min(end, position)) }

@@ -40,7 +40,7 @@ struct Demo: AsyncParsableCommand {
         _ = try DeploymentCatalog.deploy(try POSIX.readFile(bpmn), fileName: bpmn, to: log)
         print("deployed \(bpmn); streaming \(orders) orders into \(partitions) journal partition(s) under \(path)")
 
-        let loop = EngineLoop(log: log, snapshotDirectory: data.snapshotDirectory, clock: WallClock.now, warn: { print("warning: \($0)") })
+        let loop = EngineLoop(log: log, snapshots: data.snapshots(log), clock: WallClock.now, warn: { print("warning: \($0)") })
         let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
         let worker = Worker(transport: LogTaskTransport(log: log), workerId: "demo-worker")
         let services = DemoWorkers()

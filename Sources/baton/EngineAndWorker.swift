@@ -14,9 +14,9 @@ struct EngineCommand: AsyncParsableCommand {
         abstract: "Run an engine replica on Kafka: the journal partitions its consumer group assigns it.",
         discussion: """
             Start several on one cluster to share the journal's partitions. On assignment a \
-            partition is rebuilt from the journal (snapshots on Kafka are not built yet) and its \
-            waiting tasks are re-published; on revocation it is dropped after the step in flight. \
-            A replica killed with SIGKILL loses nothing: another takes its partitions over, and a \
+            partition is rebuilt from its newest snapshot plus the journal's tail and its waiting \
+            tasks are re-published; on revocation it is dropped after the step in flight. \
+            Snapshots go to the baton.snapshots topic. A replica killed with SIGKILL loses nothing: another takes its partitions over, and a \
             step it wrote twice is ignored by the fold.
             """)
 
@@ -33,7 +33,7 @@ struct EngineCommand: AsyncParsableCommand {
         guard let log = try data.openLog() as? KafkaLog else { throw ValidationError("--kafka is required") }
         _ = log.partitionCount(of: Topics.journal)  // creates the journal if it is missing
         let membership = try KafkaGroupMembership(log.configuration, group: data.topicPrefix + group, topic: data.topicPrefix + Topics.journal)
-        let loop = GroupEngineLoop(log: log, clock: WallClock.now, warn: { logger.info("\($0)") })
+        let loop = GroupEngineLoop(log: log, snapshots: data.snapshots(log), clock: WallClock.now, warn: { logger.info("\($0)") })
         let service = GroupEngineService(loop: loop, ownership: KafkaOwnership(membership: membership))
         let serviceGroup = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()

@@ -35,7 +35,7 @@ struct Run: AsyncParsableCommand {
         var options = RuntimeOptions()
         options.engine.lockDuration = lockDuration
         let loop = EngineLoop(
-            log: log, snapshotDirectory: data.snapshotDirectory, options: options, clock: WallClock.now,
+            log: log, snapshots: data.snapshots(log), options: options, clock: WallClock.now,
             warn: { logger.warning("\($0)") })
         var services: [any Service] = [EngineService(loop: loop)]
         if demoWorkers {

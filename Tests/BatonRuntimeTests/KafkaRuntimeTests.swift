@@ -9,6 +9,34 @@ import Testing
 /// The same runtime and workers on the Kafka-protocol test broker instead of the file log.
 @Suite(.serialized)
 struct KafkaRuntimeTests {
+    @Test(arguments: ["memory", "kafka"])
+    func snapshotsOnTheSnapshotsTopicShortenRecovery(_ backend: String) async throws {
+        let topics = [Topics.journal: Int32(2), Topics.snapshots: 2]
+        let prefix = KafkaBroker.freshTopic("snapshots") + "."
+        let log: any Log = backend == "kafka"
+            ? try KafkaLog(try KafkaBroker.configuration(), topicPrefix: prefix, topics: topics)
+            : MemoryLog(defaultPartitions: 1, topics: topics)
+        var options = RuntimeOptions()
+        options.snapshotEveryEntries = 10
+        let first = try RuntimeHarness(log: log, snapshotsInLog: true, options: options)
+        try first.deploy(RuntimeTests.order)
+        first.worker.subscribe(topic: "validate-order") { _ in .complete() }
+        for index in 0..<12 { try first.start("order-process", correlationId: "order-\(index)") }
+        try await first.settle(rounds: 400)
+        for processor in first.processors { try processor.snapshotNow() }
+        let stored = try (0..<Int32(2)).map { try readAll(log, TopicPartition(Topics.snapshots, $0)).count }
+        #expect(stored.allSatisfy { $0 > 0 }, "snapshots written per partition: \(stored)")
+        // A garbage entry as the newest snapshot: recovery falls back to the one before.
+        try log.append([Array("not a snapshot".utf8)], to: TopicPartition(Topics.snapshots, 0))
+        let warnings = WarningSink()
+        let loaded = LogSnapshotStore(log: log, partition: 0).loadNewest(processes: first.processors[0].catalog.registry) { warnings.add($0) }
+        #expect(loaded?.state == first.processors[0].engine.state)
+        #expect((loaded?.cursor ?? 0) > 0)
+        #expect(warnings.all.count == 1 && warnings.all[0].contains("unusable"))
+        let second = try RuntimeHarness(log: log, snapshotsInLog: true, options: options)
+        #expect(second.processors.map(\.engine.state) == first.processors.map(\.engine.state))
+    }
+
     @Test func ordersCompleteOnKafka() async throws {
         let log = try KafkaLog(try KafkaBroker.configuration(), topicPrefix: KafkaBroker.freshTopic("runtime") + ".", topics: [Topics.journal: 3])
         let harness = try RuntimeHarness(log: log)

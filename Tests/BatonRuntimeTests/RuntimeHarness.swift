@@ -22,14 +22,19 @@ struct RuntimeHarness {
     let commands: CommandWriter
     let snapshotDirectory: String?
 
-    init(log: any Log, snapshotDirectory: String? = nil, options: RuntimeOptions = RuntimeOptions()) throws {
+    /// - Parameters:
+    ///   - snapshotDirectory: snapshots as files there.
+    ///   - snapshotsInLog: snapshots on the log's snapshots topic instead.
+    init(log: any Log, snapshotDirectory: String? = nil, snapshotsInLog: Bool = false, options: RuntimeOptions = RuntimeOptions()) throws {
         self.log = log
         self.snapshotDirectory = snapshotDirectory
         let clock = clock
         commands = CommandWriter(log: log)
         worker = Worker(transport: LogTaskTransport(log: log, clock: { clock.now() }), workerId: "test-worker")
         for partition in 0..<log.partitionCount(of: Topics.journal) {
-            let store = snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") }
+            let store: (any SnapshotStorage)? = snapshotsInLog
+                ? LogSnapshotStore(log: log, partition: partition)
+                : snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") }
             let processor = PartitionProcessor(partition: partition, log: log, snapshots: store, options: options, clock: { clock.now() })
             try processor.recover()
             processors.append(processor)

@@ -62,9 +62,12 @@ func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [Stri
     defer { _ = system("rm -rf \(directory)") }
     let fileLog = kafka == nil ? try FileLog(directory: directory, topics: [Topics.journal: 2]) : nil
     let log: any Log = try fileLog ?? KafkaLog(
-        KafkaConfiguration(bootstrapServers: kafka!), topicPrefix: "bench-\(getpid())-\(name).", topics: [Topics.journal: 2])
+        KafkaConfiguration(bootstrapServers: kafka!), topicPrefix: "bench-\(getpid())-\(name).", topics: [Topics.journal: 2, Topics.snapshots: 2])
     _ = try DeploymentCatalog.deploy(bpmn, fileName: "\(name).bpmn", to: log)
-    let loop = EngineLoop(log: log, snapshotDirectory: fileLog == nil ? nil : directory + "/snapshots", clock: WallClock.now, warn: { print("warning: \($0)") })
+    let snapshots: @Sendable (Int32) -> (any SnapshotStorage)? = fileLog == nil
+        ? { [log] in LogSnapshotStore(log: log, partition: $0) }
+        : { SnapshotStore(directory: "\(directory)/snapshots/journal-\($0)") }
+    let loop = EngineLoop(log: log, snapshots: snapshots, clock: WallClock.now, warn: { print("warning: \($0)") })
     let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
     let worker = Worker(transport: LogTaskTransport(log: log), workerId: "bench")
     for topic in topics { worker.subscribe(topic: topic, maxConcurrent: 256) { _ in .complete() } }
