@@ -64,9 +64,12 @@ func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [Stri
     let log: any Log = try fileLog ?? KafkaLog(
         KafkaConfiguration(bootstrapServers: kafka!), topicPrefix: "bench-\(getpid())-\(name).", topics: [Topics.journal: 2, Topics.snapshots: 2])
     _ = try DeploymentCatalog.deploy(bpmn, fileName: "\(name).bpmn", to: log)
-    let snapshots: @Sendable (Int32) -> (any SnapshotStorage)? = fileLog == nil
-        ? { [log] in LogSnapshotStore(log: log, partition: $0) }
-        : { SnapshotStore(directory: "\(directory)/snapshots/journal-\($0)") }
+    let snapshots: @Sendable (Int32) -> (any SnapshotStorage)?
+    if fileLog == nil {
+        snapshots = { [log] partition in LogSnapshotStore(log: log, partition: partition) }
+    } else {
+        snapshots = { partition in SnapshotStore(directory: "\(directory)/snapshots/journal-\(partition)") }
+    }
     let loop = EngineLoop(log: log, snapshots: snapshots, clock: WallClock.now, warn: { print("warning: \($0)") })
     let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
     let worker = Worker(transport: LogTaskTransport(log: log), workerId: "bench")
@@ -171,7 +174,8 @@ for (name, bpmn, processId, topics, count, targetPI) in [
 }
 
 /// Raw librdkafka through the same broker: produce `count` messages of `bytes` bytes to one
-/// partition, then consume them back; messages per second for the round.
+/// partition (all enqueued at once, so librdkafka batches freely; then wait for every
+/// acknowledgement), then consume them back; messages per second for the round.
 func rawKafkaRate(_ address: String, count: Int, bytes: Int) throws -> Double {
     let configuration = KafkaConfiguration(bootstrapServers: address)
     let topic = "bench-raw-\(getpid())"
@@ -180,9 +184,7 @@ func rawKafkaRate(_ address: String, count: Int, bytes: Int) throws -> Double {
     let reader = try KafkaPartitionReader(configuration)
     let payload = [UInt8](repeating: 0x42, count: max(1, bytes))
     let started = WallClock.now()
-    for batchStart in stride(from: 0, to: count, by: 1000) {
-        _ = try producer.send((batchStart..<min(count, batchStart + 1000)).map { _ in .init(topic: topic, partition: 0, value: payload) })
-    }
+    _ = try producer.send((0..<count).map { _ in .init(topic: topic, partition: 0, value: payload) }, timeoutMilliseconds: 120_000)
     var consumed = 0
     while consumed < count {
         let batch = try reader.read(TopicPartition(topic, 0), from: Int64(consumed), limit: 100_000)
@@ -194,7 +196,7 @@ func rawKafkaRate(_ address: String, count: Int, bytes: Int) throws -> Double {
 if let kafka = getenv("BATON_KAFKA").map({ String(cString: $0) }) {
     let count = arguments.count > 4 ? Int(arguments[4]) ?? 2000 : 2000
     let outcome = try await runScenario("kafka", bpmn: Array(oneTaskBPMN.utf8), processId: "one-task", topics: ["work"], count: count, variables: [:], kafka: kafka)
-    let raw = try rawKafkaRate(kafka, count: 20_000, bytes: 300)
+    let raw = try rawKafkaRate(kafka, count: 100_000, bytes: 300)
     print("one-task process on Kafka (\(kafka)), \(count) instances")
     print("  instances:           \(format(outcome.instancesPerSecond)) PI/s")
     print("  journal records:     \(format(outcome.journalRecordsPerSecond)) records/s (commands + events)")
