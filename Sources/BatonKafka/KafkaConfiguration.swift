@@ -39,6 +39,29 @@ public struct KafkaConfiguration: Sendable {
     }
 }
 
+extension KafkaConfiguration {
+    /// A consumer handle in `group`, subscribed to `topic`, with its messages and events
+    /// on the consumer queue. Errors name the group and topic.
+    func subscribedConsumer(group: String, topic: String, settings: [String: String], events: Int32 = 0) throws(LogError) -> OpaquePointer {
+        let conf = try make(settings.merging(["group.id": group, "enable.auto.commit": "false"]) { $1 })
+        if events != 0 { rd_kafka_conf_set_events(conf, events) }
+        var error = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
+            throw LogError("cannot create a Kafka consumer for group \(group): \(String(errorBuffer: error))")
+        }
+        rd_kafka_poll_set_consumer(handle)
+        let list = rd_kafka_topic_partition_list_new(1)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
+        let subscribed = rd_kafka_subscribe(handle, list)
+        guard subscribed == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            rd_kafka_destroy(handle)
+            throw LogError("cannot subscribe group \(group) to \(topic): \(String(cString: rd_kafka_err2str(subscribed)))")
+        }
+        return handle
+    }
+}
+
 extension String {
     /// The text of a NUL-terminated error buffer librdkafka filled in.
     init(errorBuffer buffer: [CChar]) {

@@ -22,29 +22,13 @@ public final class KafkaGroupMembership: @unchecked Sendable {
 
     /// Joins `group` subscribed to `topic` (the physical topic name).
     public init(_ configuration: KafkaConfiguration, group: String, topic: String) throws(LogError) {
-        let conf = try configuration.make([
-            "group.id": group, "enable.auto.commit": "false", "session.timeout.ms": "2000",
-            "heartbeat.interval.ms": "300", "partition.assignment.strategy": "range",
-        ])
-        rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR))
-        var error = [CChar](repeating: 0, count: 512)
-        guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
-            throw LogError("cannot create a Kafka consumer for group \(group): \(String(errorBuffer: error))")
-        }
-        self.handle = handle
+        handle = try configuration.subscribedConsumer(
+            group: group, topic: topic,
+            settings: ["session.timeout.ms": "2000", "heartbeat.interval.ms": "300", "partition.assignment.strategy": "range"],
+            events: Int32(RD_KAFKA_EVENT_REBALANCE | RD_KAFKA_EVENT_ERROR))
         self.group = group
         self.topic = topic
-        rd_kafka_poll_set_consumer(handle)
         queue = rd_kafka_queue_get_consumer(handle)
-        let list = rd_kafka_topic_partition_list_new(1)!
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
-        let subscribed = rd_kafka_subscribe(handle, list)
-        guard subscribed == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            rd_kafka_queue_destroy(queue)
-            rd_kafka_destroy(handle)
-            throw LogError("cannot subscribe group \(group) to \(topic): \(String(cString: rd_kafka_err2str(subscribed)))")
-        }
     }
 
     deinit {

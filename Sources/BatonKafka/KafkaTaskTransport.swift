@@ -20,25 +20,12 @@ public final class KafkaTaskTransport: @unchecked Sendable {
         var fetched: [Int32: Int64] = [:]
 
         init(_ configuration: KafkaConfiguration, group: String, topic: String) throws(LogError) {
-            let conf = try configuration.make([
-                "group.id": group, "enable.auto.commit": "false", "auto.offset.reset": "earliest",
-                "session.timeout.ms": "2000", "heartbeat.interval.ms": "300", "fetch.wait.max.ms": "5",
-                "topic.metadata.refresh.interval.ms": "1000",
-            ])
-            var error = [CChar](repeating: 0, count: 512)
-            guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
-                throw LogError("cannot create a Kafka consumer for group \(group): \(String(errorBuffer: error))")
-            }
-            self.handle = handle
-            rd_kafka_poll_set_consumer(handle)
-            let list = rd_kafka_topic_partition_list_new(1)!
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA)
-            let result = rd_kafka_subscribe(handle, list)
-            guard result == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                rd_kafka_destroy(handle)
-                throw LogError("cannot subscribe group \(group) to \(topic): \(String(cString: rd_kafka_err2str(result)))")
-            }
+            handle = try configuration.subscribedConsumer(
+                group: group, topic: topic,
+                settings: [
+                    "auto.offset.reset": "earliest", "session.timeout.ms": "2000", "heartbeat.interval.ms": "300",
+                    "fetch.wait.max.ms": "5", "topic.metadata.refresh.interval.ms": "1000",
+                ])
         }
 
         deinit {

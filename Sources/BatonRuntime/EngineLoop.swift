@@ -28,6 +28,23 @@ public final class EngineLoop: Sendable {
         /// Created and completed by this process's steps (not counting what recovery replayed).
         public var instancesCreated = 0
         public var instancesCompleted = 0
+
+        public init() {}
+
+        /// The sum over `processors`.
+        init(_ processors: some Sequence<PartitionProcessor>) {
+            for processor in processors {
+                steps += processor.stepsWritten
+                records += processor.recordsWritten
+                activeInstances += processor.engine.state.instances.count
+                for instance in processor.engine.state.instances.values where !instance.incidents.isEmpty {
+                    openIncidents += instance.incidents.count
+                    instancesWithIncidents += 1
+                }
+                instancesCreated += processor.instancesCreated
+                instancesCompleted += processor.instancesCompleted
+            }
+        }
     }
 
     /// - Parameter snapshots: where partition P keeps its snapshots (nil: none).
@@ -73,18 +90,7 @@ public final class EngineLoop: Sendable {
     }
 
     private func publish(_ processors: [PartitionProcessor]) {
-        var summary = Statistics()
-        for processor in processors {
-            summary.steps += processor.stepsWritten
-            summary.records += processor.recordsWritten
-            summary.activeInstances += processor.engine.state.instances.count
-            for instance in processor.engine.state.instances.values where !instance.incidents.isEmpty {
-                summary.openIncidents += instance.incidents.count
-                summary.instancesWithIncidents += 1
-            }
-            summary.instancesCreated += processor.instancesCreated
-            summary.instancesCompleted += processor.instancesCompleted
-        }
+        let summary = Statistics(processors)
         statistics.withLock { $0 = summary }
     }
 }

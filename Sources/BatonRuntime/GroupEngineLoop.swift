@@ -68,13 +68,7 @@ public final class GroupEngineLoop: Sendable {
             for partition in processors.keys.sorted() { moved += try processors[partition]!.poll() }
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
-            var summary = EngineLoop.Statistics()
-            for processor in processors.values {
-                summary.steps += processor.stepsWritten
-                summary.records += processor.recordsWritten
-                summary.instancesCreated += processor.instancesCreated
-                summary.instancesCompleted += processor.instancesCompleted
-            }
+            var summary = EngineLoop.Statistics(processors.values)
             summary.instancesCreated += created
             summary.instancesCompleted += completed
             statistics.withLock { $0 = summary }
