@@ -13,7 +13,7 @@ import Synchronization
 ///
 /// `topicPrefix` namespaces every topic, so several Baton installations (or test runs) can
 /// share one cluster.
-public final class KafkaLog: Log {
+public final class KafkaLog: KeyedLog {
     public let configuration: KafkaConfiguration
     public let topicPrefix: String
     private let producer: KafkaProducer
@@ -35,7 +35,8 @@ public final class KafkaLog: Log {
         admin = try KafkaAdmin(configuration)
     }
 
-    func physical(_ topic: String) -> String { topicPrefix + topic }
+    /// The name of `topic` on the cluster (with the prefix).
+    public func physical(_ topic: String) -> String { topicPrefix + topic }
 
     public func partitionCount(of topic: String) -> Int32 {
         if let known = counts.withLock({ $0[topic] }) { return known }
@@ -70,6 +71,16 @@ public final class KafkaLog: Log {
         let topic = physical(partition.topic)
         let deliveries = try producer.send(entries.map { KafkaProducer.Message(topic: topic, partition: partition.partition, value: $0) })
         return deliveries.map(\.offset).min() ?? 0
+    }
+
+    /// Appends entries with their keys (the journal's commands are keyed by correlationId,
+    /// so any Kafka consumer sees which instance a command is for).
+    public func appendKeyed(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) -> Int64 {
+        try check(partition)
+        guard !entries.isEmpty, keys.count == entries.count else { throw LogError("an append needs at least one entry, and one key per entry") }
+        let topic = physical(partition.topic)
+        let messages = zip(entries, keys).map { KafkaProducer.Message(topic: topic, partition: partition.partition, key: Array($1.utf8), value: $0) }
+        return try producer.send(messages).map(\.offset).min() ?? 0
     }
 
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {

@@ -30,6 +30,11 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// A backend that stores a key with each entry.
+public protocol KeyedLog: Log {
+    func appendKeyed(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) -> Int64
+}
+
 /// The contract every log backend keeps (in-memory, embedded file log, Kafka): partitioned
 /// topics of opaque entries with dense positions, atomic batch appends, reads from a
 /// position, and consumer positions per group.
@@ -60,6 +65,15 @@ public protocol Log: AnyObject, Sendable {
 }
 
 extension Log {
+    /// Appends a batch whose entries carry keys (correlationIds). Backends that keep keys
+    /// (Kafka, where any consumer may read them) store them; the others ignore them, the
+    /// partition having been chosen by the key already.
+    @discardableResult
+    public func append(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) -> Int64 {
+        if let keyed = self as? any KeyedLog { return try keyed.appendKeyed(entries, keys: keys, to: partition) }
+        return try append(entries, to: partition)
+    }
+
     /// The partition a key maps to, as Kafka's Java client computes it (murmur2), so that a
     /// correlationId lands on the same partition number on every backend.
     public func partition(forKey key: String, topic: String) -> Int32 {

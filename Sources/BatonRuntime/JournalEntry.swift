@@ -37,7 +37,7 @@ public struct CommandWriter: Sendable {
     /// Appends commands of one partition as one batch; returns the first position.
     @discardableResult
     public func append(_ commands: [Record], partition: Int32) throws(LogError) -> Int64 {
-        try log.append(commands.map(RecordCodec.encode), to: TopicPartition(Topics.journal, partition))
+        try log.append(commands.map(RecordCodec.encode), keys: commands.map(\.key), to: TopicPartition(Topics.journal, partition))
     }
 
     /// Appends one command on its correlationId's partition.

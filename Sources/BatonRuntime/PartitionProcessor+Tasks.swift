@@ -95,7 +95,7 @@ extension PartitionProcessor {
         requested = requested.filter { stillDue.contains($0.key) }
         guard !commands.isEmpty else { return 0 }
         commands.sort { ($0.key, $0.intent.rawValue) < ($1.key, $1.intent.rawValue) }
-        try log.append(commands.map(RecordCodec.encode), to: journal)
+        try log.append(commands.map(RecordCodec.encode), keys: commands.map(\.key), to: journal)
         return commands.count
     }
 

@@ -51,7 +51,7 @@ public final class LogTaskTransport: TaskTransport {
 
     public func send(_ commands: [Record], partition: Int32) throws {
         guard !commands.isEmpty else { return }
-        try log.append(commands.map(RecordCodec.encode), to: TopicPartition(Topics.journal, partition))
+        try log.append(commands.map(RecordCodec.encode), keys: commands.map(\.key), to: TopicPartition(Topics.journal, partition))
     }
 
     public func now() -> Int64 { clock() }

@@ -1,3 +1,4 @@
+import BatonLog
 import BatonModel
 import Synchronization
 
@@ -90,15 +91,17 @@ public final class Worker: Sendable {
     func runOnce(_ subscription: Subscription) async throws -> Int {
         let now = transport.now()
         // A message whose lock has already run out is stale: a newer attempt will follow.
-        let messages = try transport.fetch(topic: subscription.topic, limit: subscription.maxConcurrent)
+        // Transports block (file I/O with fsync, librdkafka): never on a cooperative thread.
+        let transport = transport
+        let messages = try await DedicatedThread.run { try transport.fetch(topic: subscription.topic, limit: subscription.maxConcurrent) }
         let live = messages.filter { $0.lockExpirationTime > now }
         let tasks = live.map { ExternalTask(message: $0, workerId: workerId) }
         if let lockDuration = subscription.lockDuration, !tasks.isEmpty {
-            try send(tasks.map { lockCommand(for: $0, milliseconds: lockDuration) })
+            let commands = tasks.map { lockCommand(for: $0, milliseconds: lockDuration) }
+            try await DedicatedThread.run { [self] in try send(commands) }
         }
         // Each child answers for the task it handled: the command is built next to the
         // handler call, so an answer can never be paired with another task.
-        let transport = transport
         let commands = await withTaskGroup(of: Record.self) { group in
             for task in tasks {
                 group.addTask {
@@ -116,8 +119,11 @@ public final class Worker: Sendable {
             for await command in group { collected.append(command) }
             return collected
         }
-        try send(commands)
-        if !messages.isEmpty { try transport.acknowledge(topic: subscription.topic) }
+        let topic = subscription.topic
+        try await DedicatedThread.run { [self] in
+            try send(commands)
+            if !messages.isEmpty { try transport.acknowledge(topic: topic) }
+        }
         return messages.count
     }
 }

@@ -4,6 +4,7 @@ import BatonKafka
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 import BatonWorker
 
 /// Where the log lives (the embedded file log, or Kafka), shared by every subcommand that
@@ -18,6 +19,9 @@ struct DataDirectory: ParsableArguments {
     @Option(name: .customShort("X"), help: "A librdkafka setting for --kafka, as key=value (repeatable), e.g. -X security.protocol=SASL_SSL.")
     var kafkaSettings: [String] = []
 
+    @Option(help: "With --kafka: a file of librdkafka settings, one key=value per line (# starts a comment); -X wins over it.")
+    var kafkaConfig: String?
+
     @Option(help: "With --kafka: a prefix for every topic name, to keep several installations apart on one cluster.")
     var topicPrefix = ""
 
@@ -29,7 +33,15 @@ struct DataDirectory: ParsableArguments {
 
     func openLog() throws -> any Log {
         if let kafka {
-            let configuration = KafkaConfiguration(bootstrapServers: kafka, overrides: try KafkaConfiguration.overrides(kafkaSettings))
+            var settings: [String] = []
+            if let kafkaConfig {
+                let text = String(decoding: try POSIX.readFile(kafkaConfig), as: UTF8.self)
+                settings = text.split(whereSeparator: \.isNewline)
+                    .map { String($0.drop { $0 == " " || $0 == "\t" }) }
+                    .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+            }
+            let configuration = KafkaConfiguration(
+                bootstrapServers: kafka, overrides: try KafkaConfiguration.overrides(settings + kafkaSettings))
             return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.snapshots: partitions])
         }
         return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions], repair: repair)

@@ -1,3 +1,4 @@
+import BatonLog
 import BatonRuntime
 import BatonWorker
 import ServiceLifecycle

@@ -94,6 +94,15 @@ struct CommandLineTests {
         }
         #expect(shown.contains("is not active (completed)"), "\(shown)")
         #expect(baton("deploy --kafka \(address) -X nonsense '\(TestFiles.examples)/order-process.bpmn'").output.contains("-X key=value"))
+        // Settings from a file (comments allowed); a setting librdkafka refuses is named.
+        let settings = TemporaryDirectory("baton-kafka-config")
+        defer { settings.remove() }
+        let good = settings.path + "/good.properties"
+        let bad = settings.path + "/bad.properties"
+        _ = "# test broker\nsocket.timeout.ms=10000\n".withCString { text in fopen(good, "w").map { fputs(text, $0); fclose($0) } }
+        _ = "no.such.setting=1\n".withCString { text in fopen(bad, "w").map { fputs(text, $0); fclose($0) } }
+        #expect(baton("instances --kafka \(address) --topic-prefix \(prefix) --kafka-config \(good)").output.contains("0 active instance(s)"))
+        #expect(baton("instances --kafka \(address) --kafka-config \(bad)").output.contains("no.such.setting"))
         // topics apply: creates what is missing, then finds everything as declared.
         let topicsPrefix = KafkaBroker.freshTopic("topics") + "."
         let applied = baton("topics apply --kafka \(address) --topic-prefix \(topicsPrefix) --topics-dir '\(TestFiles.packageRoot)/topics'")

@@ -49,6 +49,17 @@ struct KafkaRuntimeTests {
         #expect(harness.activeInstances == 0)
         let events = try harness.journalEvents()
         #expect(events.filter { $0.intent == .instanceCompleted }.count == 20)
+        // Commands on the journal carry their correlationId as the Kafka key.
+        let reader = try KafkaPartitionReader(try KafkaBroker.configuration())
+        var keyed = 0
+        for partition in Int32(0)..<3 {
+            for (key, entry) in try reader.read(TopicPartition(log.physical(Topics.journal), partition), from: 0) {
+                guard case .command(let command) = try JournalEntry.decode(entry, partition: partition) else { continue }
+                #expect(String(decoding: key, as: UTF8.self) == command.key)
+                keyed += 1
+            }
+        }
+        #expect(keyed >= 20 * 6)
         // A replica that starts now rebuilds the same (empty) state from the topics alone.
         let replica = try RuntimeHarness(log: try KafkaLog(try KafkaBroker.configuration(), topicPrefix: log.topicPrefix))
         #expect(replica.processors.map(\.engine.state) == harness.processors.map(\.engine.state))
