@@ -51,7 +51,7 @@ bench: deps
 bench-kafka: deps
 	cd benchmarks && $(SWIFT) build -c release
 	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
-	cd benchmarks && BATON_KAFKA=127.0.0.1:$(KAFKA_PORT) .build/release/EmbeddedBenchmark 1000 1000 ../bpmn/order-process.bpmn $(or $(KAFKA_INSTANCES),2000); \
+	cd benchmarks && BATON_KAFKA=127.0.0.1:$(KAFKA_PORT) .build/release/EmbeddedBenchmark 1000 1000 ../bpmn/order-process.bpmn $(or $(KAFKA_INSTANCES),10000); \
 	  status=$$?; cd .. && Tests/KafkaBroker/broker.sh stop; exit $$status
 
 clean:
