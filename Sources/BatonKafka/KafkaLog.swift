@@ -23,6 +23,8 @@ public final class KafkaLog: KeyedLog {
     private let counts = Mutex<[String: Int32]>([:])
     private let readers = Mutex<[TopicPartition: KafkaPartitionReader]>([:])
     private let groups = Mutex<[String: KafkaGroupOffsets]>([:])
+    /// Enqueued appends not yet known durable.
+    private let outstanding = Mutex<[Range<UInt64>]>([])
 
     public init(
         _ configuration: KafkaConfiguration, topicPrefix: String = "", defaultPartitions: Int32 = 1, topics: [String: Int32] = [:]
@@ -81,6 +83,22 @@ public final class KafkaLog: KeyedLog {
         let topic = physical(partition.topic)
         let messages = zip(entries, keys).map { KafkaProducer.Message(topic: topic, partition: partition.partition, key: Array($1.utf8), value: $0) }
         return try producer.send(messages).map(\.offset).min() ?? 0
+    }
+
+    public func enqueue(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) {
+        try check(partition)
+        guard !entries.isEmpty else { throw LogError("an append needs at least one entry") }
+        let topic = physical(partition.topic)
+        let ids = try producer.start(entries.map { KafkaProducer.Message(topic: topic, partition: partition.partition, value: $0) })
+        outstanding.withLock { $0.append(ids) }
+    }
+
+    public func flush() throws(LogError) {
+        let pending = outstanding.withLock { pending -> [Range<UInt64>] in
+            defer { pending = [] }
+            return pending
+        }
+        for ids in pending { _ = try producer.wait(for: ids) }
     }
 
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {

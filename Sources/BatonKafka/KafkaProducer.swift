@@ -65,6 +65,11 @@ public final class KafkaProducer: Sendable {
 
     /// Sends messages and waits until every one is acknowledged (acks=all) or failed.
     public func send(_ messages: [Message], timeoutMilliseconds: Int = 30_000) throws(LogError) -> [Delivery] {
+        try wait(for: try start(messages), timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Hands messages to librdkafka without waiting; returns the ids to `wait(for:)`.
+    public func start(_ messages: [Message]) throws(LogError) -> Range<UInt64> {
         let first = sequence.withLock { value -> UInt64 in
             defer { value += UInt64(messages.count) }
             return value
@@ -72,11 +77,15 @@ public final class KafkaProducer: Sendable {
         for (index, message) in messages.enumerated() {
             try enqueue(message, opaque: first + UInt64(index))
         }
+        return first..<first + UInt64(messages.count)
+    }
+
+    /// Waits until the messages `ids` were acknowledged; throws the first failure.
+    public func wait(for ids: Range<UInt64>, timeoutMilliseconds: Int = 30_000) throws(LogError) -> [Delivery] {
         var deliveries: [Delivery] = []
-        deliveries.reserveCapacity(messages.count)
+        deliveries.reserveCapacity(ids.count)
         let deadline = Monotonic.milliseconds() + Int64(timeoutMilliseconds)
-        for index in 0..<messages.count {
-            let id = first + UInt64(index)
+        for id in ids {
             while true {
                 if let result = handle.lock.withLock({ $0.removeValue(forKey: id) }) {
                     switch result {

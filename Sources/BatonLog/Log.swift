@@ -62,9 +62,20 @@ public protocol Log: AnyObject, Sendable {
     /// The position a consumer group will read next, or nil if it never committed.
     func committedPosition(group: String, partition: TopicPartition) throws(LogError) -> Int64?
     func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError)
+
+    /// Starts an append without waiting for it to be durable; `flush()` waits for every
+    /// append started so far and reports the first failure. Entries of one partition keep
+    /// their order. Backends without pipelining append at once.
+    func enqueue(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError)
+    /// Waits until every enqueued append is durable; throws the first failure (the caller
+    /// must then treat what it enqueued as possibly lost, and recover from the log).
+    func flush() throws(LogError)
 }
 
 extension Log {
+    public func enqueue(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) { try append(entries, to: partition) }
+    public func flush() throws(LogError) {}
+
     /// Appends a batch whose entries carry keys (correlationIds). Backends that keep keys
     /// (Kafka, where any consumer may read them) store them; the others ignore them, the
     /// partition having been chosen by the key already.

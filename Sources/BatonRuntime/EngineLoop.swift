@@ -77,6 +77,8 @@ public final class EngineLoop: Sendable {
         while !stopping.withLock({ $0 }) {
             var moved = 0
             for processor in processors { moved += try processor.poll() }
+            // One wait for every partition's appends of this round.
+            try log.flush()
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             let now = clock()
@@ -85,6 +87,7 @@ public final class EngineLoop: Sendable {
                 lastPublished = now
             }
         }
+        try log.flush()
         for processor in processors { try processor.snapshotNow() }
         publish(processors)
     }

@@ -66,6 +66,8 @@ public final class GroupEngineLoop: Sendable {
             }
             var moved = 0
             for partition in processors.keys.sorted() { moved += try processors[partition]!.poll() }
+            // One wait for every partition's appends of this round.
+            try log.flush()
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             var summary = EngineLoop.Statistics(processors.values)

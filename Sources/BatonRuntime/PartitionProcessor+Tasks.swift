@@ -13,7 +13,7 @@ extension PartitionProcessor {
             messages[target, default: []].append(message.json.jsonBytes)
         }
         for (target, batch) in messages.sorted(by: { $0.key.description < $1.key.description }) {
-            try log.append(batch, to: target)
+            try log.enqueue(batch, to: target)
         }
     }
 

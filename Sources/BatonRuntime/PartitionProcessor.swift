@@ -132,7 +132,9 @@ public final class PartitionProcessor {
         let step = engine.process(batch: batch)
         pending.removeFirst(batch.count)
         guard !step.records.isEmpty else { return batch.count }
-        try log.append([RecordCodec.encode(step)], to: journal)
+        // Pipelined: the loop driving this processor flushes the log before it relies on
+        // durability (on the file log this is an ordinary, fsynced append).
+        try log.enqueue([RecordCodec.encode(step)], to: journal)
         stepsWritten += 1
         recordsWritten += step.records.count
         for record in step.records {

@@ -57,6 +57,7 @@ struct RuntimeHarness {
         for _ in 0..<rounds {
             var moved = 0
             for processor in processors { moved += try processor.poll() }
+            try log.flush()
             moved += try await worker.poll()
             if moved == 0 { return }
         }
