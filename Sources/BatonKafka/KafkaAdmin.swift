@@ -70,4 +70,39 @@ public final class KafkaAdmin: @unchecked Sendable {
         }
         return nil
     }
+
+    /// The configuration of a topic as the broker reports it (name -> value).
+    public func topicConfiguration(_ name: String, timeoutMilliseconds: Int32 = 10_000) throws(LogError) -> [String: String] {
+        guard let resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name) else {
+            throw LogError("topic \(name): cannot describe")
+        }
+        defer { rd_kafka_ConfigResource_destroy(resource) }
+        var resources: [OpaquePointer?] = [resource]
+        rd_kafka_DescribeConfigs(handle, &resources, 1, nil, queue)
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds) else {
+            throw LogError("describing topic \(name): no answer from Kafka within \(timeoutMilliseconds) ms")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw LogError("describing topic \(name): \(String(cString: rd_kafka_event_error_string(event)))")
+        }
+        guard let result = rd_kafka_event_DescribeConfigs_result(event) else { throw LogError("describing topic \(name): unexpected answer") }
+        var count = 0
+        guard let described = rd_kafka_DescribeConfigs_result_resources(result, &count), count == 1, let first = described[0] else {
+            throw LogError("describing topic \(name): no result")
+        }
+        let error = rd_kafka_ConfigResource_error(first)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw LogError("describing topic \(name): \(String(cString: rd_kafka_err2str(error)))")
+        }
+        var entryCount = 0
+        var configuration: [String: String] = [:]
+        if let entries = rd_kafka_ConfigResource_configs(first, &entryCount) {
+            for index in 0..<entryCount {
+                guard let entry = entries[index], let key = rd_kafka_ConfigEntry_name(entry) else { continue }
+                configuration[String(cString: key)] = rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) }
+            }
+        }
+        return configuration
+    }
 }

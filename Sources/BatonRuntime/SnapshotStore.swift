@@ -75,9 +75,10 @@ public struct SnapshotStore: SnapshotStorage {
     }
 }
 
-/// Snapshots of journal partition P as entries of partition P of the `baton.snapshots`
-/// topic (the Kafka home of snapshots; any `Log` works). Loading reads the partition and
-/// takes the newest entry that verifies. A snapshot larger than `maximumBytes` is not
+/// Snapshots of journal partition P as entries of partition P of the compacted
+/// `baton.snapshots` topic, keyed `journal-P` (the Kafka home of snapshots; any `Log`
+/// works). Loading reads the partition and takes the newest entry that verifies (older
+/// ones remain until compaction removes them). A snapshot larger than `maximumBytes` is not
 /// written (it would not fit one Kafka message); recovery then replays more journal.
 public struct LogSnapshotStore: SnapshotStorage {
     public let log: any Log
@@ -97,7 +98,8 @@ public struct LogSnapshotStore: SnapshotStorage {
         guard bytes.count <= maximumBytes else {
             throw LogError("snapshot of journal partition \(partition) is \(bytes.count) bytes, over the \(maximumBytes) a message may hold; not written")
         }
-        try log.append([bytes], to: topicPartition)
+        // Keyed by the journal partition, so a compacted topic keeps the newest per partition.
+        try log.append([bytes], keys: ["journal-\(partition)"], to: topicPartition)
     }
 
     public func loadNewest(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)? {

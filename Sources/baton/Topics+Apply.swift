@@ -41,9 +41,10 @@ struct TopicsCommand: ParsableCommand {
             discussion: """
                 Reads every *.json declaration in --topics-dir. A declaration with "pattern": true \
                 (task topics) describes topics created on first use and is only listed. Existing \
-                topics are never changed: a different partition count is reported (changing it \
-                would move correlation ids to other partitions). Topic configuration of existing \
-                topics is not compared yet.
+                topics are never changed: a different partition count or a configuration value \
+                that differs from the declaration is reported (exit status 2), so an operator \
+                decides (changing the partition count would move correlation ids to other \
+                partitions).
                 """)
 
         @Option(help: "Kafka bootstrap servers, HOST:PORT[,HOST:PORT].") var kafka: String
@@ -71,6 +72,15 @@ struct TopicsCommand: ParsableCommand {
                     } else {
                         differences += 1
                         print("\(name): DIFFERS: \(existing) partition(s), declared \(declaration.partitions) (left as it is)")
+                    }
+                    do {
+                        let actual = try admin.topicConfiguration(name)
+                        for key in declaration.settings.keys.sorted() where actual[key] != declaration.settings[key] {
+                            differences += 1
+                            print("\(name): DIFFERS: \(key) is \(actual[key] ?? "not set"), declared \(declaration.settings[key]!) (left as it is)")
+                        }
+                    } catch {
+                        print("\(name): its configuration could not be read (\(error)); not compared")
                     }
                 } else {
                     try admin.createTopic(name, partitions: declaration.partitions, replication: declaration.replication, settings: declaration.settings)

@@ -1,4 +1,5 @@
 import BatonFileLog
+import BatonKafka
 import BatonLog
 import BatonModel
 import BatonRuntime
@@ -109,6 +110,16 @@ struct CommandLineTests {
         #expect(applied.status == 0 && applied.output.contains("\(topicsPrefix)baton.journal: created with 12 partition(s)"), "\(applied.output)")
         let again = baton("topics apply --kafka \(address) --topic-prefix \(topicsPrefix) --topics-dir '\(TestFiles.packageRoot)/topics'")
         #expect(again.status == 0 && again.output.contains("baton.journal: exists with 12 partition(s), as declared"), "\(again.output)")
+        #expect(!again.output.contains("DIFFERS"), "\(again.output)")
+        // A topic made by hand with another retention is reported, and left alone.
+        try KafkaAdmin(try KafkaBroker.configuration()).createTopic(
+            "\(topicsPrefix)baton.deployments-check", partitions: 1, settings: ["retention.ms": "1000"])
+        let differing = TemporaryDirectory("baton-topics")
+        defer { differing.remove() }
+        let declaration = #"{"name":"baton.deployments-check","partitions":1,"replication":1,"config":{"retention.ms":"-1"},"key":"none","value":"test"}"#
+        _ = declaration.withCString { text in fopen(differing.path + "/check.json", "w").map { fputs(text, $0); fclose($0) } }
+        let report = baton("topics apply --kafka \(address) --topic-prefix \(topicsPrefix) --topics-dir '\(differing.path)'")
+        #expect(report.status == 2 && report.output.contains("DIFFERS: retention.ms is 1000, declared -1"), "\(report.output)")
         run.kill(SIGTERM)
         #expect(run.wait() == 0)
     }
