@@ -31,6 +31,8 @@ release: deps
 test: deps
 	$(SWIFT) build --build-tests
 	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
+	.build/debug/baton topics apply --kafka 127.0.0.1:$(KAFKA_PORT) --topics-dir topics \
+	  || { Tests/KafkaBroker/broker.sh stop; exit 1; }
 	BATON_KAFKA=127.0.0.1:$(KAFKA_PORT) $(SWIFT) test --skip-build; status=$$?; \
 	  Tests/KafkaBroker/broker.sh stop; exit $$status
 
