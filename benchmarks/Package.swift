@@ -9,9 +9,11 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
+        .target(name: "BenchmarkSupport"),
         .executableTarget(
             name: "EngineBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "BatonEngine", package: "Baton"),
                 .product(name: "BatonModel", package: "Baton"),
                 .product(name: "BatonBPMN", package: "Baton"),
@@ -19,6 +21,7 @@ let package = Package(
         .executableTarget(
             name: "EmbeddedBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "BatonRuntime", package: "Baton"),
                 .product(name: "BatonWorker", package: "Baton"),
                 .product(name: "BatonFileLog", package: "Baton"),

@@ -109,8 +109,8 @@ public final class KafkaLog: KeyedLog {
             readers[partition] = created
             return created
         }
-        // One caller per partition reader at a time.
-        return try readers.withLock { _ throws(LogError) in
+        // One caller per partition reader at a time; other partitions read meanwhile.
+        return try reader.turn.withLock { _ throws(LogError) in
             try reader.read(TopicPartition(physical(partition.topic), partition.partition), from: position, limit: limit).map(\.entry)
         }
     }

@@ -1,5 +1,6 @@
 internal import CRdKafka
 import BatonLog
+import Synchronization
 
 /// Reads one topic partition from a position, without a consumer group (assign + poll).
 /// A read that continues where the last one stopped keeps the assignment (and librdkafka's
@@ -9,6 +10,8 @@ import BatonLog
 /// at a time (KafkaLog keeps one reader per partition behind a lock).
 public final class KafkaPartitionReader: @unchecked Sendable {
     private let handle: OpaquePointer
+    /// One read at a time on this handle (KafkaLog shares a reader per partition).
+    let turn = Mutex(())
     private var assigned: (partition: TopicPartition, next: Int64)?
     /// The assignment has reached the partition's end and nothing came since: a read then
     /// only checks briefly for news instead of waiting the full idle time.

@@ -49,8 +49,7 @@ struct DataDirectory: ParsableArguments {
 
     /// How workers get tasks: a consumer group per task topic on Kafka, committed positions
     /// on the embedded log.
-    func taskTransport() throws -> any TaskTransport {
-        let log = try openLog()
+    func taskTransport(_ log: any Log) -> any TaskTransport {
         if let kafkaLog = log as? KafkaLog { return KafkaTaskTransport(log: kafkaLog, clock: WallClock.now) }
         return LogTaskTransport(log: log)
     }

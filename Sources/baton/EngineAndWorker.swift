@@ -59,7 +59,7 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton.worker")
-        let worker = Worker(transport: try data.taskTransport(), workerId: "demo-worker-\(getpid())")
+        let worker = Worker(transport: data.taskTransport(try data.openLog()), workerId: "demo-worker-\(getpid())")
         DemoWorkers(paymentFailures: paymentFailures, taskDelayMilliseconds: taskDelayMs).subscribe(worker)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -39,7 +39,7 @@ struct Run: AsyncParsableCommand {
             warn: { logger.warning("\($0)") })
         var services: [any Service] = [EngineService(loop: loop)]
         if demoWorkers {
-            let worker = Worker(transport: try data.taskTransport(), workerId: "demo-worker")
+            let worker = Worker(transport: data.taskTransport(log), workerId: "demo-worker")
             DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
             services.append(WorkerService(worker: worker))
         }

@@ -1,4 +1,5 @@
 import BatonFileLog
+import BenchmarkSupport
 import BatonKafka
 import BatonLog
 import BatonModel
@@ -32,15 +33,6 @@ let oneTaskBPMN = """
     </bpmn:process></bpmn:definitions>
     """
 
-func format(_ value: Double) -> String {
-    var digits = String(Int(value.rounded()))
-    var index = digits.count - 3
-    while index > 0 {
-        digits.insert(",", at: digits.index(digits.startIndex, offsetBy: index))
-        index -= 3
-    }
-    return digits
-}
 
 struct Outcome {
     var instancesPerSecond: Double
@@ -205,7 +197,6 @@ if let kafka = getenv("BATON_KAFKA").map({ String(cString: $0) }) {
     print("  ratio journal records/s / raw messages/s: \(format2(outcome.journalRecordsPerSecond / raw))   (target 0.5)")
 }
 
-func format2(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
 
 final class Counter: Sendable {
     let value = Mutex(0)

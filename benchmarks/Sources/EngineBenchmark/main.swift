@@ -1,4 +1,5 @@
 import BatonBPMN
+import BenchmarkSupport
 import BatonEngine
 import BatonModel
 
@@ -22,16 +23,6 @@ func seconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
-func format(_ value: Double) -> String {
-    let rounded = Int(value.rounded())
-    var digits = String(rounded)
-    var index = digits.count - 3
-    while index > 0 {
-        digits.insert(",", at: digits.index(digits.startIndex, offsetBy: index))
-        index -= 3
-    }
-    return digits
-}
 
 let deployment: BPMNDeployment
 do {
@@ -124,5 +115,4 @@ print("records written:        \(format(records)) (\(format(records / Double(ins
 print("processing:             \(format(processingRate)) records/s, \(format(Double(instanceCount) / processSeconds)) instances/s  (target 1,000,000 records/s)")
 print("replay (apply only):    \(format(replayRate)) records/s  (target 2,000,000 records/s)")
 print("baseline codec:         \(format(codecRate)) records/s encoded+decoded")
-func ratio(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
-print("ratio processing/codec: \(ratio(processingRate / codecRate))   ratio replay/codec: \(ratio(replayRate / codecRate))")
+print("ratio processing/codec: \(format2(processingRate / codecRate))   ratio replay/codec: \(format2(replayRate / codecRate))")

@@ -1,0 +1,13 @@
+/// A whole number with thousands separators (`1,234,567`).
+public func format(_ value: Double) -> String {
+    var digits = String(Int(value.rounded()))
+    var index = digits.count - 3
+    while index > (digits.hasPrefix("-") ? 1 : 0) {
+        digits.insert(",", at: digits.index(digits.startIndex, offsetBy: index))
+        index -= 3
+    }
+    return digits
+}
+
+/// A ratio with two decimals.
+public func format2(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
