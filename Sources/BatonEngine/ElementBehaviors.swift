@@ -3,21 +3,21 @@ import BatonModel
 /// Dispatches an activated element to the behaviour of its kind. A behaviour either leaves
 /// the element at once (the token moves on) or leaves it waiting (task, timer, incident).
 enum ElementBehaviors {
-    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         switch token.deployed.kind(token.elementIndex) {
         case .noneStartEvent, .noneThrowEvent, .noneEndEvent, .errorBoundaryEvent, .timerBoundaryEvent,
             .parallelGateway:
-            writer.leave(token, &queue)
+            writer.leave(token, &agenda)
         case .manualTask, .undefinedTask:
             guard OutputMappings.apply(token, extra: [:], &writer) else { return }
-            writer.leave(token, &queue)
-        case .terminateEndEvent: EndEventBehavior.terminate(token, &writer, &queue)
-        case .errorEndEvent: EndEventBehavior.throwError(token, &writer, &queue)
+            writer.leave(token, &agenda)
+        case .terminateEndEvent: EndEventBehavior.terminate(token, &writer, &agenda)
+        case .errorEndEvent: EndEventBehavior.throwError(token, &writer, &agenda)
         case .serviceTask, .userTask: ExternalTaskBehavior.run(token, &writer)
-        case .scriptTask: ScriptTaskBehavior.run(token, &writer, &queue)
-        case .exclusiveGateway: ExclusiveGatewayBehavior.run(token, &writer, &queue)
-        case .inclusiveGateway: InclusiveGatewayBehavior.run(token, &writer, &queue)
-        case .subProcess: SubProcessBehavior.run(token, &writer, &queue)
+        case .scriptTask: ScriptTaskBehavior.run(token, &writer, &agenda)
+        case .exclusiveGateway: ExclusiveGatewayBehavior.run(token, &writer, &agenda)
+        case .inclusiveGateway: InclusiveGatewayBehavior.run(token, &writer, &agenda)
+        case .subProcess: SubProcessBehavior.run(token, &writer, &agenda)
         case .timerCatchEvent: TimerCatchBehavior.run(token, &writer)
         }
     }

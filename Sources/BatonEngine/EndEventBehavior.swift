@@ -3,26 +3,29 @@ import BatonModel
 /// Terminate and error end events (a none end event just leaves).
 enum EndEventBehavior {
     /// Ends every other token of the scope, then the scope itself completes.
-    static func terminate(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func terminate(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let instance = writer.state.instances[token.instanceKey]!
         let others = instance.elements.values
             .filter { $0.flowScopeKey == token.flowScopeKey && $0.key != token.elementInstanceKey }
             .map(\.key).sorted()
         for other in others { writer.terminate(other, token.instanceKey) }
-        writer.leave(token, flows: [], &queue)
-        // Work still queued for this scope is dropped by `drain` once the scope has ended.
+        writer.leave(token, flows: [], &agenda)
+        // Tokens of the scope still in flight end with it (and so does the scope check the
+        // leave queued), whether or not the scope can complete at once: a sub-process whose
+        // output mapping fails waits with an incident, and nothing may move inside it.
+        agenda.discardWork(in: token.flowScopeKey)
         if token.flowScopeKey == token.instanceKey {
             writer.completeInstance(token.instanceKey)
         } else if let scope = writer.token(token.instanceKey, token.flowScopeKey) {
-            SubProcessBehavior.complete(scope, &writer, &queue)
+            SubProcessBehavior.complete(scope, &writer, &agenda)
         }
     }
 
     /// Throws the event's error to the nearest enclosing sub-process with a matching error
     /// boundary event; uncaught, the end event waits with an incident.
-    static func throwError(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func throwError(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let code = token.element.errorCode ?? ""
-        guard ErrorPropagation.catchError(code: code, startingAt: token.flowScopeKey, token.instanceKey, variables: [:], &writer, &queue) else {
+        guard ErrorPropagation.catchError(code: code, startingAt: token.flowScopeKey, token.instanceKey, variables: [:], &writer, &agenda) else {
             writer.raiseIncident(.unhandledError, token, "error '\(code)' thrown by end event '\(token.element.id)' is not caught by any error boundary event")
             return
         }
@@ -36,7 +39,7 @@ enum ErrorPropagation {
     /// when nothing catches the error (nothing is written then).
     static func catchError(
         code: String, startingAt elementInstanceKey: Int64, _ instanceKey: Int64, variables: [String: JSONValue],
-        _ writer: inout StepWriter, _ queue: inout [TokenWork]
+        _ writer: inout StepWriter, _ agenda: inout TokenAgenda
     ) -> Bool {
         let process = writer.deployed(instanceKey).process
         var current = elementInstanceKey
@@ -49,7 +52,7 @@ enum ErrorPropagation {
                     writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: instanceKey, variables: variables)))
                 }
                 writer.terminate(current, instanceKey)
-                queue.append(.activate(element: boundary, scopeKey: holder.flowScopeKey))
+                agenda.append(.activate(element: boundary, scopeKey: holder.flowScopeKey))
                 return true
             }
             current = holder.flowScopeKey

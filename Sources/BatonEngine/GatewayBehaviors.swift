@@ -3,18 +3,18 @@ import BatonModel
 /// Exclusive gateway: the first outgoing flow (in document order) whose condition holds,
 /// else the default flow, else an incident.
 enum ExclusiveGatewayBehavior {
-    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let element = token.element
         let process = token.deployed.process
         let evaluator = writer.evaluator(token.instanceKey)
         for flow in element.outgoing where flow != element.defaultFlow {
             guard let condition = process[flow: flow].condition else {
-                writer.leave(token, flows: [flow], &queue)
+                writer.leave(token, flows: [flow], &agenda)
                 return
             }
             do {
                 if try evaluator.condition(condition) {
-                    writer.leave(token, flows: [flow], &queue)
+                    writer.leave(token, flows: [flow], &agenda)
                     return
                 }
             } catch {
@@ -23,7 +23,7 @@ enum ExclusiveGatewayBehavior {
             }
         }
         if let fallback = element.defaultFlow {
-            writer.leave(token, flows: [fallback], &queue)
+            writer.leave(token, flows: [fallback], &agenda)
         } else {
             writer.raiseIncident(.noFlowTaken, token, "no condition of exclusive gateway '\(element.id)' holds and it has no default flow")
         }
@@ -34,7 +34,7 @@ enum ExclusiveGatewayBehavior {
 /// a condition always), else the default flow, else an incident. The join side waits in
 /// `StepWriter.drain` until no token can still arrive.
 enum InclusiveGatewayBehavior {
-    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let element = token.element
         let process = token.deployed.process
         let evaluator = writer.evaluator(token.instanceKey)
@@ -56,6 +56,6 @@ enum InclusiveGatewayBehavior {
             writer.raiseIncident(.noFlowTaken, token, "no condition of inclusive gateway '\(element.id)' holds and it has no default flow")
             return
         }
-        writer.leave(token, flows: taken, &queue)
+        writer.leave(token, flows: taken, &agenda)
     }
 }

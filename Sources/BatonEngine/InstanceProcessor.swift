@@ -11,7 +11,7 @@ enum InstanceProcessor {
         var created = value
         created.instanceKey = instanceKey
         writer.write(.instanceCreated, .instance(created))
-        writer.drain(instanceKey, [.activate(element: deployed.process.startEvent, scopeKey: instanceKey)])
+        writer.drain(instanceKey, TokenAgenda([.activate(element: deployed.process.startEvent, scopeKey: instanceKey)]))
     }
 }
 
@@ -39,10 +39,10 @@ enum IncidentProcessor {
         if let task {
             ExternalTaskBehavior.activate(task, instanceKey: value.instanceKey, retries: value.retries, &writer)
         } else if let token = writer.token(value.instanceKey, incident.elementInstanceKey) {
-            var queue: [TokenWork] = []
+            var agenda = TokenAgenda()
             writer.activations = 0
-            ElementBehaviors.run(token, &writer, &queue)
-            writer.drain(value.instanceKey, queue)
+            ElementBehaviors.run(token, &writer, &agenda)
+            writer.drain(value.instanceKey, agenda)
         }
     }
 }
@@ -62,14 +62,14 @@ enum TimerProcessor {
         writer.write(.timerTriggered, .timer(TimerRecord(
             instanceKey: value.instanceKey, timerKey: timer.key, elementInstanceKey: timer.elementInstanceKey,
             elementIndex: timer.elementIndex, dueAt: timer.dueAt)))
-        var queue: [TokenWork] = []
+        var agenda = TokenAgenda()
         let process = writer.deployed(value.instanceKey).process
         if process[element: timer.elementIndex].kind == .timerCatchEvent {
-            if let token = writer.token(value.instanceKey, timer.elementInstanceKey) { writer.leave(token, &queue) }
+            if let token = writer.token(value.instanceKey, timer.elementInstanceKey) { writer.leave(token, &agenda) }
         } else if let activity = writer.state.instances[value.instanceKey]!.elements[timer.elementInstanceKey] {
             writer.terminate(activity.key, value.instanceKey)
-            queue.append(.activate(element: timer.elementIndex, scopeKey: activity.flowScopeKey))
+            agenda.append(.activate(element: timer.elementIndex, scopeKey: activity.flowScopeKey))
         }
-        writer.drain(value.instanceKey, queue)
+        writer.drain(value.instanceKey, agenda)
     }
 }

@@ -2,22 +2,22 @@ import BatonModel
 
 /// Embedded sub-process: a scope of its own, entered at its none start event.
 enum SubProcessBehavior {
-    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         guard let timers = BoundaryTimers.dueTimes(token, &writer) else { return }
         BoundaryTimers.arm(timers, token, &writer)
-        queue.append(.activate(element: token.element.innerStartEvent!, scopeKey: token.elementInstanceKey))
+        agenda.append(.activate(element: token.element.innerStartEvent!, scopeKey: token.elementInstanceKey))
     }
 
     /// Called when no token is left inside: applies output mappings and leaves.
-    static func complete(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func complete(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         guard OutputMappings.apply(token, extra: [:], &writer) else { return }
-        writer.leave(token, &queue)
+        writer.leave(token, &agenda)
     }
 }
 
 /// Script task: evaluates its expression and stores the result.
 enum ScriptTaskBehavior {
-    static func run(_ token: Token, _ writer: inout StepWriter, _ queue: inout [TokenWork]) {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let script = token.element.script!
         let result: JSONValue
         do {
@@ -28,7 +28,7 @@ enum ScriptTaskBehavior {
         }
         writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: [script.resultVariable: result])))
         guard OutputMappings.apply(token, extra: [:], &writer) else { return }
-        writer.leave(token, &queue)
+        writer.leave(token, &agenda)
     }
 }
 

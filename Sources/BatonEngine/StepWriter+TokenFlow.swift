@@ -16,37 +16,32 @@ extension StepWriter {
 
     /// Runs queued token movements of an instance until every token waits or ends, then
     /// fires inclusive joins that no token can reach any more, and repeats.
-    mutating func drain(_ instanceKey: Int64, _ agenda: [TokenWork]) {
+    mutating func drain(_ instanceKey: Int64, _ agenda: TokenAgenda) {
         guard isActive(instanceKey) else { return }
         let deployed = deployed(instanceKey)
-        var queue = agenda
-        var next = 0
+        var agenda = agenda
         while true {
-            while next < queue.count {
+            while let work = agenda.popFirst() {
                 guard isActive(instanceKey) else { return }
-                let work = queue[next]
-                next += 1
                 // Work queued for a scope that has since ended (terminated, or left through
                 // a boundary event) is dropped with it.
+                let scopeKey = work.scopeKey
+                guard scopeKey == instanceKey || withInstance(instanceKey, { $0.elements.index(forKey: scopeKey) != nil }) else { continue }
                 switch work {
-                case .activate(_, let scopeKey), .take(_, let scopeKey), .scopeCheck(let scopeKey):
-                    guard scopeKey == instanceKey || withInstance(instanceKey, { $0.elements.index(forKey: scopeKey) != nil }) else { continue }
-                }
-                switch work {
-                case .activate(let element, let scopeKey):
-                    activate(element, in: scopeKey, instanceKey, deployed, &queue)
-                case .take(let flow, let scopeKey):
-                    take(flow, in: scopeKey, instanceKey, deployed, &queue)
-                case .scopeCheck(let scopeKey):
-                    finishScopeIfDone(scopeKey, instanceKey, &queue)
+                case .activate(let element, _):
+                    activate(element, in: scopeKey, instanceKey, deployed, &agenda)
+                case .take(let flow, let source, _):
+                    take(flow, from: source, in: scopeKey, instanceKey, deployed, &agenda)
+                case .scopeCheck:
+                    finishScopeIfDone(scopeKey, instanceKey, &agenda)
                 }
             }
             guard isActive(instanceKey), let join = readyInclusiveJoin(instanceKey, deployed) else { return }
-            queue.append(.activate(element: join.gateway, scopeKey: join.scopeKey))
+            agenda.append(.activate(element: join.gateway, scopeKey: join.scopeKey))
         }
     }
 
-    private mutating func activate(_ element: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, _ queue: inout [TokenWork]) {
+    private mutating func activate(_ element: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, _ agenda: inout TokenAgenda) {
         let key = nextKey()
         write(.elementActivated, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey)))
         let token = Token(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey, deployed: deployed)
@@ -56,28 +51,32 @@ extension StepWriter {
                           "the token passed more than \(configuration.maximumActivationsPerCommand) elements in one step; is there a loop without a wait state?")
             return
         }
-        ElementBehaviors.run(token, &self, &queue)
+        ElementBehaviors.run(token, &self, &agenda)
     }
 
     /// Completes the token's element and sends it along `flows` (nil: every outgoing flow).
-    mutating func leave(_ token: Token, flows: [Int32]? = nil, _ queue: inout [TokenWork]) {
+    mutating func leave(_ token: Token, flows: [Int32]? = nil, _ agenda: inout TokenAgenda) {
         cancelTimers(of: token.elementInstanceKey, token.instanceKey)
         write(.elementCompleted, .element(ElementRecord(
             instanceKey: token.instanceKey, elementInstanceKey: token.elementInstanceKey, elementIndex: token.elementIndex,
             flowScopeKey: token.flowScopeKey)))
         let taken = flows ?? token.deployed.process.elements[Int(token.elementIndex)].outgoing
         if taken.isEmpty {
-            queue.append(.scopeCheck(scopeKey: token.flowScopeKey))
+            agenda.append(.scopeCheck(scopeKey: token.flowScopeKey))
         } else {
-            for flow in taken { queue.append(.take(flow: flow, scopeKey: token.flowScopeKey)) }
+            for flow in taken { agenda.append(.take(flow: flow, source: token.elementInstanceKey, scopeKey: token.flowScopeKey)) }
         }
     }
 
-    private mutating func take(_ flow: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, _ queue: inout [TokenWork]) {
-        write(.sequenceFlowTaken, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: 0, elementIndex: -1, flowScopeKey: scopeKey, flowIndex: flow)))
+    /// Records the flow (with the element instance the token left, so the history shows
+    /// which token took it) and sends the token on to its target.
+    private mutating func take(
+        _ flow: Int32, from source: Int64, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, _ agenda: inout TokenAgenda
+    ) {
+        write(.sequenceFlowTaken, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: source, elementIndex: -1, flowScopeKey: scopeKey, flowIndex: flow)))
         let target = deployed.flowTargets[Int(flow)]
         guard deployed.isJoin(target) else {
-            queue.append(.activate(element: target, scopeKey: scopeKey))
+            agenda.append(.activate(element: target, scopeKey: scopeKey))
             return
         }
         // A parallel join fires when every incoming flow holds a token; inclusive joins are
@@ -85,7 +84,7 @@ extension StepWriter {
         guard deployed.kind(target) == .parallelGateway else { return }
         let arrivals = withInstance(instanceKey) { $0.joins[JoinPoint(scopeKey: scopeKey, gateway: target)] } ?? [:]
         if deployed.process.elements[Int(target)].incoming.allSatisfy({ (arrivals[$0] ?? 0) > 0 }) {
-            queue.append(.activate(element: target, scopeKey: scopeKey))
+            agenda.append(.activate(element: target, scopeKey: scopeKey))
         }
     }
 
@@ -105,9 +104,12 @@ extension StepWriter {
         return nil
     }
 
-    /// A scope with no active element and no waiting token is done: a sub-process leaves,
-    /// the process instance completes.
-    private mutating func finishScopeIfDone(_ scopeKey: Int64, _ instanceKey: Int64, _ queue: inout [TokenWork]) {
+    /// A scope with no active element, no token waiting at a join and no token in flight is
+    /// done: a sub-process leaves, the process instance completes (BPMN 2.0.2 §13.5.6: an
+    /// instance completes only when no token remains). A token in flight has left its
+    /// element but not reached the next one; when it ends, its own scope check runs.
+    private mutating func finishScopeIfDone(_ scopeKey: Int64, _ instanceKey: Int64, _ agenda: inout TokenAgenda) {
+        guard !agenda.hasTokenInFlight(in: scopeKey) else { return }
         let done = withInstance(instanceKey) { instance in
             let children = scopeKey == instanceKey ? instance.rootChildren : (instance.elements[scopeKey]?.activeChildren ?? 1)
             return children == 0 && !instance.joins.keys.contains { $0.scopeKey == scopeKey }
@@ -116,7 +118,7 @@ extension StepWriter {
         if scopeKey == instanceKey {
             completeInstance(instanceKey)
         } else if let token = token(instanceKey, scopeKey) {
-            SubProcessBehavior.complete(token, &self, &queue)
+            SubProcessBehavior.complete(token, &self, &agenda)
         }
     }
 

@@ -88,9 +88,9 @@ enum TaskProcessor {
         if let mapped, !mapped.isEmpty {
             writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: mapped)))
         }
-        var queue: [TokenWork] = []
-        writer.leave(token, &queue)
-        writer.drain(token.instanceKey, queue)
+        var agenda = TokenAgenda()
+        writer.leave(token, &agenda)
+        writer.drain(token.instanceKey, agenda)
     }
 
     private static func fail(_ task: TaskState, _ value: TaskRecord, _ token: Token, _ writer: inout StepWriter) {
@@ -116,9 +116,9 @@ enum TaskProcessor {
         thrown.errorMessage = value.errorMessage
         thrown.variables = value.variables
         writer.write(.taskErrorThrown, .task(thrown))
-        var queue: [TokenWork] = []
-        if ErrorPropagation.catchError(code: value.errorCode, startingAt: token.elementInstanceKey, token.instanceKey, variables: value.variables, &writer, &queue) {
-            writer.drain(token.instanceKey, queue)
+        var agenda = TokenAgenda()
+        if ErrorPropagation.catchError(code: value.errorCode, startingAt: token.elementInstanceKey, token.instanceKey, variables: value.variables, &writer, &agenda) {
+            writer.drain(token.instanceKey, agenda)
         } else {
             let detail = value.errorMessage.isEmpty ? "" : " (\(value.errorMessage))"
             writer.raiseIncident(.unhandledError, token, "BPMN error '\(value.errorCode)'\(detail) is not caught by any error boundary event", taskKey: task.key)

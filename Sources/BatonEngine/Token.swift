@@ -11,10 +11,66 @@ struct Token {
     var element: ExecutableElement { deployed.process[element: elementIndex] }
 }
 
-/// Pending token movements inside one command, processed first in, first out, so that a
-/// long chain of elements never deepens the call stack.
+/// One pending token movement inside a command.
 enum TokenWork {
+    /// A token arrives at `element` in the scope `scopeKey` (after a flow, a join firing,
+    /// a boundary event's trigger or a scope's entry).
     case activate(element: Int32, scopeKey: Int64)
-    case take(flow: Int32, scopeKey: Int64)
+    /// The token that left element instance `source` takes `flow` in the scope `scopeKey`.
+    case take(flow: Int32, source: Int64, scopeKey: Int64)
+    /// A token of the scope ended; the scope may be done.
     case scopeCheck(scopeKey: Int64)
+
+    var scopeKey: Int64 {
+        switch self {
+        case .activate(_, let scopeKey), .take(_, _, let scopeKey), .scopeCheck(let scopeKey): scopeKey
+        }
+    }
+
+    /// Whether this work moves a token (as opposed to only checking a scope).
+    var carriesToken: Bool {
+        if case .scopeCheck = self { return false }
+        return true
+    }
+}
+
+/// The token movements still to run inside one command, first in, first out, so that a
+/// long chain of elements never deepens the call stack.
+///
+/// A token in here is *in flight*: it has left one element and not yet arrived at the next.
+/// It still belongs to its scope, so a scope with work in flight is not done
+/// (`hasTokenInFlight(in:)`), even when no element of it is active at that moment.
+struct TokenAgenda {
+    private var work: [TokenWork]
+    private var next = 0
+
+    init(_ work: [TokenWork] = []) {
+        self.work = work
+    }
+
+    mutating func append(_ item: TokenWork) {
+        work.append(item)
+    }
+
+    /// The oldest pending work, removed from the agenda.
+    mutating func popFirst() -> TokenWork? {
+        guard next < work.count else { return nil }
+        defer { next += 1 }
+        return work[next]
+    }
+
+    /// Whether a token of the scope is still on its way (a queued flow or activation).
+    /// Scope checks are rare (a token ending), and the work left is short, so a scan costs
+    /// less than counting every movement.
+    func hasTokenInFlight(in scopeKey: Int64) -> Bool {
+        work[next...].contains { $0.scopeKey == scopeKey && $0.carriesToken }
+    }
+
+    /// Drops every pending movement of the scope: a terminate end event ended it, and the
+    /// tokens on their way end with it.
+    mutating func discardWork(in scopeKey: Int64) {
+        work.removeSubrange(..<next)
+        next = 0
+        work.removeAll { $0.scopeKey == scopeKey }
+    }
 }

@@ -43,16 +43,26 @@ struct EngineHarness {
 
     enum HarnessError: Error { case notExecutable }
 
-    /// Appends a command at the next position and processes it.
+    /// Appends a command at the next position and processes it. Every command's records are
+    /// checked for token conservation (`TokenConservation`); a violation is a test failure.
     @discardableResult
     mutating func send(_ intent: Intent, _ value: RecordValue) -> [Record] {
         position += 1
         let command = Record.command(intent, key: correlationId, value: value, timestamp: now, partition: 1, position: position)
         journal.append(command)
+        let before = engine.state
         let produced = engine.process(command)
         journal.append(contentsOf: produced)
+        let violations = TokenConservation.check(before: before, records: produced, after: engine.state, processes: engine.processes)
+        tokenViolations += violations
+        if !violations.isEmpty {
+            Issue.record("token conservation broken by \(intent) at position \(position):\n\(violations.joined(separator: "\n"))\n\(describe(produced).joined(separator: "\n"))")
+        }
         return produced
     }
+
+    /// Token conservation violations seen so far (each also recorded as a test issue).
+    private(set) var tokenViolations: [String] = []
 
     @discardableResult
     mutating func start(_ variables: [String: JSONValue] = [:]) -> [Record] {

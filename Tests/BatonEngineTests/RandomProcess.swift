@@ -2,17 +2,46 @@ import BatonBPMN
 import BatonModel
 import BatonTestSupport
 
-/// Builds random block-structured BPMN processes from every element kind the engine runs:
-/// sequences, parallel / exclusive / inclusive blocks, embedded sub-processes, service,
-/// user and script tasks, timer catch events, error and timer boundary events, terminate
-/// and error end events. The text goes through the real reader and compiler.
+/// Builds random block-structured BPMN processes; the text goes through the real reader and
+/// compiler.
+///
+/// `.everything` uses every element kind the engine runs: sequences, parallel / exclusive /
+/// inclusive blocks, forks whose extra branches end in their own none or terminate end
+/// events, chains of non-waiting elements of unequal length, embedded sub-processes nested
+/// to depth 3, service, user and script tasks, timer catch events, error and timer boundary
+/// events, terminate and error end events.
+///
+/// `.differential` keeps to what Baton and SpiffWorkflow both run (none start and end,
+/// terminate end, service and script tasks, the three gateways, embedded sub-processes) and
+/// can be written in either engine's dialect from the same seed: Baton's (Camunda 8
+/// extensions, FEEL) or Spiff's (service tasks as user tasks, which wait for the test to
+/// complete them; Python conditions and scripts). Conditions read only the inputs r0...r2
+/// and scripts write variables nothing reads, because Spiff copies variables per token and
+/// merges them at joins where Camunda and Baton share one scope.
 struct RandomProcess {
+    enum Subset { case everything, differential }
+    enum Dialect { case baton, spiff }
+
+    private let subset: Subset
+    private let dialect: Dialect
     private var generator: SplitMix64
-    private var nodes: [String] = []
     private var counter = 0
     private(set) var text = ""
+    /// Where each element sits: the fork branches (fork id, branch number) and the
+    /// sub-processes that enclose it, outermost first.
+    private var placement: [String: Placement] = [:]
+    private var current = Placement()
+    /// The ids of the terminate end events.
+    private(set) var terminateEnds: [String] = []
 
-    init(seed: UInt64) {
+    struct Placement: Hashable {
+        var branches: [String] = []
+        var scopes: [String] = []
+    }
+
+    init(seed: UInt64, subset: Subset = .everything, dialect: Dialect = .baton) {
+        self.subset = subset
+        self.dialect = dialect
         generator = SplitMix64(seed: seed)
         let start = id("start")
         let end = id("end")
@@ -23,9 +52,28 @@ struct RandomProcess {
         text = body.joined(separator: "\n")
     }
 
+    /// Elements that may run concurrently with terminate end `terminate` inside the scope it
+    /// ends: which of them complete before it fires depends on the order in which an engine
+    /// runs concurrent tokens, which BPMN leaves open.
+    func racingWith(terminate: String) -> Set<String> {
+        guard let spot = placement[terminate] else { return [] }
+        return Set(placement.filter { id, other in
+            id != terminate && other.scopes.starts(with: spot.scopes) && Self.concurrent(spot, other)
+        }.keys)
+    }
+
+    private static func concurrent(_ a: Placement, _ b: Placement) -> Bool {
+        for (x, y) in zip(a.branches, b.branches) where x != y {
+            return x.split(separator: "#")[0] == y.split(separator: "#")[0]
+        }
+        return false
+    }
+
     private mutating func id(_ prefix: String) -> String {
         counter += 1
-        return "\(prefix)\(counter)"
+        let name = "\(prefix)\(counter)"
+        placement[name] = current
+        return name
     }
 
     private mutating func pick(_ count: Int) -> Int { Int(generator.next() % UInt64(count)) }
@@ -36,13 +84,38 @@ struct RandomProcess {
         return "<bpmn:sequenceFlow id=\"\(flowId)\" sourceRef=\"\(source)\" targetRef=\"\(target)\"><bpmn:conditionExpression>\(condition)</bpmn:conditionExpression></bpmn:sequenceFlow>"
     }
 
+    /// `r<variable> > <threshold>` in the dialect.
+    private func condition(_ variable: Int, _ threshold: Int) -> String {
+        dialect == .baton ? "=r\(variable) &gt; \(threshold)" : "r\(variable) &gt; \(threshold)"
+    }
+
     private mutating func serviceTask(_ taskId: String, retries: Int) -> String {
-        "<bpmn:serviceTask id=\"\(taskId)\"><bpmn:extensionElements><zeebe:taskDefinition type=\"t\(pick(3))\" retries=\"\(retries)\"/></bpmn:extensionElements></bpmn:serviceTask>"
+        let topic = pick(3)
+        guard dialect == .baton else { return "<bpmn:userTask id=\"\(taskId)\"/>" }
+        return "<bpmn:serviceTask id=\"\(taskId)\"><bpmn:extensionElements><zeebe:taskDefinition type=\"t\(topic)\" retries=\"\(retries)\"/></bpmn:extensionElements></bpmn:serviceTask>"
+    }
+
+    /// A script task. In `.differential` it writes a variable of its own; one in twelve
+    /// divides by zero, which both engines treat as a failure of the task (an incident).
+    private mutating func scriptTask() -> String {
+        let script = id("script")
+        let (input, addend, output) = (pick(3), pick(10), pick(3))
+        let failing = subset == .differential && pick(12) == 0
+        let result = subset == .differential ? "s\(counter)" : "r\(output)"
+        let expression = failing ? "r\(input) / (r\(input) - r\(input))" : "r\(input) + \(addend)"
+        guard dialect == .baton else {
+            return "<bpmn:scriptTask id=\"\(script)\" scriptFormat=\"python\"><bpmn:script>\(result) = \(expression)</bpmn:script></bpmn:scriptTask>"
+        }
+        return "<bpmn:scriptTask id=\"\(script)\"><bpmn:extensionElements><zeebe:script expression=\"=\(expression)\" resultVariable=\"\(result)\"/></bpmn:extensionElements></bpmn:scriptTask>"
     }
 
     /// Emits a block and returns its entry and exit element ids.
     private mutating func block(depth: Int, into body: inout [String]) -> (String, String) {
-        let choice = depth >= 3 ? pick(5) : pick(12)
+        let choice: Int
+        switch subset {
+        case .everything: choice = depth >= 3 ? pick(5) : pick(15)
+        case .differential: choice = depth >= 3 ? [0, 3, 13][pick(3)] : [0, 1, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14][pick(12)]
+        }
         switch choice {
         case 0, 1:
             let task = id("task")
@@ -53,9 +126,10 @@ struct RandomProcess {
             body.append("<bpmn:userTask id=\"\(task)\"/>")
             return (task, task)
         case 3:
-            let script = id("script")
-            body.append("<bpmn:scriptTask id=\"\(script)\"><bpmn:extensionElements><zeebe:script expression=\"=r\(pick(3)) + \(pick(10))\" resultVariable=\"r\(pick(3))\"/></bpmn:extensionElements></bpmn:scriptTask>")
-            return (script, script)
+            let script = scriptTask()
+            body.append(script)
+            let scriptId = script.split(separator: "\"")[1].description
+            return (scriptId, scriptId)
         case 4:
             let timer = id("wait")
             body.append("<bpmn:intermediateCatchEvent id=\"\(timer)\"><bpmn:timerEventDefinition><bpmn:timeDuration>PT\(1 + pick(5))S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
@@ -66,83 +140,159 @@ struct RandomProcess {
             body.append(flow(firstOut, secondIn))
             return (firstIn, secondOut)
         case 6, 7, 8:
-            let kind = ["parallelGateway", "exclusiveGateway", "inclusiveGateway"][choice - 6]
-            let fork = id("fork")
-            let join = id("join")
-            let branches = 2 + pick(2)
-            var defaultFlow: String?
-            var flows: [String] = []
-            for branch in 0..<branches {
-                let (entry, exit) = block(depth: depth + 1, into: &body)
-                let isDefault = kind != "parallelGateway" && branch == branches - 1
-                let condition = kind == "parallelGateway" || isDefault ? nil : "=r\(pick(3)) &gt; \(pick(100))"
-                let out = flow(fork, entry, condition: condition)
-                if isDefault { defaultFlow = out.split(separator: "\"")[1].description }
-                flows.append(out)
+            return fork(["parallelGateway", "exclusiveGateway", "inclusiveGateway"][choice - 6], depth: depth, danglingEnds: false, into: &body)
+        case 9:
+            return subProcess(depth: depth, into: &body)
+        case 10:
+            return guardedTask(depth: depth, into: &body)
+        case 11, 12:
+            // A fork whose extra branches end in their own end events, beside the ones that join.
+            return fork(choice == 11 ? "parallelGateway" : "inclusiveGateway", depth: depth, danglingEnds: true, into: &body)
+        case 13:
+            return chain(into: &body)
+        default:
+            return terminateSplit(depth: depth, into: &body)
+        }
+    }
+
+    /// One to four non-waiting elements in a row (scripts, none throw events, pass-through
+    /// gateways): branches of unequal length that a token runs through in one step.
+    private mutating func chain(into body: inout [String]) -> (String, String) {
+        var ids: [String] = []
+        for _ in 0...pick(4) {
+            switch pick(3) {
+            case 0:
+                let script = scriptTask()
+                body.append(script)
+                ids.append(script.split(separator: "\"")[1].description)
+            case 1:
+                let pass = id("pass")
+                body.append("<bpmn:exclusiveGateway id=\"\(pass)\"/>")
+                ids.append(pass)
+            default:
+                let event = id("event")
+                body.append("<bpmn:intermediateThrowEvent id=\"\(event)\"/>")
+                ids.append(event)
+            }
+        }
+        for (from, to) in zip(ids, ids.dropFirst()) { body.append(flow(from, to)) }
+        return (ids.first!, ids.last!)
+    }
+
+    /// A gateway block. With `danglingEnds`, one or two extra branches (a chain, or a block)
+    /// end in a none end event, or sometimes a terminate end event, instead of joining.
+    private mutating func fork(_ kind: String, depth: Int, danglingEnds: Bool, into body: inout [String]) -> (String, String) {
+        let fork = id("fork")
+        let join = id("join")
+        let joined = danglingEnds ? 1 + pick(2) : 2 + pick(2)
+        let dangling = danglingEnds ? 1 + pick(2) : 0
+        var defaultFlow: String?
+        var flows: [String] = []
+        let outer = current
+        for branch in 0..<(joined + dangling) {
+            current = outer
+            current.branches.append("\(fork)#\(branch)")
+            let isDangling = branch >= joined
+            let (entry, exit) = isDangling && pick(2) == 0 ? chain(into: &body) : block(depth: depth + 1, into: &body)
+            let isDefault = kind != "parallelGateway" && branch == 0
+            let condition = kind == "parallelGateway" || isDefault ? nil : self.condition(pick(3), pick(100))
+            let out = flow(fork, entry, condition: condition)
+            if isDefault { defaultFlow = out.split(separator: "\"")[1].description }
+            flows.append(out)
+            if isDangling {
+                let terminate = pick(4) == 0
+                let end = id(terminate ? "kill" : "branchEnd")
+                if terminate {
+                    terminateEnds.append(end)
+                    body.append("<bpmn:endEvent id=\"\(end)\"><bpmn:terminateEventDefinition/></bpmn:endEvent>")
+                } else {
+                    body.append("<bpmn:endEvent id=\"\(end)\"/>")
+                }
+                flows.append(flow(exit, end))
+            } else {
                 flows.append(flow(exit, join))
             }
-            let defaultAttribute = defaultFlow.map { " default=\"\($0)\"" } ?? ""
-            let joinKind = kind == "exclusiveGateway" ? "exclusiveGateway" : kind
-            body.append("<bpmn:\(kind) id=\"\(fork)\"\(defaultAttribute)/>")
-            body.append("<bpmn:\(joinKind) id=\"\(join)\"/>")
-            body.append(contentsOf: flows)
-            return (fork, join)
-        case 9:
-            let sub = id("sub")
-            var inner: [String] = []
-            let start = id("subStart")
-            let end = id("subEnd")
-            let (entry, exit) = block(depth: depth + 1, into: &inner)
-            inner.append("<bpmn:startEvent id=\"\(start)\"/>")
-            inner.append(flow(start, entry))
-            // Sometimes the sub-process throws an error at its end, caught on its boundary.
-            if pick(3) == 0 {
-                inner.append("<bpmn:endEvent id=\"\(end)\"><bpmn:errorEventDefinition errorRef=\"E1\"/></bpmn:endEvent>")
-            } else {
-                inner.append("<bpmn:endEvent id=\"\(end)\"/>")
-            }
-            inner.append(flow(exit, end))
-            body.append("<bpmn:subProcess id=\"\(sub)\">\n\(inner.joined(separator: "\n"))\n</bpmn:subProcess>")
-            let boundary = id("subCatch")
-            body.append("<bpmn:boundaryEvent id=\"\(boundary)\" attachedToRef=\"\(sub)\"><bpmn:errorEventDefinition errorRef=\"E1\"/></bpmn:boundaryEvent>")
-            let merge = id("merge")
-            body.append("<bpmn:exclusiveGateway id=\"\(merge)\"/>")
-            body.append(flow(sub, merge))
-            body.append(flow(boundary, merge))
-            return (sub, merge)
-        case 10:
-            // A task with an error boundary (E1) and a timer boundary, each to its own path.
-            let task = id("guarded")
-            body.append(serviceTask(task, retries: 1 + pick(2)))
-            let error = id("caught")
-            let timer = id("late")
-            body.append("<bpmn:boundaryEvent id=\"\(error)\" attachedToRef=\"\(task)\"><bpmn:errorEventDefinition errorRef=\"E1\"/></bpmn:boundaryEvent>")
-            body.append("<bpmn:boundaryEvent id=\"\(timer)\" attachedToRef=\"\(task)\"><bpmn:timerEventDefinition><bpmn:timeDuration>PT\(30 + pick(60))S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>")
-            let merge = id("merge")
-            body.append("<bpmn:exclusiveGateway id=\"\(merge)\"/>")
-            body.append(flow(task, merge))
-            let (handlerIn, handlerOut) = block(depth: depth + 1, into: &body)
-            body.append(flow(error, handlerIn))
-            body.append(flow(handlerOut, merge))
-            body.append(flow(timer, merge))
-            return (task, merge)
-        default:
-            // A parallel split where one branch may end the whole scope (terminate end).
-            let fork = id("split")
-            let stop = id("stop")
-            let (entry, exit) = block(depth: depth + 1, into: &body)
-            let gate = id("gate")
-            let quietEnd = id("quietEnd")
-            let quietFlow = id("quiet")
-            body.append("<bpmn:parallelGateway id=\"\(fork)\"/>")
-            body.append("<bpmn:exclusiveGateway id=\"\(gate)\" default=\"\(quietFlow)\"/>")
-            body.append("<bpmn:endEvent id=\"\(quietEnd)\"/>")
-            body.append("<bpmn:endEvent id=\"\(stop)\"><bpmn:terminateEventDefinition/></bpmn:endEvent>")
-            body.append(flow(fork, entry))
-            body.append(flow(fork, gate))
-            body.append(flow(gate, stop, condition: "=r0 &gt; 90"))
-            body.append("<bpmn:sequenceFlow id=\"\(quietFlow)\" sourceRef=\"\(gate)\" targetRef=\"\(quietEnd)\"/>")
-            return (fork, exit)
         }
+        current = outer
+        let defaultAttribute = defaultFlow.map { " default=\"\($0)\"" } ?? ""
+        body.append("<bpmn:\(kind) id=\"\(fork)\"\(defaultAttribute)/>")
+        body.append("<bpmn:\(kind) id=\"\(join)\"/>")
+        body.append(contentsOf: flows)
+        return (fork, join)
+    }
+
+    /// An embedded sub-process. In `.everything` it sometimes throws an error at its end,
+    /// caught on its boundary.
+    private mutating func subProcess(depth: Int, into body: inout [String]) -> (String, String) {
+        let sub = id("sub")
+        let outer = current
+        current.scopes.append(sub)
+        var inner: [String] = []
+        let start = id("subStart")
+        let end = id("subEnd")
+        let (entry, exit) = block(depth: depth + 1, into: &inner)
+        inner.append("<bpmn:startEvent id=\"\(start)\"/>")
+        inner.append(flow(start, entry))
+        let throwsError = subset == .everything && pick(3) == 0
+        if throwsError {
+            inner.append("<bpmn:endEvent id=\"\(end)\"><bpmn:errorEventDefinition errorRef=\"E1\"/></bpmn:endEvent>")
+        } else {
+            inner.append("<bpmn:endEvent id=\"\(end)\"/>")
+        }
+        inner.append(flow(exit, end))
+        current = outer
+        body.append("<bpmn:subProcess id=\"\(sub)\">\n\(inner.joined(separator: "\n"))\n</bpmn:subProcess>")
+        guard subset == .everything else { return (sub, sub) }
+        let boundary = id("subCatch")
+        body.append("<bpmn:boundaryEvent id=\"\(boundary)\" attachedToRef=\"\(sub)\"><bpmn:errorEventDefinition errorRef=\"E1\"/></bpmn:boundaryEvent>")
+        let merge = id("merge")
+        body.append("<bpmn:exclusiveGateway id=\"\(merge)\"/>")
+        body.append(flow(sub, merge))
+        body.append(flow(boundary, merge))
+        return (sub, merge)
+    }
+
+    /// A task with an error boundary (E1) and a timer boundary, each to its own path.
+    private mutating func guardedTask(depth: Int, into body: inout [String]) -> (String, String) {
+        let task = id("guarded")
+        body.append(serviceTask(task, retries: 1 + pick(2)))
+        let error = id("caught")
+        let timer = id("late")
+        body.append("<bpmn:boundaryEvent id=\"\(error)\" attachedToRef=\"\(task)\"><bpmn:errorEventDefinition errorRef=\"E1\"/></bpmn:boundaryEvent>")
+        body.append("<bpmn:boundaryEvent id=\"\(timer)\" attachedToRef=\"\(task)\"><bpmn:timerEventDefinition><bpmn:timeDuration>PT\(30 + pick(60))S</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>")
+        let merge = id("merge")
+        body.append("<bpmn:exclusiveGateway id=\"\(merge)\"/>")
+        body.append(flow(task, merge))
+        let (handlerIn, handlerOut) = block(depth: depth + 1, into: &body)
+        body.append(flow(error, handlerIn))
+        body.append(flow(handlerOut, merge))
+        body.append(flow(timer, merge))
+        return (task, merge)
+    }
+
+    /// A parallel split where one branch may end the whole scope (terminate end) and
+    /// otherwise ends quietly.
+    private mutating func terminateSplit(depth: Int, into body: inout [String]) -> (String, String) {
+        let fork = id("split")
+        let outer = current
+        current.branches.append("\(fork)#0")
+        let (entry, exit) = block(depth: depth + 1, into: &body)
+        current = outer
+        current.branches.append("\(fork)#1")
+        let stop = id("stop")
+        let gate = id("gate")
+        let quietEnd = id("quietEnd")
+        let quietFlow = id("quiet")
+        current = outer
+        terminateEnds.append(stop)
+        body.append("<bpmn:parallelGateway id=\"\(fork)\"/>")
+        body.append("<bpmn:exclusiveGateway id=\"\(gate)\" default=\"\(quietFlow)\"/>")
+        body.append("<bpmn:endEvent id=\"\(quietEnd)\"/>")
+        body.append("<bpmn:endEvent id=\"\(stop)\"><bpmn:terminateEventDefinition/></bpmn:endEvent>")
+        body.append(flow(fork, entry))
+        body.append(flow(fork, gate))
+        body.append(flow(gate, stop, condition: condition(0, 90)))
+        body.append("<bpmn:sequenceFlow id=\"\(quietFlow)\" sourceRef=\"\(gate)\" targetRef=\"\(quietEnd)\"/>")
+        return (fork, exit)
     }
 }

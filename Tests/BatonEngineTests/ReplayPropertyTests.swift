@@ -10,7 +10,8 @@ import Glibc
 /// Replay equals processing (Zeebe's ReplayStateRandomizedPropertyTest, seeded): random
 /// processes, random task outcomes, duplicate and stale deliveries; after every command the
 /// state rebuilt from scratch by decoding and applying only the journal's events must equal
-/// the live state, and no element or task result may count twice.
+/// the live state, no element or task result may count twice, and every token is conserved
+/// (`TokenConservation`, checked by the harness on every command).
 ///
 /// `BATON_REPLAY_SEEDS=N` runs seeds 1...N (default 500); `BATON_REPLAY_SEED=S` reruns one.
 struct ReplayPropertyTests {
@@ -68,6 +69,11 @@ struct ReplayPropertyTests {
             let journalBefore = harness.journal.count
             SimulatedWorld.act(&harness, &rng)
             run.commands += 1
+            // The harness checks token conservation on every command and records what breaks it.
+            guard harness.tokenViolations.isEmpty else {
+                Issue.record("seed \(seed), step \(step): token conservation broken (BATON_REPLAY_SEED=\(seed)); the process:\n\(random.text)")
+                return nil
+            }
             var shadow = Engine(partition: 1, processes: harness.engine.processes, configuration: harness.engine.configuration, state: rebuilt)
             let added = harness.journal[journalBefore...]
             let shadowRecords = added.filter { $0.recordType == .command }.flatMap { shadow.process($0) }
