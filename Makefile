@@ -4,7 +4,10 @@ DEBIAN_PACKAGES := librdkafka-dev libxml2-dev liblz4-dev pkg-config
 KAFKA_PORT ?= 19092
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
-.PHONY: all deps build release test demo validate bench bench-kafka clean
+SPIFF_VENV := .build/spiff-venv
+SPIFF_VERSION := 3.2.0
+
+.PHONY: all deps spiff build release test demo validate bench bench-kafka clean
 
 all: build
 
@@ -15,10 +18,21 @@ deps:
 	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
 	done; \
 	command -v python3 >/dev/null 2>&1 && python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3 python3-pip"; \
+	python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+
+## spiff: SpiffWorkflow from PyPI in a virtualenv under .build/, for the differential test
+## of the engine against another BPMN engine (Tests/Differential/spiff_runner.py).
+spiff: $(SPIFF_VENV)/installed-$(SPIFF_VERSION)
+
+$(SPIFF_VENV)/installed-$(SPIFF_VERSION): | deps
+	rm -rf $(SPIFF_VENV)
+	python3 -m venv $(SPIFF_VENV)
+	$(SPIFF_VENV)/bin/pip install --quiet --disable-pip-version-check SpiffWorkflow==$(SPIFF_VERSION)
+	touch $@
 
 build: deps
 	$(SWIFT) build
@@ -27,8 +41,9 @@ release: deps
 	$(SWIFT) build -c release
 
 ## test: every test (Swift Testing and XCTest), with the Kafka-protocol test broker
-## (tansu behind the ApiVersions proxy, Tests/KafkaBroker/) started for the run and stopped after.
-test: deps
+## (tansu behind the ApiVersions proxy, Tests/KafkaBroker/) started for the run and stopped after,
+## and SpiffWorkflow installed for the differential test.
+test: deps spiff
 	$(SWIFT) build --build-tests
 	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
 	.build/debug/baton topics apply --kafka 127.0.0.1:$(KAFKA_PORT) --topics-dir topics \

@@ -27,17 +27,15 @@ struct RandomProcess {
     private var generator: SplitMix64
     private var counter = 0
     private(set) var text = ""
-    /// Where each element sits: the fork branches (fork id, branch number) and the
-    /// sub-processes that enclose it, outermost first.
-    private var placement: [String: Placement] = [:]
-    private var current = Placement()
+    /// The sub-processes that enclose each element, outermost first.
+    private var scopes: [String: [String]] = [:]
+    private var currentScopes: [String] = []
+    /// How many inclusive forks enclose the block being generated.
+    private var inclusiveDepth = 0
+    /// Every sequence flow as (source, target).
+    private var flows: [(String, String)] = []
     /// The ids of the terminate end events.
     private(set) var terminateEnds: [String] = []
-
-    struct Placement: Hashable {
-        var branches: [String] = []
-        var scopes: [String] = []
-    }
 
     init(seed: UInt64, subset: Subset = .everything, dialect: Dialect = .baton) {
         self.subset = subset
@@ -53,33 +51,37 @@ struct RandomProcess {
     }
 
     /// Elements that may run concurrently with terminate end `terminate` inside the scope it
-    /// ends: which of them complete before it fires depends on the order in which an engine
+    /// ends: those of that scope (or nested in it) from which no path leads to the terminate
+    /// end. Which of them complete before it fires depends on the order in which an engine
     /// runs concurrent tokens, which BPMN leaves open.
     func racingWith(terminate: String) -> Set<String> {
-        guard let spot = placement[terminate] else { return [] }
-        return Set(placement.filter { id, other in
-            id != terminate && other.scopes.starts(with: spot.scopes) && Self.concurrent(spot, other)
-        }.keys)
-    }
-
-    private static func concurrent(_ a: Placement, _ b: Placement) -> Bool {
-        for (x, y) in zip(a.branches, b.branches) where x != y {
-            return x.split(separator: "#")[0] == y.split(separator: "#")[0]
+        guard let scope = scopes[terminate] else { return [] }
+        var upstream: Set<String> = [terminate]
+        var pending = [terminate]
+        while let next = pending.popLast() {
+            for (source, target) in flows where target == next && upstream.insert(source).inserted { pending.append(source) }
         }
-        return false
+        return Set(scopes.compactMap { element, path -> String? in
+            guard path.starts(with: scope), element != terminate else { return nil }
+            // An element nested deeper runs when the sub-process holding it (at this level) runs.
+            let representative = path.count > scope.count ? path[scope.count] : element
+            return upstream.contains(representative) ? nil : element
+        })
     }
 
     private mutating func id(_ prefix: String) -> String {
         counter += 1
         let name = "\(prefix)\(counter)"
-        placement[name] = current
+        scopes[name] = currentScopes
         return name
     }
 
     private mutating func pick(_ count: Int) -> Int { Int(generator.next() % UInt64(count)) }
 
     private mutating func flow(_ source: String, _ target: String, condition: String? = nil) -> String {
+        flows.append((source, target))
         let flowId = id("f")
+        scopes[flowId] = nil
         guard let condition else { return "<bpmn:sequenceFlow id=\"\(flowId)\" sourceRef=\"\(source)\" targetRef=\"\(target)\"/>" }
         return "<bpmn:sequenceFlow id=\"\(flowId)\" sourceRef=\"\(source)\" targetRef=\"\(target)\"><bpmn:conditionExpression>\(condition)</bpmn:conditionExpression></bpmn:sequenceFlow>"
     }
@@ -96,11 +98,14 @@ struct RandomProcess {
     }
 
     /// A script task. In `.differential` it writes a variable of its own; one in twelve
-    /// divides by zero, which both engines treat as a failure of the task (an incident).
+    /// divides by zero, which both engines treat as a failure of the task (an incident),
+    /// except inside the branches of an inclusive fork: Spiff's inclusive join fires without
+    /// the token of a failed task, where Baton (as Zeebe) keeps the join waiting for it
+    /// until the incident is resolved.
     private mutating func scriptTask() -> String {
         let script = id("script")
         let (input, addend, output) = (pick(3), pick(10), pick(3))
-        let failing = subset == .differential && pick(12) == 0
+        let failing = subset == .differential && pick(12) == 0 && inclusiveDepth == 0
         let result = subset == .differential ? "s\(counter)" : "r\(output)"
         let expression = failing ? "r\(input) / (r\(input) - r\(input))" : "r\(input) + \(addend)"
         guard dialect == .baton else {
@@ -188,10 +193,9 @@ struct RandomProcess {
         let dangling = danglingEnds ? 1 + pick(2) : 0
         var defaultFlow: String?
         var flows: [String] = []
-        let outer = current
+        if kind == "inclusiveGateway" { inclusiveDepth += 1 }
+        defer { if kind == "inclusiveGateway" { inclusiveDepth -= 1 } }
         for branch in 0..<(joined + dangling) {
-            current = outer
-            current.branches.append("\(fork)#\(branch)")
             let isDangling = branch >= joined
             let (entry, exit) = isDangling && pick(2) == 0 ? chain(into: &body) : block(depth: depth + 1, into: &body)
             let isDefault = kind != "parallelGateway" && branch == 0
@@ -213,7 +217,6 @@ struct RandomProcess {
                 flows.append(flow(exit, join))
             }
         }
-        current = outer
         let defaultAttribute = defaultFlow.map { " default=\"\($0)\"" } ?? ""
         body.append("<bpmn:\(kind) id=\"\(fork)\"\(defaultAttribute)/>")
         body.append("<bpmn:\(kind) id=\"\(join)\"/>")
@@ -225,8 +228,7 @@ struct RandomProcess {
     /// caught on its boundary.
     private mutating func subProcess(depth: Int, into body: inout [String]) -> (String, String) {
         let sub = id("sub")
-        let outer = current
-        current.scopes.append(sub)
+        currentScopes.append(sub)
         var inner: [String] = []
         let start = id("subStart")
         let end = id("subEnd")
@@ -240,7 +242,7 @@ struct RandomProcess {
             inner.append("<bpmn:endEvent id=\"\(end)\"/>")
         }
         inner.append(flow(exit, end))
-        current = outer
+        currentScopes.removeLast()
         body.append("<bpmn:subProcess id=\"\(sub)\">\n\(inner.joined(separator: "\n"))\n</bpmn:subProcess>")
         guard subset == .everything else { return (sub, sub) }
         let boundary = id("subCatch")
@@ -274,16 +276,12 @@ struct RandomProcess {
     /// otherwise ends quietly.
     private mutating func terminateSplit(depth: Int, into body: inout [String]) -> (String, String) {
         let fork = id("split")
-        let outer = current
-        current.branches.append("\(fork)#0")
         let (entry, exit) = block(depth: depth + 1, into: &body)
-        current = outer
-        current.branches.append("\(fork)#1")
         let stop = id("stop")
         let gate = id("gate")
         let quietEnd = id("quietEnd")
         let quietFlow = id("quiet")
-        current = outer
+        scopes[quietFlow] = nil
         terminateEnds.append(stop)
         body.append("<bpmn:parallelGateway id=\"\(fork)\"/>")
         body.append("<bpmn:exclusiveGateway id=\"\(gate)\" default=\"\(quietFlow)\"/>")
@@ -292,6 +290,7 @@ struct RandomProcess {
         body.append(flow(fork, entry))
         body.append(flow(fork, gate))
         body.append(flow(gate, stop, condition: condition(0, 90)))
+        flows.append((gate, quietEnd))
         body.append("<bpmn:sequenceFlow id=\"\(quietFlow)\" sourceRef=\"\(gate)\" targetRef=\"\(quietEnd)\"/>")
         return (fork, exit)
     }
