@@ -2,8 +2,11 @@ import BatonModel
 
 /// The deterministic core of one partition: `(state, command) -> events`.
 ///
-/// No I/O, no clock, no randomness: time comes from each command's timestamp and keys from
-/// its position, so processing the same journal prefix always yields the same records.
+/// No I/O, no clock, no randomness: time is the step time the runtime passes in (its own
+/// clock, recorded as every produced record's timestamp) and keys come from the command's
+/// position, so processing the same journal prefix at the same step time always yields the
+/// same records. A command's own timestamp is what its producer claimed: metadata, never
+/// used for timers, lock expiry or retries (DESIGN.md §3).
 /// Each command runs to its next wait state (an external task, a timer, a join that waits,
 /// an incident) inside one call.
 public struct Engine: Sendable {
@@ -19,27 +22,27 @@ public struct Engine: Sendable {
         self.state = state
     }
 
-    /// Processes one command and returns the events and rejections it produced, already
-    /// applied to `state`. A command at or below the last answered position is a duplicate
-    /// and produces nothing.
+    /// Processes one command at the engine time `time` and returns the events and
+    /// rejections it produced, already applied to `state` and stamped with `time`. A command
+    /// at or below the last answered position is a duplicate and produces nothing.
     ///
     /// - Precondition: `command` is a command whose position was assigned by the log.
-    public mutating func process(_ command: Record) -> [Record] {
+    public mutating func process(_ command: Record, at time: Int64) -> [Record] {
         precondition(command.recordType == .command, "only commands are processed")
         guard command.position > state.lastCommandPosition else { return [] }
-        var writer = StepWriter(state: EngineState(), processes: processes, configuration: configuration, command: command)
+        var writer = StepWriter(state: EngineState(), processes: processes, configuration: configuration, command: command, time: time)
         swap(&writer.state, &state)
         CommandProcessor.process(&writer)
         swap(&writer.state, &state)
         return writer.records
     }
 
-    /// Processes a batch of commands into one step (one journal message).
-    public mutating func process(batch commands: [Record]) -> Step {
+    /// Processes a batch of commands into one step (one journal message) at the step time.
+    public mutating func process(batch commands: [Record], at time: Int64) -> Step {
         var records: [Record] = []
         var answered: [Int64] = []
         for command in commands {
-            let produced = process(command)
+            let produced = process(command, at: time)
             guard !produced.isEmpty else { continue }
             answered.append(command.position)
             records.append(contentsOf: produced)

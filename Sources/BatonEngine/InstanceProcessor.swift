@@ -56,7 +56,7 @@ enum TimerProcessor {
             return
         }
         guard writer.now >= timer.dueAt else {
-            writer.reject("timer \(value.timerKey) is due at \(timer.dueAt); the command's time is \(writer.now)")
+            writer.reject("timer \(value.timerKey) is due at \(timer.dueAt); the engine's time is \(writer.now)")
             return
         }
         writer.write(.timerTriggered, .timer(TimerRecord(

@@ -7,21 +7,21 @@ struct StepWriter {
     let processes: ProcessRegistry
     let configuration: EngineConfiguration
     let command: Record
+    /// The engine's time for this command: the step time the runtime chose (see `now`).
+    let now: Int64
     private(set) var records: [Record] = []
     private var keyCounter: Int64 = 0
     /// Element activations so far in this command (bounded: see `EngineConfiguration`).
     var activations = 0
 
-    init(state: EngineState, processes: ProcessRegistry, configuration: EngineConfiguration, command: Record) {
+    init(state: EngineState, processes: ProcessRegistry, configuration: EngineConfiguration, command: Record, time: Int64) {
         self.state = state
         self.processes = processes
         self.configuration = configuration
         self.command = command
+        now = time
         records.reserveCapacity(16)
     }
-
-    /// The engine's clock for this command.
-    var now: Int64 { command.timestamp }
 
     /// A key unique in the partition, derived from the command's position: partition in the
     /// top 8 bits, position in the next 36, a per-command counter in the low 20.
@@ -34,7 +34,7 @@ struct StepWriter {
     mutating func write(_ intent: Intent, _ value: RecordValue) {
         let record = Record(
             recordType: .event, intent: intent, partition: command.partition, position: command.position,
-            sourcePosition: command.position, timestamp: command.timestamp, key: command.key, value: value)
+            sourcePosition: command.position, timestamp: now, key: command.key, value: value)
         EventApplier.apply(record, to: &state, processes: processes)
         records.append(record)
     }
@@ -55,7 +55,7 @@ struct StepWriter {
     mutating func reject(_ reason: String) {
         let record = Record(
             recordType: .rejection, intent: command.intent, partition: command.partition, position: command.position,
-            sourcePosition: command.position, timestamp: command.timestamp, key: command.key, value: command.value,
+            sourcePosition: command.position, timestamp: now, key: command.key, value: command.value,
             rejectionReason: reason)
         EventApplier.apply(record, to: &state, processes: processes)
         records.append(record)

@@ -37,14 +37,14 @@ enum TaskProcessor {
             writer.write(.taskLockExtended, .task(extended))
         case (.expireTaskLock, .active(let lockExpiresAt)):
             guard writer.now >= lockExpiresAt else {
-                writer.reject("the lock of task \(task.key) runs until \(lockExpiresAt); the command's time is \(writer.now)")
+                writer.reject("the lock of task \(task.key) runs until \(lockExpiresAt); the engine's time is \(writer.now)")
                 return
             }
             writer.write(.taskLockExpired, .task(record(task, token)))
             ExternalTaskBehavior.activate(task, instanceKey: token.instanceKey, retries: task.retries, &writer)
         case (.retryTask, .waitingForRetry(let retryAt)):
             guard writer.now >= retryAt else {
-                writer.reject("task \(task.key) may be retried from \(retryAt); the command's time is \(writer.now)")
+                writer.reject("task \(task.key) may be retried from \(retryAt); the engine's time is \(writer.now)")
                 return
             }
             ExternalTaskBehavior.activate(task, instanceKey: token.instanceKey, retries: task.retries, &writer)

@@ -26,6 +26,9 @@ public final class PartitionProcessor {
     var lastSnapshotCursor: Int64 = 0
     var lastSnapshotTime: Int64 = 0
     var lastDueWorkScan: Int64?
+    /// The newest step time seen in this partition (written or replayed). Step times never
+    /// go back, even when this replica's clock is behind the one that wrote before it.
+    public private(set) var lastStepTime: Int64 = 0
     /// Counters for metrics and the demo summary.
     public private(set) var stepsWritten = 0
     public private(set) var recordsWritten = 0
@@ -106,6 +109,7 @@ public final class PartitionProcessor {
         for record in step.records where record.sourcePosition > answeredBefore {
             engine.apply(record)
         }
+        if let time = step.records.last?.timestamp, time > lastStepTime { lastStepTime = time }
         let answered = engine.state.lastCommandPosition
         if answered > answeredBefore { pending.removeAll { $0.position <= answered } }
     }
@@ -129,7 +133,10 @@ public final class PartitionProcessor {
             batch.append(command)
         }
         guard !batch.isEmpty else { return 0 }
-        let step = engine.process(batch: batch)
+        // Engine time: this replica's clock, never behind a step already in the journal.
+        // Producers' timestamps are metadata (DESIGN.md §3).
+        lastStepTime = max(lastStepTime, clock())
+        let step = engine.process(batch: batch, at: lastStepTime)
         pending.removeFirst(batch.count)
         guard !step.records.isEmpty else { return batch.count }
         // Pipelined: the loop driving this processor flushes the log before it relies on

@@ -11,7 +11,10 @@ struct EngineHarness {
     let process: ExecutableProcess
     let version: Int32
     var position: Int64 = 0
+    /// The engine's clock: the step time each command is processed at.
     var now: Int64 = 1_700_000_000_000
+    /// How far the producers' clocks are off the engine's: commands claim `now + skew`.
+    var producerSkew: Int64 = 0
     /// Every command sent and every record produced, in order: the journal.
     private(set) var journal: [Record] = []
     var correlationId = "order-1"
@@ -48,10 +51,10 @@ struct EngineHarness {
     @discardableResult
     mutating func send(_ intent: Intent, _ value: RecordValue) -> [Record] {
         position += 1
-        let command = Record.command(intent, key: correlationId, value: value, timestamp: now, partition: 1, position: position)
+        let command = Record.command(intent, key: correlationId, value: value, timestamp: now + producerSkew, partition: 1, position: position)
         journal.append(command)
         let before = engine.state
-        let produced = engine.process(command)
+        let produced = engine.process(command, at: now)
         journal.append(contentsOf: produced)
         let violations = TokenConservation.check(before: before, records: produced, after: engine.state, processes: engine.processes)
         tokenViolations += violations

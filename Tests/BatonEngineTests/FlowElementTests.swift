@@ -312,7 +312,7 @@ struct FlowElementTests {
         var given = try EngineHarness(Self.serviceTask)
         given.start()
         let again = Record.command(.createInstance, key: "order-1", value: .instance(InstanceRecord(processId: given.process.processId, processVersion: 1)), timestamp: given.now, partition: 1, position: 1)
-        #expect(given.engine.process(again).isEmpty)
+        #expect(given.engine.process(again, at: given.now).isEmpty)
         #expect(given.engine.state.instances.count == 1)
     }
 }

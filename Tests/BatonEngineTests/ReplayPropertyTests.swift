@@ -76,7 +76,9 @@ struct ReplayPropertyTests {
             }
             var shadow = Engine(partition: 1, processes: harness.engine.processes, configuration: harness.engine.configuration, state: rebuilt)
             let added = harness.journal[journalBefore...]
-            let shadowRecords = added.filter { $0.recordType == .command }.flatMap { shadow.process($0) }
+            // The same step time as the live engine: the time its records carry.
+            let stepTime = added.first { $0.recordType != .command }?.timestamp ?? harness.now
+            let shadowRecords = added.filter { $0.recordType == .command }.flatMap { shadow.process($0, at: stepTime) }
             guard shadowRecords == added.filter({ $0.recordType != .command }) else {
                 Issue.record("seed \(seed), step \(step): a replica with the rebuilt state produced other records for the same commands (BATON_REPLAY_SEED=\(seed))")
                 return nil
@@ -208,7 +210,7 @@ enum SimulatedWorld {
                 // A command delivered twice at the same position is skipped entirely.
                 if let last = harness.journal.last(where: { $0.recordType == .command }) {
                     let before = harness.engine.state
-                    #expect(harness.engine.process(last).isEmpty)
+                    #expect(harness.engine.process(last, at: harness.now).isEmpty)
                     #expect(harness.engine.state == before)
                 }
                 if case .waitingForRetry(let retryAt) = task.phase {

@@ -115,3 +115,47 @@ struct WorkerTests {
         #expect(incidents.map(\.message) == ["inventory database unreachable"])
     }
 }
+
+/// Engine time in the runtime: the step time is the processor's clock.
+struct RuntimeTimeTests {
+    /// Commands that waited in the journal longer than the lock duration (a backlog, or a
+    /// producer whose clock is behind) still give tasks their full lock from when the
+    /// engine processed them: none is published already expired.
+    @Test func backlogOlderThanTheLockDurationDoesNotPublishExpiredTasks() async throws {
+        var options = RuntimeOptions()
+        options.engine.lockDuration = 5_000
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let harness = try RuntimeHarness(log: log, options: options)
+        try harness.deploy(RuntimeTests.order)
+        for number in 0..<20 {
+            try harness.start("order-process", correlationId: "order-\(number)")
+        }
+        // The engine reaches the backlog ten minutes after it was appended.
+        harness.clock.advance(600_000)
+        for processor in harness.processors { try processor.poll() }
+        let now = harness.clock.now()
+        let messages = try log.read(TopicPartition(Topics.tasks("validate-order"), 0), from: 0, limit: 100)
+            .map { try TaskMessage(json: JSONValue.parse($0.payload)) }
+        #expect(messages.count == 20)
+        #expect(messages.allSatisfy { $0.lockExpirationTime == now + 5_000 })
+        #expect(harness.processors[0].lastStepTime == now)
+    }
+
+    /// A replica whose clock is behind the one that wrote the journal so far never stamps
+    /// a step earlier than a step already there.
+    @Test func stepTimeNeverGoesBackAcrossReplicas() async throws {
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let ahead = try RuntimeHarness(log: log)
+        ahead.clock.advance(3_600_000)
+        try ahead.deploy(RuntimeTests.order)
+        try ahead.start("order-process", correlationId: "order-1")
+        for processor in ahead.processors { try processor.poll() }
+        let written = ahead.processors[0].lastStepTime
+        let behind = try RuntimeHarness(log: log)
+        #expect(behind.processors[0].lastStepTime == written)
+        try behind.start("order-process", correlationId: "order-2")
+        for processor in behind.processors { try processor.poll() }
+        #expect(behind.processors[0].lastStepTime == written)
+        #expect(try behind.journalEvents().allSatisfy { $0.timestamp == written })
+    }
+}

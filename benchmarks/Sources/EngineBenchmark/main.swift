@@ -67,7 +67,7 @@ while instancesDone < instanceCount {
         var produced = engine.process(.command(
             .createInstance, key: correlationId,
             value: .instance(InstanceRecord(processId: process.processId, processVersion: version, variables: variables)),
-            timestamp: now, position: position))
+            timestamp: now, position: position), at: now)
         commands += 1
         chunk.append(contentsOf: produced)
         // Complete every task the last step created until the instance is done.
@@ -79,7 +79,7 @@ while instancesDone < instanceCount {
             position += 1
             var value = TaskRecord(instanceKey: task.instanceKey, taskKey: task.taskKey, attempt: task.attempt)
             value.data = result
-            produced = engine.process(.command(.completeTask, key: correlationId, value: .task(value), timestamp: now, position: position))
+            produced = engine.process(.command(.completeTask, key: correlationId, value: .task(value), timestamp: now, position: position), at: now)
             commands += 1
             chunk.append(contentsOf: produced)
             for record in produced where record.intent == .taskCreated {
