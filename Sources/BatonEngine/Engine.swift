@@ -70,6 +70,8 @@ enum CommandProcessor {
             IncidentProcessor.resolve(value, &writer)
         case (.triggerTimer, .timer(let value)):
             TimerProcessor.trigger(value, &writer)
+        case (.refuseEntry, .entry(let value)):
+            writer.reject(value.reason)
         default:
             writer.reject("\(command.intent) with a \(command.intent.valueType) value is not a command the engine accepts")
         }

@@ -3,11 +3,23 @@ import BatonModel
 /// The only code that changes `EngineState`. Processing writes an event by applying it
 /// here, and replay applies the same events with the same code, so the two cannot drift.
 ///
-/// Appliers dispatch on the record's version; version 1 is the only layout so far.
+/// Appliers dispatch on the record's version, and the appliers of a version stay as long as
+/// journals of that version may exist (the journal fixtures under Tests/Fixtures prove it).
+/// Versions 1 and 2 differ only in a field the fold does not read, so they share appliers.
 public enum EventApplier {
     /// Applies one event or rejection. Commands are not applied.
+    ///
+    /// - Precondition: the record's version is one this build reads (the codec refuses the
+    ///   others with `DecodingError.unknownRecordVersion`, and the runtime stops only that
+    ///   partition).
     public static func apply(_ record: Record, to state: inout EngineState, processes: ProcessRegistry) {
-        precondition(record.version == 1, "no applier for record version \(record.version)")
+        switch record.version {
+        case 1, 2: applyVersion1(record, to: &state, processes: processes)
+        default: preconditionFailure("no applier for record version \(record.version)")
+        }
+    }
+
+    private static func applyVersion1(_ record: Record, to state: inout EngineState, processes: ProcessRegistry) {
         if record.sourcePosition > state.lastCommandPosition { state.lastCommandPosition = record.sourcePosition }
         guard record.recordType == .event else { return }
         switch record.value {
@@ -23,6 +35,8 @@ public enum EventApplier {
         case .variables(let value):
             guard record.intent == .variablesUpdated else { return }
             state.modifyInstance(value.instanceKey) { $0.variables.merge(value.variables) { $1 } }
+        case .entry:
+            break
         }
     }
 

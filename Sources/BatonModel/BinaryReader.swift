@@ -3,9 +3,13 @@
 public struct DecodingError: Error, Sendable, Hashable, CustomStringConvertible {
     public let message: String
     public let offset: Int
-    public init(message: String, offset: Int) {
+    /// Set when the bytes are well formed but name a record version newer than this build
+    /// reads: not corruption, but a newer Baton's writing.
+    public let unknownRecordVersion: UInt8?
+    public init(message: String, offset: Int, unknownRecordVersion: UInt8? = nil) {
         self.message = message
         self.offset = offset
+        self.unknownRecordVersion = unknownRecordVersion
     }
     public var description: String { "\(message) at byte \(offset)" }
 }

@@ -13,6 +13,7 @@ public enum ValueType: UInt8, Sendable, Hashable {
     case incident = 4
     case timer = 5
     case variables = 6
+    case journalEntry = 7
 }
 
 /// What a record says. Codes are stable and never reused: old journals still hold them.
@@ -53,6 +54,8 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     case timerCanceled = 512
     // Variables.
     case variablesUpdated = 610
+    // Journal entries the runtime refuses (see `EntryRecord`); only ever rejected.
+    case refuseEntry = 700
 
     public var valueType: ValueType {
         switch rawValue / 100 {
@@ -61,7 +64,8 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
         case 3: return .task
         case 4: return .incident
         case 5: return .timer
-        default: return .variables
+        case 6: return .variables
+        default: return .journalEntry
         }
     }
 
@@ -73,14 +77,17 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
 public struct Record: Sendable, Hashable {
     public var recordType: RecordType
     public var intent: Intent
-    /// Version of the value layout; appliers dispatch on it so old journals replay exactly.
+    /// Version of the value layout; the codec and the appliers dispatch on it, so journals
+    /// written by older Batons replay exactly. 1: the first layout. 2: `InstanceRecord`
+    /// gained `deploymentPosition` (the fold is the same).
     public var version: UInt8
     public var partition: Int32
     /// The log position of the message holding this record.
     public var position: Int64
     /// For events and rejections: the position of the command that caused it; -1 for commands.
     public var sourcePosition: Int64
-    /// The engine's time for this record, taken from the command, in ms since the epoch.
+    /// In ms since the epoch. Events and rejections: the engine's step time. Commands: what
+    /// the producer claimed (metadata only).
     public var timestamp: Int64
     /// The correlationId: the partitioning key of the instance.
     public var key: String
@@ -88,7 +95,8 @@ public struct Record: Sendable, Hashable {
     /// For rejections: why, in words a person can act on.
     public var rejectionReason: String
 
-    public static let currentVersion: UInt8 = 1
+    /// The version this Baton writes; it reads every version from 1 up to this one.
+    public static let currentVersion: UInt8 = 2
 
     public init(
         recordType: RecordType, intent: Intent, version: UInt8 = Record.currentVersion, partition: Int32,
@@ -127,8 +135,9 @@ public enum RecordValue: Sendable, Hashable {
     indirect case incident(IncidentRecord)
     case timer(TimerRecord)
     case variables(VariablesRecord)
+    indirect case entry(EntryRecord)
 
-    /// The process instance the record belongs to.
+    /// The process instance the record belongs to (0 for a journal entry).
     public var instanceKey: Int64 {
         switch self {
         case .instance(let value): return value.instanceKey
@@ -137,6 +146,7 @@ public enum RecordValue: Sendable, Hashable {
         case .incident(let value): return value.instanceKey
         case .timer(let value): return value.instanceKey
         case .variables(let value): return value.instanceKey
+        case .entry: return 0
         }
     }
 }

@@ -7,6 +7,7 @@ extension RecordCodec {
             writer.signed(Int64(value.processVersion))
             writer.string(value.businessKey)
             writer.variables(value.variables)
+            writer.signed(value.deploymentPosition)
         case .element(let value):
             writer.signed(value.instanceKey)
             writer.signed(value.elementInstanceKey)
@@ -53,16 +54,21 @@ extension RecordCodec {
         case .variables(let value):
             writer.signed(value.instanceKey)
             writer.variables(value.variables)
+        case .entry(let value):
+            writer.string(value.reason)
+            writer.signed(value.size)
         }
     }
 
-    static func decodeValue(_ type: ValueType, from reader: inout BinaryReader) throws(DecodingError) -> RecordValue {
+    /// Reads a value in the layout of record `version` (see `Record.version`).
+    static func decodeValue(_ type: ValueType, version: UInt8, from reader: inout BinaryReader) throws(DecodingError) -> RecordValue {
         switch type {
         case .processInstance:
-            return .instance(
-                InstanceRecord(
-                    instanceKey: try reader.signed(), processId: try reader.string(), processVersion: try reader.int32(),
-                    businessKey: try reader.string(), variables: try reader.variables()))
+            var value = InstanceRecord(
+                instanceKey: try reader.signed(), processId: try reader.string(), processVersion: try reader.int32(),
+                businessKey: try reader.string(), variables: try reader.variables())
+            if version >= 2 { value.deploymentPosition = try reader.signed() }
+            return .instance(value)
         case .element:
             return .element(
                 ElementRecord(
@@ -111,6 +117,8 @@ extension RecordCodec {
                     elementIndex: try reader.int32(), dueAt: try reader.signed()))
         case .variables:
             return .variables(VariablesRecord(instanceKey: try reader.signed(), variables: try reader.variables()))
+        case .journalEntry:
+            return .entry(EntryRecord(reason: try reader.string(), size: try reader.signed()))
         }
     }
 }

@@ -47,13 +47,17 @@ public enum RecordCodec {
             throw reader.failure("record type \(recordType) does not match intent \(intent)")
         }
         let version = try reader.byte()
-        guard version >= 1, version <= Record.currentVersion else { throw reader.failure("record version \(version) is not one this Baton reads") }
+        guard version >= 1, version <= Record.currentVersion else {
+            throw DecodingError(
+                message: "record version \(version) is not one this Baton reads (it reads 1 to \(Record.currentVersion)): a newer Baton wrote it",
+                offset: reader.offset, unknownRecordVersion: version)
+        }
         let partition = try reader.int32()
         let position = try reader.signed()
         let sourcePosition = try reader.signed()
         let timestamp = try reader.signed()
         let key = try reader.string()
-        let value = try decodeValue(intent.valueType, from: &reader)
+        let value = try decodeValue(intent.valueType, version: version, from: &reader)
         let reason = recordType == .rejection ? try reader.string() : ""
         return Record(
             recordType: recordType, intent: intent, version: version, partition: partition, position: position,

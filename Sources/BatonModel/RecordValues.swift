@@ -5,13 +5,37 @@ public struct InstanceRecord: Sendable, Hashable {
     public var processVersion: Int32 = 0
     public var businessKey: String = ""
     public var variables: [String: JSONValue] = [:]
+    /// For `createInstance`: the end of the deployments topic (the position after the last
+    /// deployment) its producer resolved `processVersion` against; -1 when it names none.
+    /// A replica that has read the deployments up to here decides deterministically whether
+    /// the version exists. Record version 2 and later; version 1 records decode as -1.
+    public var deploymentPosition: Int64 = -1
 
-    public init(instanceKey: Int64 = 0, processId: String = "", processVersion: Int32 = 0, businessKey: String = "", variables: [String: JSONValue] = [:]) {
+    public init(
+        instanceKey: Int64 = 0, processId: String = "", processVersion: Int32 = 0, businessKey: String = "",
+        variables: [String: JSONValue] = [:], deploymentPosition: Int64 = -1
+    ) {
         self.instanceKey = instanceKey
         self.processId = processId
         self.processVersion = processVersion
         self.businessKey = businessKey
         self.variables = variables
+        self.deploymentPosition = deploymentPosition
+    }
+}
+
+/// A journal entry the runtime cannot hand to the engine as a command: it does not decode,
+/// is too large, or sits on a partition its key does not map to. The runtime stands in for
+/// it with a `refuseEntry` command at the entry's position, and the engine answers with a
+/// rejection naming `reason`, so the partition goes on and replay skips the entry.
+public struct EntryRecord: Sendable, Hashable {
+    public var reason: String = ""
+    /// The entry's size in bytes.
+    public var size: Int64 = 0
+
+    public init(reason: String = "", size: Int64 = 0) {
+        self.reason = reason
+        self.size = size
     }
 }
 

@@ -6,6 +6,8 @@ public enum Topics {
     public static let deployments = "baton.deployments"
     /// Snapshots of journal partition P, on partition P (as many partitions as the journal).
     public static let snapshots = "baton.snapshots"
+    /// Input the engine refused, with the reason and where it came from (JSON, one partition).
+    public static let deadLetter = "baton.dead-letter"
     /// External tasks of one task topic, as JSON task messages.
     public static func tasks(_ topic: String) -> String { "baton.task." + topic }
 }

@@ -70,16 +70,27 @@ public struct DeploymentCatalog: Sendable {
 
     /// Checks and appends a BPMN file to the deployments topic; refuses a file whose
     /// executable processes have problems.
-    public static func deploy(_ bytes: [UInt8], fileName: String, to log: any Log) throws -> BPMNDeployment {
+    @discardableResult
+    public static func deploy(_ bytes: [UInt8], fileName: String, to log: any Log) throws -> DeployedFile {
         let compiled = try BPMNDeployment.load(bytes, fileName: fileName)
         let blocking = compiled.blockingProblems
         guard blocking.isEmpty else { throw DeploymentRefused(problems: blocking) }
         guard compiled.processes.contains(where: { $0.executable != nil }) else {
             throw DeploymentRefused(problems: [], reason: "\(fileName) has no executable process (isExecutable=\"true\")")
         }
-        try log.append([Deployment(fileName: fileName, bpmn: bytes).encoded], to: TopicPartition(Topics.deployments, 0))
-        return compiled
+        let position = try log.append([Deployment(fileName: fileName, bpmn: bytes).encoded], to: TopicPartition(Topics.deployments, 0))
+        return DeployedFile(compiled: compiled, position: position)
     }
+}
+
+/// A BPMN file appended to the deployments topic.
+public struct DeployedFile: Sendable {
+    public let compiled: BPMNDeployment
+    /// Its position in the deployments topic.
+    public let position: Int64
+    /// The deployments position a `createInstance` of one of its processes names
+    /// (`InstanceRecord.deploymentPosition`): every replica that has read this far knows it.
+    public var deploymentsEnd: Int64 { position + 1 }
 }
 
 /// A deployment refused before anything was written, with every problem.

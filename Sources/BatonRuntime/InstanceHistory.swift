@@ -85,6 +85,8 @@ public struct InstanceHistory: Sendable {
                 text = "timer of \(element(value.elementIndex)) \(record.intent == .timerCreated ? "armed, due at \(value.dueAt)" : record.intent == .timerTriggered ? "fired" : "canceled")"
             case (_, .variables(let value)):
                 text = "variables set: \(JSONValue.object(value.variables).jsonText)"
+            case (_, .entry(let value)):
+                text = "journal entry refused: \(value.reason)"
             }
             lines.append("\(time) \(text)")
         }

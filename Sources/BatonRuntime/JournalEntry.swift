@@ -1,25 +1,94 @@
 import BatonLog
 import BatonModel
 
-/// What a journal entry holds: a command appended by a producer, or a step the engine
-/// appended (all records from processing a batch of commands). Told apart by the first
-/// byte (a step starts with 'S', a record with its format version).
+/// What a journal entry holds: a command appended by a producer, a step the engine appended
+/// (all records from processing a batch of commands), or an entry the engine cannot take
+/// as a command. Told apart by the first byte (a step starts with 'S', a record with its
+/// format version).
 public enum JournalEntry: Sendable {
     case command(Record)
     case step(Step)
+    /// A poison pill: an entry that does not decode, is too large, or sits on a partition its
+    /// key does not map to. Carries the `refuseEntry` command that stands in for it at its
+    /// position (the engine rejects it with the reason) and the entry's bytes for the dead
+    /// letter.
+    case refused(Record, payload: [UInt8])
+
+    /// How to tell poison pills from commands.
+    public struct Checks: Sendable {
+        /// Larger entries are refused before they are decoded.
+        public var maximumCommandBytes: Int
+        /// The journal partition a key maps to (nil: not checked).
+        public var partitionOfKey: (@Sendable (String) -> Int32)?
+
+        public init(maximumCommandBytes: Int = .max, partitionOfKey: (@Sendable (String) -> Int32)? = nil) {
+            self.maximumCommandBytes = maximumCommandBytes
+            self.partitionOfKey = partitionOfKey
+        }
+    }
 
     /// Decodes an entry read from `partition`. A command's position is the entry's log
     /// position: producers cannot know it when they append.
-    public static func decode(_ entry: LogEntry, partition: Int32) throws(DecodingError) -> JournalEntry {
-        guard let first = entry.payload.first else { throw DecodingError(message: "empty journal entry at position \(entry.position)", offset: 0) }
-        if first == 0x53 { return .step(try RecordCodec.decodeStep(entry.payload)) }
-        var record = try RecordCodec.decodeRecord(entry.payload)
+    ///
+    /// Nothing a producer writes makes this throw: a bad command comes back as `.refused`.
+    /// Only a step that cannot be read throws (`UnreadableStep`): the engine wrote it, so it
+    /// is either a newer Baton's (stop this partition until this replica is upgraded) or
+    /// corruption.
+    public static func decode(_ entry: LogEntry, partition: Int32, checks: Checks = Checks()) throws(UnreadableStep) -> JournalEntry {
+        func refuse(_ reason: String, key: String = "") -> JournalEntry {
+            .refused(
+                .command(.refuseEntry, key: key, value: .entry(EntryRecord(reason: reason, size: Int64(entry.payload.count))),
+                         timestamp: 0, partition: partition, position: entry.position),
+                payload: entry.payload)
+        }
+        guard let first = entry.payload.first else { return refuse("empty journal entry") }
+        if first == 0x53 {
+            do {
+                return .step(try RecordCodec.decodeStep(entry.payload))
+            } catch {
+                throw UnreadableStep(partition: partition, position: entry.position, error: error)
+            }
+        }
+        guard entry.payload.count <= checks.maximumCommandBytes else {
+            return refuse("the entry has \(entry.payload.count) bytes, more than the \(checks.maximumCommandBytes) a command may have")
+        }
+        var record: Record
+        do {
+            record = try RecordCodec.decodeRecord(entry.payload)
+        } catch {
+            return refuse("the entry is not a command this Baton reads: \(error)")
+        }
         guard record.recordType == .command else {
-            throw DecodingError(message: "journal entry at position \(entry.position) is a lone \(record.recordType), not a command or a step", offset: 0)
+            return refuse("the entry is a lone \(record.recordType) record, not a command", key: record.key)
+        }
+        guard record.intent != .refuseEntry else {
+            return refuse("refuseEntry is the engine's own stand-in and cannot be appended", key: record.key)
+        }
+        if let partitionOfKey = checks.partitionOfKey {
+            let expected = partitionOfKey(record.key)
+            guard expected == partition else {
+                return refuse("key '\(record.key)' belongs to journal partition \(expected), not \(partition)", key: record.key)
+            }
         }
         record.position = entry.position
         record.partition = partition
         return .command(record)
+    }
+}
+
+/// A step this build cannot read, at a named partition and position: written by a newer
+/// Baton (a record version this build does not know) or corrupted. The partition stops; the
+/// others go on.
+public struct UnreadableStep: Error, CustomStringConvertible {
+    public let partition: Int32
+    public let position: Int64
+    public let error: DecodingError
+
+    public var description: String {
+        if let version = error.unknownRecordVersion {
+            return "journal partition \(partition) stopped at position \(position): the step there has record version \(version), and this Baton reads versions 1 to \(Record.currentVersion); a newer Baton wrote it, so upgrade this replica (the other partitions go on)"
+        }
+        return "journal partition \(partition) stopped at position \(position): the step there does not decode (\(error)); the journal is damaged (the other partitions go on)"
     }
 }
 

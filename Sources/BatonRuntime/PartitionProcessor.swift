@@ -22,6 +22,12 @@ public final class PartitionProcessor {
     let clock: @Sendable () -> Int64
     let warn: @Sendable (String) -> Void
     var pending: [Record] = []
+    /// The bytes of pending poison pills (`JournalEntry.refused`), by position, for their
+    /// dead letters.
+    var refusedPayloads: [Int64: [UInt8]] = [:]
+    /// Set when a step of this partition cannot be read: the partition stops here (and only
+    /// this partition), with this error, until a Baton that reads it takes over.
+    public private(set) var halted: UnreadableStep?
     var requested: [DueWork: Int64] = [:]
     var lastSnapshotCursor: Int64 = 0
     var lastSnapshotTime: Int64 = 0
@@ -75,8 +81,10 @@ public final class PartitionProcessor {
 
     /// Reads what is new, processes pending commands once the journal's end is reached, and
     /// requests due timers, lock expiries and retries. Returns how many entries it handled.
+    /// A halted partition (see `halted`) does nothing.
     @discardableResult
     public func poll() throws -> Int {
+        guard halted == nil else { return 0 }
         let read = try readBatch()
         var handled = read
         if read < options.readLimit, !pending.isEmpty {
@@ -88,15 +96,32 @@ public final class PartitionProcessor {
     }
 
     /// Reads up to `readLimit` entries: steps are applied (their unanswered part), commands
-    /// queue up. Returns the number of entries read.
+    /// and poison pills queue up. Returns the number of entries read. A step that cannot be
+    /// read halts this partition (see `halted`) instead of throwing.
     private func readBatch(upTo position: Int64 = .max) throws -> Int {
+        guard halted == nil else { return 0 }
         let limit = Int(min(Int64(options.readLimit), position - cursor))
         let entries = try log.read(journal, from: cursor, limit: limit)
-        for entry in entries {
+        let checks = JournalEntry.Checks(
+            maximumCommandBytes: options.maximumCommandBytes,
+            partitionOfKey: { [log] key in log.partition(forKey: key, topic: Topics.journal) })
+        for (index, entry) in entries.enumerated() {
+            let decoded: JournalEntry
+            do {
+                decoded = try JournalEntry.decode(entry, partition: partition, checks: checks)
+            } catch {
+                halted = error
+                warn(error.description)
+                return index
+            }
             cursor = entry.position + 1
-            switch try JournalEntry.decode(entry, partition: partition) {
+            switch decoded {
             case .command(let command):
                 if command.position > engine.state.lastCommandPosition { pending.append(command) }
+            case .refused(let command, let payload):
+                guard command.position > engine.state.lastCommandPosition else { continue }
+                pending.append(command)
+                refusedPayloads[command.position] = payload
             case .step(let step):
                 apply(step)
             }
@@ -111,24 +136,28 @@ public final class PartitionProcessor {
         }
         if let time = step.records.last?.timestamp, time > lastStepTime { lastStepTime = time }
         let answered = engine.state.lastCommandPosition
-        if answered > answeredBefore { pending.removeAll { $0.position <= answered } }
+        if answered > answeredBefore {
+            pending.removeAll { $0.position <= answered }
+            if !refusedPayloads.isEmpty { refusedPayloads = refusedPayloads.filter { $0.key > answered } }
+        }
     }
 
-    /// Processes queued commands into one step. A command naming a process version this
-    /// replica has not loaded yet waits (with every command after it) until it has.
+    /// Processes queued commands into one step. A `createInstance` waits (with every command
+    /// after it) while this replica has not read the deployments up to the position its
+    /// producer resolved the version against; from there on, whether the version exists is
+    /// decided the same way on every replica (DESIGN.md §6).
     private func processPending() throws -> Int {
+        guard halted == nil else { return 0 }
         var batch: [Record] = []
         for command in pending.prefix(options.maximumBatch) {
             if case .instance(let value) = command.value, command.intent == .createInstance,
                 catalog.registry.process(id: value.processId, version: value.processVersion) == nil
             {
-                try catalog.refresh(from: log)
-                engine.processes = catalog.registry
-                if catalog.registry.process(id: value.processId, version: value.processVersion) == nil,
-                    command.timestamp > clock() - 60_000
-                {
-                    break
+                if value.deploymentPosition < 0 || catalog.position < value.deploymentPosition {
+                    try catalog.refresh(from: log)
+                    engine.processes = catalog.registry
                 }
+                if catalog.position < value.deploymentPosition { break }
             }
             batch.append(command)
         }
@@ -139,6 +168,9 @@ public final class PartitionProcessor {
         let step = engine.process(batch: batch, at: lastStepTime)
         pending.removeFirst(batch.count)
         guard !step.records.isEmpty else { return batch.count }
+        // Dead letters before the step that answers them: after a crash between the two, the
+        // refused entry is processed again and its dead letter written again (at least once).
+        try writeDeadLetters(for: batch, answeredBy: step)
         // Pipelined: the loop driving this processor flushes the log before it relies on
         // durability (on the file log this is an ordinary, fsynced append).
         try log.enqueue([RecordCodec.encode(step)], to: journal)

@@ -18,6 +18,8 @@ public struct RuntimeOptions: Sendable {
     /// How often the state is scanned for due timers, expired locks and due retries (a scan
     /// walks every active instance, so it is not done on every poll).
     public var dueWorkScanMilliseconds: Int64 = 50
+    /// A journal command larger than this is refused (rejected and dead-lettered) unread.
+    public var maximumCommandBytes = 1 << 20
     public var engine = EngineConfiguration()
 
     public init() {}

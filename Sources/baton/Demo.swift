@@ -37,7 +37,7 @@ struct Demo: AsyncParsableCommand {
         POSIX.removeTree(path)
         let data = try DataDirectory.parse(["--data-dir", path, "--partitions", String(partitions)])
         let log = try data.openLog()
-        _ = try DeploymentCatalog.deploy(try POSIX.readFile(bpmn), fileName: bpmn, to: log)
+        let deployed = try DeploymentCatalog.deploy(try POSIX.readFile(bpmn), fileName: bpmn, to: log)
         print("deployed \(bpmn); streaming \(orders) orders into \(partitions) journal partition(s) under \(path)")
 
         let loop = EngineLoop(log: log, snapshots: data.snapshots(log), clock: WallClock.now, warn: { print("warning: \($0)") })
@@ -48,7 +48,7 @@ struct Demo: AsyncParsableCommand {
         let workers = Task { try await worker.run() }
 
         let started = WallClock.now()
-        try streamOrders(into: log)
+        try streamOrders(into: log, deployments: deployed.deploymentsEnd)
         try await waitUntil(loop, "orders created and settled") { $0.instancesCreated >= orders && $0.activeInstances == $0.instancesWithIncidents }
         let settled = WallClock.now()
         let statistics = loop.current
@@ -68,7 +68,7 @@ struct Demo: AsyncParsableCommand {
         try await engine.value
     }
 
-    private func streamOrders(into log: any Log) throws {
+    private func streamOrders(into log: any Log, deployments: Int64) throws {
         let writer = CommandWriter(log: log)
         for batchStart in stride(from: 0, to: orders, by: 500) {
             var byPartition: [Int32: [Record]] = [:]
@@ -81,7 +81,9 @@ struct Demo: AsyncParsableCommand {
                 ]
                 let command = Record.command(
                     .createInstance, key: orderId,
-                    value: .instance(InstanceRecord(processId: "order-process", processVersion: 1, businessKey: orderId, variables: variables)),
+                    value: .instance(InstanceRecord(
+                        processId: "order-process", processVersion: 1, businessKey: orderId, variables: variables,
+                        deploymentPosition: deployments)),
                     timestamp: now)
                 byPartition[writer.partition(of: orderId), default: []].append(command)
             }

@@ -21,7 +21,7 @@ struct Deploy: ParsableCommand {
 
     func run() throws {
         let log = try data.openLog()
-        let compiled = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log)
+        let compiled = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log).compiled
         var catalog = DeploymentCatalog()
         try catalog.refresh(from: log)
         for process in compiled.processes where process.executable != nil {

@@ -51,7 +51,9 @@ struct Start: ParsableCommand {
         }
         let command = Record.command(
             .createInstance, key: correlationId,
-            value: .instance(InstanceRecord(processId: processId, processVersion: chosen, businessKey: businessKey, variables: variables)),
+            value: .instance(InstanceRecord(
+                processId: processId, processVersion: chosen, businessKey: businessKey, variables: variables,
+                deploymentPosition: catalog.position)),
             timestamp: WallClock.now())
         let (partition, position) = try CommandWriter(log: log).append(command)
         print("createInstance for '\(correlationId)' (process '\(processId)' version \(chosen)) appended to journal partition \(partition) at position \(position)")

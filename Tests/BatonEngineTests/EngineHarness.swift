@@ -69,7 +69,7 @@ struct EngineHarness {
 
     @discardableResult
     mutating func start(_ variables: [String: JSONValue] = [:]) -> [Record] {
-        send(.createInstance, .instance(InstanceRecord(processId: process.processId, processVersion: version, variables: variables)))
+        send(.createInstance, .instance(InstanceRecord(processId: process.processId, processVersion: version, variables: variables, deploymentPosition: 1)))
     }
 
     var instance: InstanceState? { engine.state.instances.values.first }

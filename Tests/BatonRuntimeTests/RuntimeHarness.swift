@@ -41,14 +41,20 @@ struct RuntimeHarness {
         }
     }
 
-    func deploy(_ file: String) throws {
-        _ = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log)
+    /// Deploys a file; returns the deployments position a createInstance of it names.
+    @discardableResult
+    func deploy(_ file: String) throws -> Int64 {
+        try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log).deploymentsEnd
     }
 
-    func start(_ processId: String, version: Int32 = 1, correlationId: String, variables: [String: JSONValue] = [:]) throws {
+    /// Appends a createInstance; `deployments` is the deployments position it names (-1:
+    /// none, so a replica decides on what it has read).
+    func start(_ processId: String, version: Int32 = 1, correlationId: String, variables: [String: JSONValue] = [:], deployments: Int64 = -1) throws {
         try commands.append(.command(
             .createInstance, key: correlationId,
-            value: .instance(InstanceRecord(processId: processId, processVersion: version, variables: variables)),
+            value: .instance(InstanceRecord(
+                processId: processId, processVersion: version, variables: variables,
+                deploymentPosition: deployments)),
             timestamp: clock.now()))
     }
 
