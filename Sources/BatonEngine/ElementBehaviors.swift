@@ -26,19 +26,28 @@ enum ElementBehaviors {
 /// Output mappings of an activity: evaluated against the instance's variables plus `extra`
 /// (a worker's variables); the mapped targets are merged into the process scope.
 enum OutputMappings {
-    /// Returns false (after raising an incident) when a mapping cannot be evaluated.
-    static func apply(_ token: Token, extra: [String: JSONValue], _ writer: inout StepWriter, taskKey: Int64 = 0) -> Bool {
+    /// Returns false when a mapping cannot be evaluated, after raising an
+    /// `outputMappingFailed` incident that keeps `extra`, so that resolving it runs the
+    /// mappings again with what the completion brought instead of redoing the work.
+    static func apply(_ token: Token, extra: [String: JSONValue], _ writer: inout StepWriter) -> Bool {
         let mappings = token.element.outputs
         guard !mappings.isEmpty else { return true }
-        guard let values = evaluate(mappings, token, extra: extra, &writer, taskKey: taskKey) else { return false }
-        writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: values)))
-        return true
+        switch evaluate(mappings, writer.evaluator(token.instanceKey, extra: extra)) {
+        case .success(let values):
+            writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: values)))
+            return true
+        case .failure(let failure):
+            writer.raiseIncident(.outputMappingFailed, token, failure.message, variables: extra)
+            return false
+        }
     }
 
-    static func evaluate(
-        _ mappings: [VariableMapping], _ token: Token, extra: [String: JSONValue], _ writer: inout StepWriter, taskKey: Int64 = 0
-    ) -> [String: JSONValue]? {
-        let evaluator = writer.evaluator(token.instanceKey, extra: extra)
+    struct Failure: Error {
+        let message: String
+    }
+
+    /// The mapped values, or what went wrong with the first mapping that failed.
+    static func evaluate(_ mappings: [VariableMapping], _ evaluator: ExpressionEvaluator) -> Result<[String: JSONValue], Failure> {
         var values: [String: JSONValue] = [:]
         for mapping in mappings {
             switch mapping.source {
@@ -48,11 +57,10 @@ enum OutputMappings {
                 do {
                     values[mapping.target] = try evaluator.evaluate(expression.root)
                 } catch {
-                    writer.raiseIncident(.expressionFailed, token, "mapping to '\(mapping.target)' from '\(expression.source)': \(error.message)", taskKey: taskKey)
-                    return nil
+                    return .failure(Failure(message: "mapping to '\(mapping.target)' from '\(expression.source)': \(error.message)"))
                 }
             }
         }
-        return values
+        return .success(values)
     }
 }

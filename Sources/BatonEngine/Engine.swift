@@ -70,6 +70,10 @@ enum CommandProcessor {
             IncidentProcessor.resolve(value, &writer)
         case (.triggerTimer, .timer(let value)):
             TimerProcessor.trigger(value, &writer)
+        case (.cancelInstance, .instance(let value)):
+            OperatorProcessor.cancel(value, &writer)
+        case (.setVariables, .variables(let value)):
+            OperatorProcessor.setVariables(value, &writer)
         case (.refuseEntry, .entry(let value)):
             writer.reject(value.reason)
         default:

@@ -1,9 +1,10 @@
 import BatonModel
 
 /// The binary form of a partition's state, for snapshots. Dictionaries are written in key
-/// order, so equal states give equal bytes. Version 1.
+/// order, so equal states give equal bytes. Format 2 (incidents keep the variables of the
+/// completion whose output mapping failed); format 1 snapshots still load.
 extension EngineState {
-    static let snapshotFormat: UInt8 = 1
+    static let snapshotFormat: UInt8 = 2
 
     public func snapshotBytes() -> [UInt8] {
         var writer = BinaryWriter(capacity: 1024 + instances.count * 256)
@@ -18,13 +19,17 @@ extension EngineState {
     /// definition, which must be deployed.
     public static func fromSnapshot(_ bytes: [UInt8], processes: ProcessRegistry) throws(DecodingError) -> EngineState {
         var reader = BinaryReader(bytes)
-        guard try reader.byte() == snapshotFormat else { throw reader.failure("snapshot format is not one this Baton reads") }
+        let format = try reader.byte()
+        guard format >= 1, format <= snapshotFormat else { throw reader.failure("snapshot format \(format) is not one this Baton reads") }
         var state = EngineState()
         state.lastCommandPosition = try reader.signed()
         let count = try reader.count()
         for _ in 0..<count {
-            let instance = try InstanceState.decode(from: &reader, processes: processes)
+            let instance = try InstanceState.decode(from: &reader, format: format, processes: processes)
             state.instances[instance.key] = instance
+        }
+        for key in state.instances.keys.sorted() {
+            state.instancesByCorrelation[state.instances[key]!.correlationId, default: []].append(key)
         }
         guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }
         return state
@@ -91,6 +96,7 @@ extension InstanceState {
             writer.signed(Int64(incident.elementIndex))
             writer.signed(incident.taskKey)
             writer.string(incident.message)
+            writer.variables(incident.variables)
         }
         writer.unsigned(UInt64(joins.count))
         for join in joins.keys.sorted(by: { ($0.scopeKey, $0.gateway) < ($1.scopeKey, $1.gateway) }) {
@@ -105,7 +111,7 @@ extension InstanceState {
         }
     }
 
-    static func decode(from reader: inout BinaryReader, processes: ProcessRegistry) throws(DecodingError) -> InstanceState {
+    static func decode(from reader: inout BinaryReader, format: UInt8, processes: ProcessRegistry) throws(DecodingError) -> InstanceState {
         let key = try reader.signed()
         let processId = try reader.string()
         let processVersion = try reader.int32()
@@ -154,7 +160,7 @@ extension InstanceState {
             guard let kind = IncidentKind(rawValue: try reader.byte()) else { throw reader.failure("unknown incident kind") }
             instance.incidents[incidentKey] = IncidentState(
                 key: incidentKey, kind: kind, elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(),
-                taskKey: try reader.signed(), message: try reader.string())
+                taskKey: try reader.signed(), message: try reader.string(), variables: format >= 2 ? try reader.variables() : [:])
         }
         for _ in 0..<(try reader.count()) {
             let join = JoinPoint(scopeKey: try reader.signed(), gateway: try reader.int32())

@@ -7,6 +7,10 @@ public struct EngineState: Sendable, Hashable {
     public internal(set) var instances: [Int64: InstanceState] = [:]
     /// The highest command position answered; commands at or below it are duplicates.
     public internal(set) var lastCommandPosition: Int64 = -1
+    /// Keys of the active instances of each correlationId (usually one): what a
+    /// `createInstance` checks so that one order gets one instance. Derived from `instances`
+    /// by the appliers (and rebuilt from them when a snapshot loads).
+    public internal(set) var instancesByCorrelation: [String: [Int64]] = [:]
 
     public init() {}
 
@@ -107,4 +111,7 @@ public struct IncidentState: Sendable, Hashable {
     public let elementIndex: Int32
     public let taskKey: Int64
     public let message: String
+    /// For `outputMappingFailed`: the variables the completion brought (a worker's), which
+    /// the mapping reads again when the incident is resolved.
+    public let variables: [String: JSONValue]
 }

@@ -49,8 +49,13 @@ public enum EventApplier {
                 definition: deployed.definition,
                 correlationId: record.key, businessKey: value.businessKey, startTime: record.timestamp,
                 variables: value.variables)
-        case .instanceCompleted:
-            state.instances[value.instanceKey] = nil
+            state.instancesByCorrelation[record.key, default: []].append(value.instanceKey)
+        case .instanceCompleted, .instanceCanceled:
+            guard let ended = state.instances.removeValue(forKey: value.instanceKey) else { return }
+            if var keys = state.instancesByCorrelation.removeValue(forKey: ended.correlationId) {
+                keys.removeAll { $0 == value.instanceKey }
+                if !keys.isEmpty { state.instancesByCorrelation[ended.correlationId] = keys }
+            }
         default:
             break
         }
@@ -61,7 +66,7 @@ public enum EventApplier {
         case .incidentCreated:
             instance.incidents[value.incidentKey] = IncidentState(
                 key: value.incidentKey, kind: value.kind, elementInstanceKey: value.elementInstanceKey,
-                elementIndex: value.elementIndex, taskKey: value.taskKey, message: value.message)
+                elementIndex: value.elementIndex, taskKey: value.taskKey, message: value.message, variables: value.variables)
             if value.taskKey != 0 { instance.tasks[value.taskKey]?.phase = .incident }
         case .incidentResolved:
             instance.incidents[value.incidentKey] = nil

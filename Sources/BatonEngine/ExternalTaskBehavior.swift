@@ -4,9 +4,14 @@ import BatonModel
 /// for workers, wait.
 enum ExternalTaskBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter) {
-        guard let timers = BoundaryTimers.dueTimes(token, &writer),
-            let inputs = OutputMappings.evaluate(token.element.inputs, token, extra: [:], &writer)
-        else { return }
+        guard let timers = BoundaryTimers.dueTimes(token, &writer) else { return }
+        let inputs: [String: JSONValue]
+        switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token.instanceKey)) {
+        case .success(let values): inputs = values
+        case .failure(let failure):
+            writer.raiseIncident(.expressionFailed, token, failure.message)
+            return
+        }
         BoundaryTimers.arm(timers, token, &writer)
         let definition = token.element.task!
         var task = TaskRecord(instanceKey: token.instanceKey, taskKey: writer.nextKey(), attempt: 1)

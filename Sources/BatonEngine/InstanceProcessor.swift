@@ -7,11 +7,55 @@ enum InstanceProcessor {
             writer.reject("process '\(value.processId)' version \(value.processVersion) is not deployed")
             return
         }
+        let correlationId = writer.command.key
+        if !value.allowDuplicate, let active = writer.state.instancesByCorrelation[correlationId]?
+            .first(where: { writer.state.instances[$0]?.processId == value.processId })
+        {
+            writer.reject("instance \(active) of process '\(value.processId)' is already active for correlation id '\(correlationId)': one order, one instance (a createInstance with allowDuplicate starts another)")
+            return
+        }
         let instanceKey = writer.nextKey()
         var created = value
         created.instanceKey = instanceKey
         writer.write(.instanceCreated, .instance(created))
         writer.drain(instanceKey, TokenAgenda([.activate(element: deployed.process.startEvent, scopeKey: instanceKey)]))
+    }
+}
+
+/// Operator commands on a whole instance.
+enum OperatorProcessor {
+    /// `cancelInstance`: every element ends (children first; tasks canceled, timers
+    /// canceled, incidents resolved), then the instance. Nothing continues after it.
+    static func cancel(_ value: InstanceRecord, _ writer: inout StepWriter) {
+        guard let instance = activeInstance(value.instanceKey, &writer) else { return }
+        let roots = instance.elements.values.filter { $0.flowScopeKey == instance.key }.map(\.key).sorted()
+        for root in roots { writer.terminate(root, instance.key) }
+        writer.write(.instanceCanceled, .instance(InstanceRecord(
+            instanceKey: instance.key, processId: instance.processId, processVersion: instance.processVersion, businessKey: instance.businessKey)))
+    }
+
+    /// `setVariables`: merged into the instance's process scope.
+    static func setVariables(_ value: VariablesRecord, _ writer: inout StepWriter) {
+        guard activeInstance(value.instanceKey, &writer) != nil else { return }
+        guard !value.variables.isEmpty else {
+            writer.reject("setVariables names no variables")
+            return
+        }
+        writer.write(.variablesUpdated, .variables(value))
+    }
+
+    /// The instance the command names, if it is active and belongs to the command's
+    /// correlation id; otherwise the command is rejected with the reason.
+    private static func activeInstance(_ key: Int64, _ writer: inout StepWriter) -> InstanceState? {
+        guard let instance = writer.state.instances[key] else {
+            writer.reject("process instance \(key) is not active (completed, canceled or never started)")
+            return nil
+        }
+        guard instance.correlationId == writer.command.key else {
+            writer.reject("process instance \(key) belongs to correlation id '\(instance.correlationId)', not '\(writer.command.key)'")
+            return nil
+        }
+        return instance
     }
 }
 
@@ -38,6 +82,13 @@ enum IncidentProcessor {
         writer.write(.incidentResolved, .incident(IncidentRecord(instanceKey: value.instanceKey, incidentKey: value.incidentKey, retries: value.retries)))
         if let task {
             ExternalTaskBehavior.activate(task, instanceKey: value.instanceKey, retries: value.retries, &writer)
+        } else if incident.kind == .outputMappingFailed, let token = writer.token(value.instanceKey, incident.elementInstanceKey) {
+            // The work is done (a worker's result, a script's, a sub-process's); only the
+            // mapping runs again, with the variables the completion brought.
+            guard OutputMappings.apply(token, extra: incident.variables, &writer) else { return }
+            var agenda = TokenAgenda()
+            writer.leave(token, &agenda)
+            writer.drain(value.instanceKey, agenda)
         } else if let token = writer.token(value.instanceKey, incident.elementInstanceKey) {
             var agenda = TokenAgenda()
             writer.activations = 0

@@ -139,6 +139,7 @@ extension StepWriter {
             var value = TaskRecord(instanceKey: instanceKey, taskKey: task, attempt: instance.tasks[task]!.attempt)
             value.elementInstanceKey = elementInstanceKey
             value.elementIndex = instance.tasks[task]!.elementIndex
+            value.topic = instance.tasks[task]!.topic
             write(.taskCanceled, .task(value))
         }
         cancelTimers(of: elementInstanceKey, instanceKey)
@@ -160,7 +161,7 @@ extension StepWriter {
         }
     }
 
-    mutating func raiseIncident(_ kind: IncidentKind, _ token: Token, _ message: String, taskKey: Int64 = 0) {
+    mutating func raiseIncident(_ kind: IncidentKind, _ token: Token, _ message: String, taskKey: Int64 = 0, variables: [String: JSONValue] = [:]) {
         var value = IncidentRecord()
         value.instanceKey = token.instanceKey
         value.incidentKey = nextKey()
@@ -169,6 +170,7 @@ extension StepWriter {
         value.taskKey = taskKey
         value.kind = kind
         value.message = message
+        value.variables = variables
         write(.incidentCreated, .incident(value))
     }
 

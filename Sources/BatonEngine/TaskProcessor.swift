@@ -70,14 +70,10 @@ enum TaskProcessor {
         }
     }
 
+    /// The worker's result is kept (appended to `taskResults`) before the output mappings
+    /// run: if a mapping fails, the incident keeps the worker's variables and resolving it
+    /// runs the mappings again, never the worker (Zeebe and Camunda behave so).
     private static func complete(_ task: TaskState, _ value: TaskRecord, _ token: Token, _ writer: inout StepWriter) {
-        let mapped: [String: JSONValue]?
-        if token.element.outputs.isEmpty {
-            mapped = value.variables
-        } else {
-            guard let values = OutputMappings.evaluate(token.element.outputs, token, extra: value.variables, &writer, taskKey: task.key) else { return }
-            mapped = values
-        }
         var completed = record(task, token)
         completed.data = value.data
         completed.variables = value.variables
@@ -85,8 +81,12 @@ enum TaskProcessor {
         completed.endTime = writer.now
         completed.workerId = value.workerId
         writer.write(.taskCompleted, .task(completed))
-        if let mapped, !mapped.isEmpty {
-            writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: mapped)))
+        if token.element.outputs.isEmpty {
+            if !value.variables.isEmpty {
+                writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: value.variables)))
+            }
+        } else {
+            guard OutputMappings.apply(token, extra: value.variables, &writer) else { return }
         }
         var agenda = TokenAgenda()
         writer.leave(token, &agenda)

@@ -21,8 +21,11 @@ public enum ValueType: UInt8, Sendable, Hashable {
 public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     // Process instances.
     case createInstance = 100
+    /// An operator ends an instance: every element is terminated, nothing continues.
+    case cancelInstance = 101
     case instanceCreated = 110
     case instanceCompleted = 111
+    case instanceCanceled = 112
     // Element instances and token movement.
     case elementActivated = 210
     case elementCompleted = 211
@@ -53,6 +56,8 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     case timerTriggered = 511
     case timerCanceled = 512
     // Variables.
+    /// An operator sets variables of an instance (merged into its process scope).
+    case setVariables = 600
     case variablesUpdated = 610
     // Journal entries the runtime refuses (see `EntryRecord`); only ever rejected.
     case refuseEntry = 700
@@ -79,7 +84,7 @@ public struct Record: Sendable, Hashable {
     public var intent: Intent
     /// Version of the value layout; the codec and the appliers dispatch on it, so journals
     /// written by older Batons replay exactly. 1: the first layout. 2: `InstanceRecord`
-    /// gained `deploymentPosition` (the fold is the same).
+    /// gained `deploymentPosition` and `allowDuplicate` (the fold is the same).
     public var version: UInt8
     public var partition: Int32
     /// The log position of the message holding this record.

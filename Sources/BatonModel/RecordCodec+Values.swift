@@ -8,6 +8,7 @@ extension RecordCodec {
             writer.string(value.businessKey)
             writer.variables(value.variables)
             writer.signed(value.deploymentPosition)
+            writer.byte(value.allowDuplicate ? 1 : 0)
         case .element(let value):
             writer.signed(value.instanceKey)
             writer.signed(value.elementInstanceKey)
@@ -67,7 +68,10 @@ extension RecordCodec {
             var value = InstanceRecord(
                 instanceKey: try reader.signed(), processId: try reader.string(), processVersion: try reader.int32(),
                 businessKey: try reader.string(), variables: try reader.variables())
-            if version >= 2 { value.deploymentPosition = try reader.signed() }
+            if version >= 2 {
+                value.deploymentPosition = try reader.signed()
+                value.allowDuplicate = try reader.byte() != 0
+            }
             return .instance(value)
         case .element:
             return .element(

@@ -10,10 +10,14 @@ public struct InstanceRecord: Sendable, Hashable {
     /// A replica that has read the deployments up to here decides deterministically whether
     /// the version exists. Record version 2 and later; version 1 records decode as -1.
     public var deploymentPosition: Int64 = -1
+    /// For `createInstance`: start even when an instance of the same process is active for
+    /// the same correlationId (by default that is rejected: one order, one instance).
+    /// Record version 2 and later; version 1 records decode as false.
+    public var allowDuplicate = false
 
     public init(
         instanceKey: Int64 = 0, processId: String = "", processVersion: Int32 = 0, businessKey: String = "",
-        variables: [String: JSONValue] = [:], deploymentPosition: Int64 = -1
+        variables: [String: JSONValue] = [:], deploymentPosition: Int64 = -1, allowDuplicate: Bool = false
     ) {
         self.instanceKey = instanceKey
         self.processId = processId
@@ -21,6 +25,7 @@ public struct InstanceRecord: Sendable, Hashable {
         self.businessKey = businessKey
         self.variables = variables
         self.deploymentPosition = deploymentPosition
+        self.allowDuplicate = allowDuplicate
     }
 }
 
@@ -107,6 +112,9 @@ public enum IncidentKind: UInt8, Sendable, Hashable {
     case noFlowTaken = 4
     /// A loop without a wait state moved the token through too many elements in one step.
     case stepLimitExceeded = 5
+    /// An activity's output mapping failed as it completed. What completed it (a worker's
+    /// result, a script's) is kept; resolving runs the mapping again, not the work.
+    case outputMappingFailed = 6
 }
 
 public struct IncidentRecord: Sendable, Hashable {

@@ -59,7 +59,7 @@ public struct InstanceHistory: Sendable {
             case (_, .instance(let value)):
                 text = record.intent == .instanceCreated
                     ? "instance \(value.instanceKey) of '\(value.processId)' v\(value.processVersion) created, variables \(JSONValue.object(value.variables).jsonText)"
-                    : "instance \(value.instanceKey) completed"
+                    : "instance \(value.instanceKey) \(record.intent == .instanceCanceled ? "canceled" : "completed")"
             case (_, .element(let value)):
                 switch record.intent {
                 case .elementActivated: text = "entered \(element(value.elementIndex))"

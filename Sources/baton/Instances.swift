@@ -48,7 +48,8 @@ struct Instance: ParsableCommand {
         if matches.isEmpty {
             let history = try InstanceHistory.collect(id, log: log, catalog: catalog)
             guard !history.records.isEmpty else { throw ValidationError("no instance '\(id)' in the journal") }
-            print("instance '\(history.correlationId)' is not active (completed); its history:")
+            let ended = history.records.last { $0.intent == .instanceCompleted || $0.intent == .instanceCanceled }
+            print("instance '\(history.correlationId)' is not active (\(ended?.intent == .instanceCanceled ? "canceled" : "completed")); its history:")
             history.lines(catalog: catalog).forEach { print("  \($0)") }
             return
         }

@@ -11,7 +11,9 @@ struct Start: ParsableCommand {
             The command goes to the journal partition of the correlation id (murmur2, as Kafka's \
             Java client computes it) and names the exact process version (the latest deployed, \
             unless --version says otherwise). A running 'baton run' processes it within \
-            milliseconds; without one, it waits in the journal.
+            milliseconds; without one, it waits in the journal. A second start for a correlation \
+            id that already has an active instance of the process is rejected by the engine (and \
+            copied to baton.dead-letter with the reason) unless --allow-duplicate is given.
             """)
 
     @OptionGroup var data: DataDirectory
@@ -30,6 +32,9 @@ struct Start: ParsableCommand {
 
     @Option(help: "A process version; the latest deployed if omitted.")
     var version: Int32?
+
+    @Flag(help: "Start even if an instance of this process is active for the correlation id (by default the engine rejects that: one order, one instance).")
+    var allowDuplicate = false
 
     func run() throws {
         let variables: [String: JSONValue]
@@ -53,7 +58,7 @@ struct Start: ParsableCommand {
             .createInstance, key: correlationId,
             value: .instance(InstanceRecord(
                 processId: processId, processVersion: chosen, businessKey: businessKey, variables: variables,
-                deploymentPosition: catalog.position)),
+                deploymentPosition: catalog.position, allowDuplicate: allowDuplicate)),
             timestamp: WallClock.now())
         let (partition, position) = try CommandWriter(log: log).append(command)
         print("createInstance for '\(correlationId)' (process '\(processId)' version \(chosen)) appended to journal partition \(partition) at position \(position)")

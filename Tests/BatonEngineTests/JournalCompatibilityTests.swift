@@ -94,6 +94,12 @@ struct JournalCompatibilityTests {
         var (random, harness) = best
         // The runtime's stand-in for a poison pill, answered with a rejection.
         harness.send(.refuseEntry, .entry(EntryRecord(reason: "the entry is not a command this Baton reads", size: 3)))
+        // Operator commands on the first active instance: set variables, then cancel it.
+        if let first = harness.engine.state.instances.values.min(by: { $0.key < $1.key }) {
+            harness.correlationId = first.correlationId
+            harness.send(.setVariables, .variables(VariablesRecord(instanceKey: first.key, variables: ["approved": .bool(true)])))
+            harness.send(.cancelInstance, .instance(InstanceRecord(instanceKey: first.key)))
+        }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try String(decoding: bpmnDocument(random.text, declarations: "<bpmn:error id=\"E1\" errorCode=\"E1\"/>"), as: UTF8.self)
             .write(toFile: "\(directory)/process.bpmn", atomically: true, encoding: .utf8)
@@ -129,9 +135,15 @@ struct JournalCompatibilityTests {
 /// A stable text form of records and state: every stored field, dictionaries in key order
 /// (Swift's own description orders them by a per-process hash seed).
 enum FixtureDump {
-    /// Fields added by later record versions, with the value an older record decodes to:
-    /// left out at that value, so an old fixture's text stays what it was.
-    static let laterFields: [String: String] = ["deploymentPosition": "-1"]
+    /// Fields added after version 1, as `Type.field`, with the value an older record or
+    /// state has for them: left out at that value, so an old fixture's text stays what it
+    /// was. nil: always left out (an index derived from the rest of the state).
+    static let laterFields: [String: String?] = [
+        "InstanceRecord.deploymentPosition": "-1",
+        "InstanceRecord.allowDuplicate": "false",
+        "IncidentState.variables": "[]",
+        "EngineState.instancesByCorrelation": String?.none,
+    ]
 
     static func line(_ record: Record) -> String {
         "\(record.recordType) \(record.intent) v\(record.version) p\(record.partition) @\(record.position) <-\(record.sourcePosition) t\(record.timestamp) key=\(record.key) \(value(record.value))"
@@ -153,7 +165,9 @@ enum FixtureDump {
         case .struct, .class:
             let fields = mirror.children.compactMap { child -> String? in
                 let text = value(child.value)
-                if let label = child.label, laterFields[label] == text { return nil }
+                if let label = child.label, let later = laterFields["\(mirror.subjectType).\(label)"], later == nil || later == text {
+                    return nil
+                }
                 return "\(child.label ?? "_")=\(text)"
             }
             return "{" + fields.joined(separator: " ") + "}"

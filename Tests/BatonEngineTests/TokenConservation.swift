@@ -143,6 +143,12 @@ struct TokenConservation {
         case (.incidentCreated, .incident(let value)): tokens.incidents.insert(value.incidentKey)
         case (.incidentResolved, .incident(let value)):
             if tokens.incidents.remove(value.incidentKey) == nil { problems.append("incident \(value.incidentKey) is not open") }
+        case (.instanceCanceled, _):
+            if let active = tokens.elements.first {
+                problems.append("the instance was canceled with element '\(tokens.name(active.value.index))' (\(active.key)) still active")
+            }
+            if let incident = tokens.incidents.first { problems.append("the instance was canceled with incident \(incident) open") }
+            tokens.completed = true
         case (.instanceCompleted, _):
             if let reason = tokens.stillHolds(scope: instanceKey) { problems.append("the instance completed while \(reason)") }
             if let incident = tokens.incidents.first { problems.append("the instance completed with incident \(incident) open") }

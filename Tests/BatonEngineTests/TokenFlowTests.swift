@@ -126,11 +126,11 @@ struct TokenFlowTests {
         let records = given.describe(given.start())
         #expect(records.suffix(5) == [
             "sequenceFlowTaken s2", "sequenceFlowTaken s3", "elementActivated stop", "elementCompleted stop",
-            "incidentCreated sub expressionFailed",
+            "incidentCreated sub outputMappingFailed",
         ])
         #expect(!records.contains("elementActivated slow2"))
         #expect(!records.contains("elementActivated subEnd"))
-        #expect(records.last == "incidentCreated sub expressionFailed")
+        #expect(records.last == "incidentCreated sub outputMappingFailed")
         let sub = try #require(given.instance?.elements.values.first { given.process[element: $0.elementIndex].id == "sub" })
         #expect(sub.activeChildren == 0)
         #expect(given.tokenViolations.isEmpty)

@@ -74,6 +74,45 @@ struct CommandLineTests {
         #expect(run.wait() == 0)
     }
 
+    /// Operators set variables of a waiting instance and cancel it from the command line
+    /// while the engine runs.
+    @Test func operatorsSetVariablesAndCancelFromTheCommandLine() throws {
+        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let directory = TemporaryDirectory("baton-cli-operate")
+        defer { directory.remove() }
+        let data = "--data-dir '\(directory.path)'"
+        #expect(baton("deploy \(data) '\(TestFiles.examples)/order-process.bpmn'").status == 0)
+        let run = try ChildProcess.spawn(Self.binary, ["run", "--data-dir", directory.path])
+        defer { run.kill(SIGKILL); _ = run.wait() }
+        #expect(baton("start \(data) order-process --correlation-id op-1").status == 0)
+        func waitFor(_ command: String, _ text: String) -> String {
+            var shown = ""
+            let begin = WallClockMilliseconds.now()
+            while WallClockMilliseconds.now() - begin < 20_000 {
+                shown = baton(command).output
+                if shown.contains(text) { break }
+                usleep(20_000)
+            }
+            return shown
+        }
+        #expect(waitFor("instance \(data) op-1", "ValidateOrder").contains("ValidateOrder"))
+        let set = baton("set-variables \(data) op-1 --vars '{\"approvedBy\":\"ops\"}'")
+        #expect(set.status == 0 && set.output.contains("setVariables for instance"), "\(set.output)")
+        #expect(waitFor("instance \(data) op-1", "approvedBy").contains("\"approvedBy\":\"ops\""))
+        let canceled = baton("cancel \(data) op-1")
+        #expect(canceled.status == 0 && canceled.output.contains("cancelInstance for instance"), "\(canceled.output)")
+        let history = waitFor("instance \(data) op-1", "canceled")
+        #expect(history.contains("is not active") && history.contains("canceled"), "\(history)")
+        #expect(history.contains("task ValidateOrder [validate-order] attempt 1 canceled"), "\(history)")
+        // Nothing left to cancel: the reason, and a non-zero exit.
+        let again = baton("cancel \(data) op-1")
+        #expect(again.status != 0 && again.output.contains("no active instance 'op-1'"), "\(again.output)")
+        let badVariables = baton("set-variables \(data) op-1 --vars '[1]'")
+        #expect(badVariables.status != 0 && badVariables.output.contains("--vars must be a JSON object"), "\(badVariables.output)")
+        run.kill(SIGTERM)
+        #expect(run.wait() == 0)
+    }
+
     @Test func theSameCommandsWorkOnKafka() throws {
         try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
         guard let address = KafkaBroker.address else {
@@ -125,7 +164,7 @@ struct CommandLineTests {
     }
 
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "deploy", "start", "instances", "instance", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply"] {
+        for command in ["run", "deploy", "start", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")
