@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff build release test demo validate bench bench-kafka clean
+.PHONY: all deps spiff build release test simulate demo validate bench bench-kafka clean
 
 all: build
 
@@ -50,6 +50,12 @@ test: deps spiff
 	  || { Tests/KafkaBroker/broker.sh stop; exit 1; }
 	BATON_KAFKA=127.0.0.1:$(KAFKA_PORT) $(SWIFT) test --skip-build; status=$$?; \
 	  Tests/KafkaBroker/broker.sh stop; exit $$status
+
+## simulate: the seeded fault simulation of engine partitions and workers with more seeds
+## than `make test` runs (SEEDS=1000 takes about half an hour on 2 cores).
+simulate: deps
+	$(SWIFT) build --build-tests
+	BATON_SIM_SEEDS=$(or $(SEEDS),1000) $(SWIFT) test --skip-build --filter SimulationTests
 
 ## validate: check the example processes in bpmn/.
 validate: release

@@ -132,18 +132,21 @@ final class PartitionHandle: Sendable {
     /// Writes under the process mutex and the cross-process file lock, then waits until the
     /// batch is durable. Appends that arrive while an fsync runs share the next one.
     func append(_ entries: [[UInt8]]) throws(LogError) -> Int64 {
-        let (position, descriptor, sequence, path) = try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+        let (position, sequence) = try files.withLock { (files: inout PartitionFiles) throws(LogError) in
             try files.withFileLock { () throws(LogError) in
                 try files.refresh()
-                let (position, descriptor) = try files.write(entries)
-                return (position, descriptor, files.writeSequence, files.directory)
+                let position = try files.write(entries)
+                return (position, files.writeSequence)
             }
         }
         try durability.withLock { (synced: inout UInt64) throws(LogError) in
             guard synced < sequence else { return }
-            let target = files.withLock { $0.writeSequence }
-            try POSIX.sync(descriptor, path)
-            synced = max(synced, target)
+            // The target and the segment to sync are read together: when another append
+            // rolled to a new segment after this one wrote, syncing the segment this append
+            // wrote to would not cover the other's write, yet `synced` would claim it.
+            let target = files.withLock { $0.durabilityTarget }
+            try POSIX.sync(target.descriptor, target.path)
+            synced = max(synced, target.sequence)
         }
         return position
     }

@@ -159,8 +159,8 @@ final class PartitionFiles {
     }
 
     /// Writes one batch at the end of the log (call under the file lock, after `refresh`).
-    /// Returns its first position and the descriptor to fsync.
-    func write(_ entries: [[UInt8]]) throws(LogError) -> (position: Int64, descriptor: Int32) {
+    /// Returns its first position; `durabilityTarget` says what to fsync.
+    func write(_ entries: [[UInt8]]) throws(LogError) -> Int64 {
         if segments[segments.count - 1].size >= segmentBytes {
             try POSIX.sync(segments[segments.count - 1].descriptor, segments[segments.count - 1].path)
             try createSegment(basePosition: nextPosition)
@@ -173,7 +173,15 @@ final class PartitionFiles {
         segments[index].size += frame.count
         nextPosition += Int64(entries.count)
         writeSequence += 1
-        return (position, segments[index].descriptor)
+        return position
+    }
+
+    /// What an fsync must cover to make every write so far durable: the newest write
+    /// sequence and the segment holding it. Older segments were synced when the log rolled
+    /// past them (`write`), so syncing the newest one covers every write up to the sequence,
+    /// including writes another append put into a segment after a roll.
+    var durabilityTarget: (sequence: UInt64, descriptor: Int32, path: String) {
+        (writeSequence, segments[segments.count - 1].descriptor, segments[segments.count - 1].path)
     }
 
     /// Entries from `position`, at most `limit`.

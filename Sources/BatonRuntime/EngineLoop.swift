@@ -79,6 +79,7 @@ public final class EngineLoop: Sendable {
             for processor in processors { moved += try processor.poll() }
             // One wait for every partition's appends of this round.
             try log.flush()
+            for processor in processors { try processor.logFlushed() }
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             let now = clock()

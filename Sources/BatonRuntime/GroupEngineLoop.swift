@@ -68,6 +68,7 @@ public final class GroupEngineLoop: Sendable {
             for partition in processors.keys.sorted() { moved += try processors[partition]!.poll() }
             // One wait for every partition's appends of this round.
             try log.flush()
+            for partition in processors.keys.sorted() { try processors[partition]!.logFlushed() }
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             var summary = EngineLoop.Statistics(processors.values)

@@ -99,10 +99,11 @@ extension PartitionProcessor {
         return commands.count
     }
 
-    /// Writes a snapshot when enough entries or time have passed and no command is waiting
-    /// (so the snapshot covers exactly the prefix before `cursor`).
+    /// Writes a snapshot when enough entries or time have passed, no command is waiting (so
+    /// the snapshot covers exactly the prefix before `cursor`) and every step this processor
+    /// enqueued is known durable: a snapshot never covers a step that could still be lost.
     func snapshotIfDue() throws {
-        guard let snapshots, pending.isEmpty, cursor > lastSnapshotCursor else { return }
+        guard let snapshots, pending.isEmpty, !unflushedSteps, cursor > lastSnapshotCursor else { return }
         let now = clock()
         guard cursor - lastSnapshotCursor >= options.snapshotEveryEntries || now - lastSnapshotTime >= options.snapshotEveryMilliseconds else { return }
         // A snapshot only shortens recovery: failing to write one is reported, not fatal.
@@ -111,9 +112,14 @@ extension PartitionProcessor {
         lastSnapshotTime = now
     }
 
-    /// Writes a snapshot now if anything changed since the last one (graceful shutdown).
+    /// Writes a snapshot now if anything changed since the last one (graceful shutdown,
+    /// revocation); flushes the log first if a step of this processor is not yet durable.
     public func snapshotNow() throws {
         guard let snapshots, pending.isEmpty, cursor > lastSnapshotCursor else { return }
+        if unflushedSteps {
+            try log.flush()
+            unflushedSteps = false
+        }
         do { try snapshots.write(engine.state, cursor: cursor) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
         lastSnapshotCursor = cursor
         lastSnapshotTime = clock()

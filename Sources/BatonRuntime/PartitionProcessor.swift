@@ -30,6 +30,9 @@ public final class PartitionProcessor {
     public private(set) var halted: UnreadableStep?
     var requested: [DueWork: Int64] = [:]
     var lastSnapshotCursor: Int64 = 0
+    /// A step was enqueued and the log has not been flushed since: the state holds records
+    /// that may not be durable, so no snapshot may be written now (see `logFlushed`).
+    var unflushedSteps = false
     var lastSnapshotTime: Int64 = 0
     var lastDueWorkScan: Int64?
     /// The newest step time seen in this partition (written or replayed). Step times never
@@ -77,6 +80,21 @@ public final class PartitionProcessor {
         }
         while cursor < position, try readBatch(upTo: position) == options.readLimit { progress(cursor) }
         progress(cursor)
+    }
+
+    /// Reads the journal to its end (steps are applied, commands queue up) without
+    /// processing anything: afterwards the state is the fold of the whole journal.
+    public func catchUp() throws {
+        while try readBatch() == options.readLimit {}
+    }
+
+    /// The loop driving this processor calls this after `log.flush()` succeeded: every step
+    /// it enqueued is durable, so a snapshot may cover them (and is written if one is due).
+    /// After a failed flush the processor must be dropped and the partition recovered from
+    /// the log instead: its state may hold steps that were lost.
+    public func logFlushed() throws {
+        unflushedSteps = false
+        try snapshotIfDue()
     }
 
     /// Reads what is new, processes pending commands once the journal's end is reached, and
@@ -174,6 +192,7 @@ public final class PartitionProcessor {
         // Pipelined: the loop driving this processor flushes the log before it relies on
         // durability (on the file log this is an ordinary, fsynced append).
         try log.enqueue([RecordCodec.encode(step)], to: journal)
+        unflushedSteps = true
         stepsWritten += 1
         recordsWritten += step.records.count
         for record in step.records {

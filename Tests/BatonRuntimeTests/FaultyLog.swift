@@ -8,11 +8,14 @@ struct SimulatedCrash: Error {}
 
 /// A `MemoryLog` that injects faults from a seeded generator: a crash before an append
 /// (nothing written), a crash after it (written, but the caller never learns), duplicate
-/// delivery (the batch written twice), and lost task messages (appends to task topics
-/// dropped). Faults stop when `calm` is set.
+/// delivery (the batch written twice), lost task messages (appends to task topics
+/// dropped), and pipelined appends that a flush loses entirely or writes only in part (as a
+/// Kafka producer can). Faults stop when `calm` is set.
 final class FaultyLog: Log {
     let inner: MemoryLog
     private let random: Mutex<SplitMix64>
+    /// Enqueued appends, written by the next `flush` (in order, or a prefix of them).
+    private let enqueued = Mutex<[(TopicPartition, [[UInt8]])]>([])
     private let faultsOff = Mutex(false)
     private let tally = Mutex<[String: Int]>([:])
 
@@ -53,6 +56,33 @@ final class FaultyLog: Log {
             throw LogError("simulated crash after the append")
         }
         return position
+    }
+
+    func enqueue(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) {
+        enqueued.withLock { $0.append((partition, entries)) }
+    }
+
+    func flush() throws(LogError) {
+        let batch = enqueued.withLock { queue in
+            defer { queue = [] }
+            return queue
+        }
+        guard !batch.isEmpty else { return }
+        if roll(25) {
+            count("flush lost everything enqueued")
+            throw LogError("simulated crash before the flush")
+        }
+        for (partition, entries) in batch {
+            if partition.topic.hasPrefix("baton.task."), roll(40) {
+                count("lost task message")
+                continue
+            }
+            if roll(15) {
+                count("flush wrote only a prefix")
+                throw LogError("simulated crash during the flush")
+            }
+            try inner.append(entries, to: partition)
+        }
     }
 
     func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {

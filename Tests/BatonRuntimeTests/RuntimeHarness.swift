@@ -64,6 +64,7 @@ struct RuntimeHarness {
             var moved = 0
             for processor in processors { moved += try processor.poll() }
             try log.flush()
+            for processor in processors { try processor.logFlushed() }
             moved += try await worker.poll()
             if moved == 0 { return }
         }

@@ -12,10 +12,12 @@ import Glibc
 #endif
 
 /// Deterministic simulation (TigerBeetle's VOPR, in small): engine partitions and workers
-/// over a `FaultyLog`, with crashes mid-step, duplicate deliveries and lost task messages,
-/// driven by one seed. After every step: each live partition's state equals the fold of
-/// the journal prefix it has read, and in that fold no element instance leaves twice and no
-/// task result counts twice. At the end, with faults off, every order completes.
+/// over a `FaultyLog`, with crashes mid-step, duplicate deliveries, lost task messages and
+/// pipelined appends that a flush loses or writes in part, with snapshots written as often
+/// as they may be, driven by one seed. After every step: each live partition's state
+/// (recovered from its newest snapshot and the journal) equals the fold of the journal
+/// prefix it has read, and in that fold no element instance leaves twice and no task result
+/// counts twice. At the end, with faults off, every order completes.
 ///
 /// `BATON_SIM_SEEDS=N` runs seeds 1...N (default 25); `BATON_SIM_SEED=S` reruns one.
 struct SimulationTests {
@@ -35,7 +37,8 @@ struct SimulationTests {
         }
         print("simulation: faults injected: \(faults.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))")
         if seeds.count >= 10 {
-            for fault in ["crash before append", "crash after append", "duplicate delivery", "lost task message"] {
+            for fault in ["crash before append", "crash after append", "duplicate delivery", "lost task message",
+                          "flush lost everything enqueued", "flush wrote only a prefix"] {
                 #expect((faults[fault] ?? 0) > 0, "the simulation never injected '\(fault)'")
             }
         }
@@ -50,12 +53,15 @@ struct SimulationTests {
         var options = RuntimeOptions()
         options.engine.lockDuration = 5_000
         options.maximumBatch = 7
+        options.snapshotEveryEntries = 3
         var random = SplitMix64(seed: seed ^ 0xA5A5)
         func roll(_ count: UInt64) -> UInt64 { random.next() % count }
 
         func freshProcessor(_ partition: Int32) async -> PartitionProcessor {
             while true {
-                let processor = PartitionProcessor(partition: partition, log: log, snapshots: nil, options: options, clock: { clock.now() })
+                let processor = PartitionProcessor(
+                    partition: partition, log: log, snapshots: LogSnapshotStore(log: memory, partition: partition), options: options,
+                    clock: { clock.now() })
                 if (try? processor.recover()) != nil { return processor }
             }
         }
@@ -92,6 +98,13 @@ struct SimulationTests {
             case 2, 3, 4, 5:
                 let index = Int(roll(2))
                 do { try processors[index].poll() } catch { processors[index] = await freshProcessor(Int32(index)) }
+                do {
+                    try log.flush()
+                    for processor in processors { try processor.logFlushed() }
+                } catch {
+                    // What was enqueued may be lost: every partition recovers from the log.
+                    for partition in processors.indices { processors[partition] = await freshProcessor(Int32(partition)) }
+                }
             default:
                 do { _ = try await worker.poll() } catch { worker = freshWorker() }
             }
@@ -107,6 +120,8 @@ struct SimulationTests {
             for index in processors.indices {
                 do { try processors[index].poll() } catch { processors[index] = await freshProcessor(Int32(index)) }
             }
+            try log.flush()
+            for processor in processors { try processor.logFlushed() }
             _ = try await worker.poll()
             if round % 50 == 49, let broken = try invariantViolation(processors, log: memory) {
                 Issue.record("seed \(seed), settling: \(broken) (BATON_SIM_SEED=\(seed))")
@@ -123,11 +138,15 @@ struct SimulationTests {
         return log.injected
     }
 
-    /// Each live processor's state must equal the fold of every step in its journal (it is
-    /// the only writer of its partition's steps, and a processor whose append failed was
-    /// replaced), and the fold must never leave an element or apply a task result twice.
+    /// Each live processor's state, once it has read its journal to the end, must equal the
+    /// fold of every step in that journal (it is the only live writer of its partition's
+    /// steps; a processor whose append or flush failed was replaced), and the fold must never
+    /// leave an element or apply a task result twice.
     func invariantViolation(_ processors: [PartitionProcessor], log: MemoryLog) throws -> String? {
         for processor in processors {
+            // Steps that became durable after the processor last read (a replaced
+            // processor's flushed late) are read first: pipelined appends land out of step.
+            try processor.catchUp()
             let replica = PartitionProcessor(partition: processor.partition, log: log, snapshots: nil, clock: { 0 })
             try replica.rebuild()
             if replica.engine.state != processor.engine.state {
