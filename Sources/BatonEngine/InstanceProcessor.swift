@@ -7,6 +7,7 @@ enum InstanceProcessor {
             writer.reject("process '\(value.processId)' version \(value.processVersion) is not deployed")
             return
         }
+        guard SizeLimits.variablesFit(value.variables, into: nil, &writer) else { return }
         let correlationId = writer.command.key
         if !value.allowDuplicate, let active = writer.state.instancesByCorrelation[correlationId]?
             .first(where: { writer.state.instances[$0]?.processId == value.processId })
@@ -41,6 +42,7 @@ enum OperatorProcessor {
             writer.reject("setVariables names no variables")
             return
         }
+        guard SizeLimits.variablesFit(value.variables, into: value.instanceKey, &writer) else { return }
         writer.write(.variablesUpdated, .variables(value))
     }
 
@@ -71,6 +73,7 @@ enum IncidentProcessor {
             writer.reject("incident \(value.incidentKey) is not open in instance \(value.instanceKey)")
             return
         }
+        guard SizeLimits.variablesFit(value.variables, into: value.instanceKey, &writer) else { return }
         let task = incident.taskKey == 0 ? nil : instance.tasks[incident.taskKey]
         if task != nil, value.retries < 1 {
             writer.reject("incident \(value.incidentKey) is on task \(incident.taskKey): resolving it needs at least 1 retry")

@@ -70,9 +70,19 @@ public struct EngineConfiguration: Sendable, Hashable {
     /// Most elements one command may move a token through: a loop without a wait state
     /// becomes an incident instead of running forever.
     public var maximumActivationsPerCommand: Int
+    /// Most bytes (as JSON) an instance's variables may take; a command that would make
+    /// them larger is rejected with the reason.
+    public var maximumVariablesBytes: Int
+    /// Most bytes (as JSON) one answer to a task may bring: data, variables, error texts.
+    public var maximumTaskResultBytes: Int
 
-    public init(lockDuration: Int64 = 300_000, maximumActivationsPerCommand: Int = 4096) {
+    public init(
+        lockDuration: Int64 = 300_000, maximumActivationsPerCommand: Int = 4096,
+        maximumVariablesBytes: Int = 256 * 1024, maximumTaskResultBytes: Int = 256 * 1024
+    ) {
         self.lockDuration = lockDuration
         self.maximumActivationsPerCommand = maximumActivationsPerCommand
+        self.maximumVariablesBytes = maximumVariablesBytes
+        self.maximumTaskResultBytes = maximumTaskResultBytes
     }
 }

@@ -19,6 +19,12 @@ enum TaskProcessor {
             return
         }
         let token = writer.token(value.instanceKey, task.elementInstanceKey)!
+        if intent == .completeTask || intent == .failTask || intent == .throwTaskError {
+            guard SizeLimits.taskAnswerFits(value, &writer) else { return }
+            // Variables merged as they come (no output mapping chooses among them) must fit.
+            let mergedAsTheyCome = intent == .throwTaskError || token.element.outputs.isEmpty
+            guard !mergedAsTheyCome || SizeLimits.variablesFit(value.variables, into: value.instanceKey, &writer) else { return }
+        }
         switch (intent, task.phase) {
         case (.completeTask, .active):
             complete(task, value, token, &writer)

@@ -8,9 +8,14 @@ extension PartitionProcessor {
         var messages: [TopicPartition: [[UInt8]]] = [:]
         for record in records where record.intent == .taskCreated || record.intent == .taskActivated {
             guard case .task(let task) = record.value, let message = message(for: task) else { continue }
+            let bytes = message.json.jsonBytes
+            guard bytes.count <= options.maximumTaskMessageBytes else {
+                try refuseOversizedTaskMessage(task, correlationId: message.correlationId, bytes: bytes.count)
+                continue
+            }
             let topic = Topics.tasks(task.topic)
             let target = TopicPartition(topic, log.partition(forKey: message.correlationId, topic: topic))
-            messages[target, default: []].append(message.json.jsonBytes)
+            messages[target, default: []].append(bytes)
         }
         for (target, batch) in messages.sorted(by: { $0.key.description < $1.key.description }) {
             try log.enqueue(batch, to: target)

@@ -25,6 +25,9 @@ public final class PartitionProcessor {
     /// The bytes of pending poison pills (`JournalEntry.refused`), by position, for their
     /// dead letters.
     var refusedPayloads: [Int64: [UInt8]] = [:]
+    /// Commands whose records would not fit one step, by position, with the reason: read
+    /// again as poison pills (see `refuseOversizedCommand`).
+    var oversizedCommands: [Int64: String] = [:]
     /// Set when a step of this partition cannot be read: the partition stops here (and only
     /// this partition), with this error, until a Baton that reads it takes over.
     public private(set) var halted: UnreadableStep?
@@ -65,6 +68,16 @@ public final class PartitionProcessor {
         try rebuild()
         lastSnapshotTime = clock()
         try publishWaitingTasks()
+    }
+
+    /// Forgets the state and rebuilds it from the newest valid snapshot and the journal.
+    func rebuildFromLog() throws {
+        engine = Engine(partition: partition, processes: catalog.registry, configuration: options.engine)
+        cursor = 0
+        pending = []
+        refusedPayloads = [:]
+        lastSnapshotCursor = 0
+        try rebuild()
     }
 
     /// Rebuilds state from the newest valid snapshot and the journal up to its end (or up to
@@ -135,7 +148,15 @@ public final class PartitionProcessor {
             cursor = entry.position + 1
             switch decoded {
             case .command(let command):
-                if command.position > engine.state.lastCommandPosition { pending.append(command) }
+                guard command.position > engine.state.lastCommandPosition else { continue }
+                if let reason = oversizedCommands[command.position] {
+                    pending.append(.command(
+                        .refuseEntry, key: command.key, value: .entry(EntryRecord(reason: reason, size: Int64(entry.payload.count))),
+                        timestamp: 0, partition: partition, position: command.position))
+                    refusedPayloads[command.position] = entry.payload
+                } else {
+                    pending.append(command)
+                }
             case .refused(let command, let payload):
                 guard command.position > engine.state.lastCommandPosition else { continue }
                 pending.append(command)
@@ -186,14 +207,21 @@ public final class PartitionProcessor {
         let step = engine.process(batch: batch, at: lastStepTime)
         pending.removeFirst(batch.count)
         guard !step.records.isEmpty else { return batch.count }
+        let messages: [[UInt8]]
+        switch StepBudget.encode(step, maximumBytes: options.maximumStepBytes) {
+        case .messages(let encoded): messages = encoded
+        case .oversizedCommand(let position, let bytes):
+            try refuseOversizedCommand(at: position, bytes: bytes)
+            return batch.count
+        }
         // Dead letters before the step that answers them: after a crash between the two, the
         // refused entry is processed again and its dead letter written again (at least once).
         try writeDeadLetters(for: batch, answeredBy: step)
         // Pipelined: the loop driving this processor flushes the log before it relies on
         // durability (on the file log this is an ordinary, fsynced append).
-        try log.enqueue([RecordCodec.encode(step)], to: journal)
+        for message in messages { try log.enqueue([message], to: journal) }
         unflushedSteps = true
-        stepsWritten += 1
+        stepsWritten += messages.count
         recordsWritten += step.records.count
         for record in step.records {
             if record.intent == .instanceCreated { instancesCreated += 1 }

@@ -20,6 +20,13 @@ public struct RuntimeOptions: Sendable {
     public var dueWorkScanMilliseconds: Int64 = 50
     /// A journal command larger than this is refused (rejected and dead-lettered) unread.
     public var maximumCommandBytes = 1 << 20
+    /// Most bytes one step (one journal message) may take: below the backend's message
+    /// limit (Kafka's default is 1 MiB). A batch whose records take more is split across
+    /// steps; a command whose records alone take more is refused.
+    public var maximumStepBytes = 900_000
+    /// Most bytes one task message may take; a task whose message would be larger becomes
+    /// an incident (it could not be published).
+    public var maximumTaskMessageBytes = 900_000
     public var engine = EngineConfiguration()
 
     public init() {}
