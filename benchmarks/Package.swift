@@ -19,6 +19,14 @@ let package = Package(
                 .product(name: "BatonBPMN", package: "Baton"),
             ]),
         .executableTarget(
+            name: "WaitingInstancesBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "BatonEngine", package: "Baton"),
+                .product(name: "BatonModel", package: "Baton"),
+                .product(name: "BatonBPMN", package: "Baton"),
+            ]),
+        .executableTarget(
             name: "EmbeddedBenchmark",
             dependencies: [
                 "BenchmarkSupport",

@@ -28,11 +28,28 @@ extension EngineState {
             let instance = try InstanceState.decode(from: &reader, format: format, processes: processes)
             state.instances[instance.key] = instance
         }
-        for key in state.instances.keys.sorted() {
-            state.instancesByCorrelation[state.instances[key]!.correlationId, default: []].append(key)
-        }
+        state.rebuildIndexes()
         guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }
         return state
+    }
+}
+
+extension EngineState {
+    /// The indexes and counts the appliers keep, derived again from the instances (snapshots
+    /// do not store them).
+    mutating func rebuildIndexes() {
+        instancesByCorrelation = [:]
+        dueWork = DueWorkIndex()
+        openIncidents = 0
+        instancesWithIncidents = 0
+        for key in instances.keys.sorted() {
+            let instance = instances[key]!
+            instancesByCorrelation[instance.correlationId, default: []].append(key)
+            for timer in instance.timers.values { dueWork.insert(.timer(instanceKey: key, timerKey: timer.key, dueAt: timer.dueAt)) }
+            for task in instance.tasks.values { dueWork.replace(nil, with: DueWork(task, instanceKey: key)) }
+            openIncidents += instance.incidents.count
+            if !instance.incidents.isEmpty { instancesWithIncidents += 1 }
+        }
     }
 }
 

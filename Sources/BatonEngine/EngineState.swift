@@ -11,6 +11,12 @@ public struct EngineState: Sendable, Hashable {
     /// `createInstance` checks so that one order gets one instance. Derived from `instances`
     /// by the appliers (and rebuilt from them when a snapshot loads).
     public internal(set) var instancesByCorrelation: [String: [Int64]] = [:]
+    /// Timers, lock expiries and retries, by when they are due (derived from `instances`,
+    /// kept by the appliers).
+    public internal(set) var dueWork = DueWorkIndex()
+    /// Open incidents, and instances with at least one, counted as they change.
+    public internal(set) var openIncidents = 0
+    public internal(set) var instancesWithIncidents = 0
 
     public init() {}
 

@@ -27,11 +27,15 @@ public enum EventApplier {
         case .element(let value):
             state.modifyInstance(value.instanceKey) { ElementApplier.apply(record.intent, value, processes[$0.definition], to: &$0) }
         case .task(let value):
-            state.modifyInstance(value.instanceKey) {
+            let change = state.modifyInstance(value.instanceKey) {
                 TaskApplier.apply(record.intent, value, processes[$0.definition], timestamp: record.timestamp, to: &$0)
             }
-        case .incident(let value): state.modifyInstance(value.instanceKey) { applyIncident(record.intent, value, to: &$0) }
-        case .timer(let value): state.modifyInstance(value.instanceKey) { applyTimer(record.intent, value, to: &$0) }
+            if let change, change.before != change.after { state.dueWork.replace(change.before, with: change.after) }
+        case .incident(let value): applyIncident(record.intent, value, to: &state)
+        case .timer(let value):
+            guard state.modifyInstance(value.instanceKey, { applyTimer(record.intent, value, to: &$0) }) != nil else { return }
+            let timer = DueWork.timer(instanceKey: value.instanceKey, timerKey: value.timerKey, dueAt: value.dueAt)
+            if record.intent == .timerCreated { state.dueWork.insert(timer) } else { state.dueWork.remove(timer) }
         case .variables(let value):
             guard record.intent == .variablesUpdated else { return }
             state.modifyInstance(value.instanceKey) { $0.variables.merge(value.variables) { $1 } }
@@ -52,6 +56,14 @@ public enum EventApplier {
             state.instancesByCorrelation[record.key, default: []].append(value.instanceKey)
         case .instanceCompleted, .instanceCanceled:
             guard let ended = state.instances.removeValue(forKey: value.instanceKey) else { return }
+            for timer in ended.timers.values {
+                state.dueWork.remove(.timer(instanceKey: ended.key, timerKey: timer.key, dueAt: timer.dueAt))
+            }
+            for task in ended.tasks.values { state.dueWork.replace(DueWork(task, instanceKey: ended.key), with: nil) }
+            if !ended.incidents.isEmpty {
+                state.openIncidents -= ended.incidents.count
+                state.instancesWithIncidents -= 1
+            }
             if var keys = state.instancesByCorrelation.removeValue(forKey: ended.correlationId) {
                 keys.removeAll { $0 == value.instanceKey }
                 if !keys.isEmpty { state.instancesByCorrelation[ended.correlationId] = keys }
@@ -61,18 +73,40 @@ public enum EventApplier {
         }
     }
 
-    private static func applyIncident(_ intent: Intent, _ value: IncidentRecord, to instance: inout InstanceState) {
-        switch intent {
-        case .incidentCreated:
-            instance.incidents[value.incidentKey] = IncidentState(
-                key: value.incidentKey, kind: value.kind, elementInstanceKey: value.elementInstanceKey,
-                elementIndex: value.elementIndex, taskKey: value.taskKey, message: value.message, variables: value.variables)
-            if value.taskKey != 0 { instance.tasks[value.taskKey]?.phase = .incident }
-        case .incidentResolved:
-            instance.incidents[value.incidentKey] = nil
-        default:
-            break
+    /// Incidents, with the counts of open incidents and the due work of a task that starts
+    /// waiting on one.
+    private static func applyIncident(_ intent: Intent, _ value: IncidentRecord, to state: inout EngineState) {
+        struct Change {
+            var incidents = 0
+            var instancesWithIncidents = 0
+            var before: DueWork?
+            var after: DueWork?
         }
+        let change = state.modifyInstance(value.instanceKey) { instance -> Change? in
+            let hadIncidents = !instance.incidents.isEmpty
+            var change = Change()
+            change.before = value.taskKey == 0 ? nil : DueWork(instance.tasks[value.taskKey], instanceKey: instance.key)
+            switch intent {
+            case .incidentCreated:
+                instance.incidents[value.incidentKey] = IncidentState(
+                    key: value.incidentKey, kind: value.kind, elementInstanceKey: value.elementInstanceKey,
+                    elementIndex: value.elementIndex, taskKey: value.taskKey, message: value.message, variables: value.variables)
+                if value.taskKey != 0 { instance.tasks[value.taskKey]?.phase = .incident }
+                change.incidents = 1
+            case .incidentResolved:
+                guard instance.incidents.removeValue(forKey: value.incidentKey) != nil else { return nil }
+                change.incidents = -1
+            default:
+                return nil
+            }
+            change.after = value.taskKey == 0 ? nil : DueWork(instance.tasks[value.taskKey], instanceKey: instance.key)
+            change.instancesWithIncidents = (instance.incidents.isEmpty ? 0 : 1) - (hadIncidents ? 1 : 0)
+            return change
+        }
+        guard let change = change ?? nil else { return }
+        state.openIncidents += change.incidents
+        state.instancesWithIncidents += change.instancesWithIncidents
+        state.dueWork.replace(change.before, with: change.after)
     }
 
     private static func applyTimer(_ intent: Intent, _ value: TimerRecord, to instance: inout InstanceState) {
@@ -135,38 +169,50 @@ enum ElementApplier {
 
 /// The external task lifecycle.
 enum TaskApplier {
+    /// Applies one task event; returns the due work the task waited for before and waits
+    /// for after (for `DueWorkIndex`), read in place without copying the task.
     static func apply(
         _ intent: Intent, _ value: TaskRecord, _ deployed: DeployedProcess, timestamp: Int64, to instance: inout InstanceState
-    ) {
+    ) -> (before: DueWork?, after: DueWork?) {
+        let key = value.taskKey
         switch intent {
         case .taskCreated:
-            instance.tasks[value.taskKey] = TaskState(
-                key: value.taskKey, elementInstanceKey: value.elementInstanceKey, elementIndex: value.elementIndex,
+            instance.tasks[key] = TaskState(
+                key: key, elementInstanceKey: value.elementInstanceKey, elementIndex: value.elementIndex,
                 topic: value.topic, priority: value.priority, attempt: value.attempt, retries: value.retries,
                 phase: .active(lockExpiresAt: value.lockExpiresAt), activatedAt: timestamp)
-        case .taskCompleted:
-            instance.tasks[value.taskKey] = nil
-            instance.taskResults.append(
-                TaskResult(
-                    taskId: deployed.process[element: value.elementIndex].id, data: value.data, startTime: value.startTime,
-                    endTime: value.endTime))
-        case .taskFailed:
-            instance.tasks[value.taskKey]?.retries = value.retries
-            instance.tasks[value.taskKey]?.lastError = value.errorMessage
-            if value.retries > 0 { instance.tasks[value.taskKey]?.phase = .waitingForRetry(retryAt: value.retryAt) }
-        case .taskErrorThrown:
-            instance.tasks[value.taskKey]?.lastError = value.errorMessage
-        case .taskActivated:
-            instance.tasks[value.taskKey]?.attempt = value.attempt
-            instance.tasks[value.taskKey]?.retries = value.retries
-            instance.tasks[value.taskKey]?.phase = .active(lockExpiresAt: value.lockExpiresAt)
-            instance.tasks[value.taskKey]?.activatedAt = timestamp
-        case .taskLockExtended:
-            instance.tasks[value.taskKey]?.phase = .active(lockExpiresAt: value.lockExpiresAt)
-        case .taskCanceled:
-            instance.tasks[value.taskKey] = nil
+            return (nil, DueWork(.active(lockExpiresAt: value.lockExpiresAt), instanceKey: instance.key, taskKey: key, attempt: value.attempt))
+        case .taskCompleted, .taskCanceled:
+            guard let removed = instance.tasks.removeValue(forKey: key) else { return (nil, nil) }
+            if intent == .taskCompleted {
+                instance.taskResults.append(
+                    TaskResult(
+                        taskId: deployed.process[element: value.elementIndex].id, data: value.data, startTime: value.startTime,
+                        endTime: value.endTime))
+            }
+            return (DueWork(removed.phase, instanceKey: instance.key, taskKey: key, attempt: removed.attempt), nil)
         default:
             break
         }
+        guard let index = instance.tasks.index(forKey: key) else { return (nil, nil) }
+        let before = DueWork(instance.tasks.values[index].phase, instanceKey: instance.key, taskKey: key, attempt: instance.tasks.values[index].attempt)
+        switch intent {
+        case .taskFailed:
+            instance.tasks.values[index].retries = value.retries
+            instance.tasks.values[index].lastError = value.errorMessage
+            if value.retries > 0 { instance.tasks.values[index].phase = .waitingForRetry(retryAt: value.retryAt) }
+        case .taskErrorThrown:
+            instance.tasks.values[index].lastError = value.errorMessage
+        case .taskActivated:
+            instance.tasks.values[index].attempt = value.attempt
+            instance.tasks.values[index].retries = value.retries
+            instance.tasks.values[index].phase = .active(lockExpiresAt: value.lockExpiresAt)
+            instance.tasks.values[index].activatedAt = timestamp
+        case .taskLockExtended:
+            instance.tasks.values[index].phase = .active(lockExpiresAt: value.lockExpiresAt)
+        default:
+            break
+        }
+        return (before, DueWork(instance.tasks.values[index].phase, instanceKey: instance.key, taskKey: key, attempt: instance.tasks.values[index].attempt))
     }
 }

@@ -1,17 +1,18 @@
 import BatonModel
 
-/// Bounds on what commands bring (DESIGN.md §3: bounded sizes), measured as the JSON text a
-/// producer sends. Part of `EngineConfiguration`, so every replica decides the same way.
+/// Bounds on what commands bring (DESIGN.md §3: bounded sizes), measured as about the JSON
+/// text a producer sends (`JSONValue.sizeEstimate`). Part of `EngineConfiguration`, so every
+/// replica decides the same way.
 enum SizeLimits {
-    /// The JSON size of a set of variables: every name and value, as in a JSON object.
+    /// The size of a set of variables: every name and value, as in a JSON object.
     static func bytes(of variables: [String: JSONValue]) -> Int {
-        variables.reduce(2) { $0 + $1.key.utf8.count + 4 + $1.value.jsonBytes.count }
+        variables.reduce(2) { $0 + $1.key.utf8.count + 4 + $1.value.sizeEstimate }
     }
 
     /// Rejects the command (and returns false) when the answer to a task brings more than
     /// `maximumTaskResultBytes`: data, variables and error texts together.
     static func taskAnswerFits(_ value: TaskRecord, _ writer: inout StepWriter) -> Bool {
-        let size = (value.data == .null ? 0 : value.data.jsonBytes.count) + (value.variables.isEmpty ? 0 : bytes(of: value.variables))
+        let size = value.data.sizeEstimate + (value.variables.isEmpty ? 0 : bytes(of: value.variables))
             + value.errorMessage.utf8.count + value.errorDetails.utf8.count
         guard size <= writer.configuration.maximumTaskResultBytes else {
             writer.reject("the answer to task \(value.taskKey) brings \(size) bytes (data, variables and error texts), more than the \(writer.configuration.maximumTaskResultBytes) one task result may have")
@@ -29,7 +30,7 @@ enum SizeLimits {
         if let instanceKey {
             size += writer.withInstance(instanceKey) { instance in
                 instance.variables.reduce(0) { total, variable in
-                    variables[variable.key] == nil ? total + variable.key.utf8.count + 4 + variable.value.jsonBytes.count : total
+                    variables[variable.key] == nil ? total + variable.key.utf8.count + 4 + variable.value.sizeEstimate : total
                 }
             }
         }

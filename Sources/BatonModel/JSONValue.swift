@@ -23,6 +23,20 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
+    /// About how many bytes this value takes as compact JSON, computed without writing it:
+    /// strings count their UTF-8 bytes (escapes not counted), every number 8. What size
+    /// limits compare, the same on every replica and cheap enough for every command.
+    public var sizeEstimate: Int {
+        switch self {
+        case .null: 4
+        case .bool(let value): value ? 4 : 5
+        case .number: 8
+        case .string(let value): value.utf8.count + 2
+        case .array(let items): items.reduce(1 + items.count) { $0 + $1.sizeEstimate }
+        case .object(let members): members.reduce(1 + members.count) { $0 + $1.key.utf8.count + 3 + $1.value.sizeEstimate }
+        }
+    }
+
     /// Compact JSON text with sorted object keys.
     public var jsonText: String { String(decoding: jsonBytes, as: UTF8.self) }
 

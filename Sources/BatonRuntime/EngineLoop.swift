@@ -37,10 +37,8 @@ public final class EngineLoop: Sendable {
                 steps += processor.stepsWritten
                 records += processor.recordsWritten
                 activeInstances += processor.engine.state.instances.count
-                for instance in processor.engine.state.instances.values where !instance.incidents.isEmpty {
-                    openIncidents += instance.incidents.count
-                    instancesWithIncidents += 1
-                }
+                openIncidents += processor.engine.state.openIncidents
+                instancesWithIncidents += processor.engine.state.instancesWithIncidents
                 instancesCreated += processor.instancesCreated
                 instancesCompleted += processor.instancesCompleted
             }

@@ -56,50 +56,36 @@ extension PartitionProcessor {
     }
 }
 
-/// Time-driven work the runtime asks the engine for by appending commands.
-enum DueWork: Hashable {
-    case timer(Int64)
-    case lockExpiry(task: Int64, attempt: Int32)
-    case retry(task: Int64, attempt: Int32)
-}
-
 extension PartitionProcessor {
     /// Appends `triggerTimer`, `expireTaskLock` and `retryTask` commands for what is due,
-    /// stamped with the runtime's clock. Each is asked for once, and again only if it is
-    /// still due after `dueWorkRetryMilliseconds`.
+    /// stamped with the runtime's clock. What is due comes from the engine's due-work index
+    /// (cost proportional to what is due, not to the active instances). Each is asked for
+    /// once, and again only if it is still due after `dueWorkRetryMilliseconds`.
     func requestDueWork() throws -> Int {
         let now = clock()
         if let last = lastDueWorkScan, now >= last, now - last < options.dueWorkScanMilliseconds { return 0 }
         lastDueWorkScan = now
+        let due = engine.state.dueWork.due(at: now)
+        guard !due.isEmpty || !requested.isEmpty else { return 0 }
         var commands: [Record] = []
-        var stillDue: Set<DueWork> = []
-        func request(_ work: DueWork, _ intent: Intent, _ key: String, _ value: RecordValue) {
-            stillDue.insert(work)
-            if let last = requested[work], now - last < options.dueWorkRetryMilliseconds { return }
+        for work in due {
+            if let last = requested[work], now - last < options.dueWorkRetryMilliseconds { continue }
+            guard let correlationId = engine.state.instances[work.instanceKey]?.correlationId else { continue }
             requested[work] = now
-            commands.append(.command(intent, key: key, value: value, timestamp: now, partition: partition))
-        }
-        for instance in engine.state.instances.values {
-            for timer in instance.timers.values where timer.dueAt <= now {
-                request(.timer(timer.key), .triggerTimer, instance.correlationId,
-                        .timer(TimerRecord(instanceKey: instance.key, timerKey: timer.key)))
+            let command: (Intent, RecordValue)
+            switch work {
+            case .timer(let instanceKey, let timerKey, _):
+                command = (.triggerTimer, .timer(TimerRecord(instanceKey: instanceKey, timerKey: timerKey)))
+            case .lockExpiry(let instanceKey, let taskKey, let attempt, _):
+                command = (.expireTaskLock, .task(TaskRecord(instanceKey: instanceKey, taskKey: taskKey, attempt: attempt)))
+            case .retry(let instanceKey, let taskKey, let attempt, _):
+                command = (.retryTask, .task(TaskRecord(instanceKey: instanceKey, taskKey: taskKey, attempt: attempt)))
             }
-            for task in instance.tasks.values {
-                switch task.phase {
-                case .active(let lockExpiresAt) where lockExpiresAt <= now:
-                    request(.lockExpiry(task: task.key, attempt: task.attempt), .expireTaskLock, instance.correlationId,
-                            .task(TaskRecord(instanceKey: instance.key, taskKey: task.key, attempt: task.attempt)))
-                case .waitingForRetry(let retryAt) where retryAt <= now:
-                    request(.retry(task: task.key, attempt: task.attempt), .retryTask, instance.correlationId,
-                            .task(TaskRecord(instanceKey: instance.key, taskKey: task.key, attempt: task.attempt)))
-                default:
-                    continue
-                }
-            }
+            commands.append(.command(command.0, key: correlationId, value: command.1, timestamp: now, partition: partition))
         }
+        let stillDue = Set(due)
         requested = requested.filter { stillDue.contains($0.key) }
         guard !commands.isEmpty else { return 0 }
-        commands.sort { ($0.key, $0.intent.rawValue) < ($1.key, $1.intent.rawValue) }
         try log.append(commands.map(RecordCodec.encode), keys: commands.map(\.key), to: journal)
         return commands.count
     }

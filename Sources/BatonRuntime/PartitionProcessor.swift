@@ -22,15 +22,22 @@ public final class PartitionProcessor {
     let clock: @Sendable () -> Int64
     let warn: @Sendable (String) -> Void
     var pending: [Record] = []
+    /// Commands read and not yet answered (at most `maximumPendingCommands`).
+    public var pendingCount: Int { pending.count }
     /// The bytes of pending poison pills (`JournalEntry.refused`), by position, for their
     /// dead letters.
     var refusedPayloads: [Int64: [UInt8]] = [:]
+    /// While the queue of pending commands is full, the first command read and not queued:
+    /// the journal is read on (steps must be applied before anything is processed) and read
+    /// again from here once the queue has drained.
+    var unqueuedFrom: Int64?
     /// Commands whose records would not fit one step, by position, with the reason: read
     /// again as poison pills (see `refuseOversizedCommand`).
     var oversizedCommands: [Int64: String] = [:]
     /// Set when a step of this partition cannot be read: the partition stops here (and only
     /// this partition), with this error, until a Baton that reads it takes over.
     public private(set) var halted: UnreadableStep?
+    /// Due work asked for, with when (asked again after `dueWorkRetryMilliseconds`).
     var requested: [DueWork: Int64] = [:]
     var lastSnapshotCursor: Int64 = 0
     /// A step was enqueued and the log has not been flushed since: the state holds records
@@ -75,6 +82,7 @@ public final class PartitionProcessor {
         engine = Engine(partition: partition, processes: catalog.registry, configuration: options.engine)
         cursor = 0
         pending = []
+        unqueuedFrom = nil
         refusedPayloads = [:]
         lastSnapshotCursor = 0
         try rebuild()
@@ -121,6 +129,12 @@ public final class PartitionProcessor {
         if read < options.readLimit, !pending.isEmpty {
             handled += try processPending()
         }
+        // The commands left unqueued while the queue was full are read again, now that it
+        // has drained (the steps on the way are skipped as already applied).
+        if read < options.readLimit, pending.isEmpty, let resume = unqueuedFrom {
+            cursor = resume
+            unqueuedFrom = nil
+        }
         handled += try requestDueWork()
         try snapshotIfDue()
         return handled
@@ -146,6 +160,11 @@ public final class PartitionProcessor {
                 return index
             }
             cursor = entry.position + 1
+            if case .step = decoded {} else if pending.count >= options.maximumPendingCommands || unqueuedFrom != nil {
+                // Bounded memory while catching up: remember where to read commands again.
+                if unqueuedFrom == nil, entry.position > engine.state.lastCommandPosition { unqueuedFrom = entry.position }
+                continue
+            }
             switch decoded {
             case .command(let command):
                 guard command.position > engine.state.lastCommandPosition else { continue }

@@ -6,6 +6,9 @@ import BatonEngine
 public struct RuntimeOptions: Sendable {
     /// Most commands processed into one step.
     public var maximumBatch = 1000
+    /// Most commands held in memory waiting to be processed; while a partition catches up
+    /// on a longer backlog, the rest are read again later.
+    public var maximumPendingCommands = 20_000
     /// Entries read from the journal per poll.
     public var readLimit = 2000
     /// A snapshot is written after this many journal entries...
@@ -15,8 +18,8 @@ public struct RuntimeOptions: Sendable {
     /// A due timer, expired lock or due retry is requested again after this long if the
     /// first request has not been answered.
     public var dueWorkRetryMilliseconds: Int64 = 2_000
-    /// How often the state is scanned for due timers, expired locks and due retries (a scan
-    /// walks every active instance, so it is not done on every poll).
+    /// How often the engine's due-work index is asked for due timers, expired locks and due
+    /// retries.
     public var dueWorkScanMilliseconds: Int64 = 50
     /// A journal command larger than this is refused (rejected and dead-lettered) unread.
     public var maximumCommandBytes = 1 << 20

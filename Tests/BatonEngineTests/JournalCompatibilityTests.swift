@@ -143,6 +143,9 @@ enum FixtureDump {
         "InstanceRecord.allowDuplicate": "false",
         "IncidentState.variables": "[]",
         "EngineState.instancesByCorrelation": String?.none,
+        "EngineState.dueWork": String?.none,
+        "EngineState.openIncidents": String?.none,
+        "EngineState.instancesWithIncidents": String?.none,
     ]
 
     static func line(_ record: Record) -> String {

@@ -58,9 +58,9 @@ struct PoisonPillTests {
         let first = try log.append(pills.map(\.bytes), to: journal)
         // After the pills, a good command: the partition must still process it.
         try harness.commands.append(Self.create("order-1", deployments: deployments))
-        try await harness.settle()
-
         let processor = harness.processors[Int(partition)]
+        try await harness.settle { processor.engine.state.instances.values.contains { $0.correlationId == "order-1" } }
+
         #expect(processor.halted == nil)
         #expect(processor.engine.state.instances.values.contains { $0.correlationId == "order-1" })
         let rejections = try harness.journalRejections(partition: partition)
@@ -81,8 +81,8 @@ struct PoisonPillTests {
         // A replica rebuilding the partition reads the same journal without stopping and
         // writes no second dead letter.
         let replica = try RuntimeHarness(log: log, options: options)
+        try await replica.settle { replica.processors.map(\.engine.state) == harness.processors.map(\.engine.state) }
         #expect(replica.processors.map(\.engine.state) == harness.processors.map(\.engine.state))
-        try await replica.settle()
         #expect(try readAll(log, TopicPartition(Topics.deadLetter, 0)).count == pills.count)
     }
 
@@ -104,7 +104,7 @@ struct PoisonPillTests {
         let position = try log.append([step], to: TopicPartition(Topics.journal, stopped))
         try harness.commands.append(Self.create("order-1", deployments: deployments))
         try harness.commands.append(Self.create(going, deployments: deployments))
-        try await harness.settle()
+        try await harness.settle { harness.processors.contains { $0.engine.state.instances.values.contains { $0.correlationId == going } } }
 
         let halted = try #require(harness.processors[Int(stopped)].halted)
         #expect(halted.partition == stopped && halted.position == position)

@@ -70,6 +70,17 @@ struct RuntimeHarness {
         }
     }
 
+    /// Settles again until `done` holds or `seconds` pass: a Kafka read may come back empty
+    /// before the broker delivers what was appended, which ends a `settle` early.
+    func settle(until done: () -> Bool, seconds: Double = 20) async throws {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        repeat {
+            try await settle()
+            if done() { return }
+            try await Task.sleep(for: .milliseconds(20))
+        } while ContinuousClock.now < deadline
+    }
+
     var activeInstances: Int { processors.map(\.engine.state.instances.count).reduce(0, +) }
 
     /// Every event of the journal, decoded, per partition.

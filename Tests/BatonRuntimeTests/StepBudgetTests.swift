@@ -70,3 +70,56 @@ struct StepBudgetTests {
         #expect(incident.message.contains("more than the 4000 a task message may have"), "\(incident.message)")
     }
 }
+
+/// Bounded memory while a partition catches up (issue 9): at most `maximumPendingCommands`
+/// commands wait in memory; the rest are read again once those are processed.
+struct PendingQueueTests {
+    @Test func aBacklogLargerThanTheQueueIsProcessedInOrderWithBoundedMemory() async throws {
+        var options = RuntimeOptions()
+        options.maximumPendingCommands = 5
+        options.maximumBatch = 3
+        options.readLimit = 4
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let harness = try RuntimeHarness(log: log, options: options)
+        let deployments = try harness.deploy(RuntimeTests.order)
+        for number in 0..<40 { try harness.start("order-process", correlationId: "order-\(number)", deployments: deployments) }
+        let processor = harness.processors[0]
+        var mostPending = 0
+        for _ in 0..<200 {
+            try processor.poll()
+            try log.flush()
+            try processor.logFlushed()
+            mostPending = max(mostPending, processor.pendingCount)
+        }
+        #expect(mostPending <= 5)
+        #expect(processor.engine.state.instances.count == 40)
+        // In journal order: instance keys grow with the position of their createInstance.
+        let created = try harness.journalEvents().filter { $0.intent == .instanceCreated }.map(\.key)
+        #expect(created == (0..<40).map { "order-\($0)" })
+    }
+}
+
+/// Due work comes from the engine's index, not from a walk over every instance.
+struct DueWorkIndexTests {
+    @Test func dueTimersLocksAndRetriesAreFoundThroughTheIndex() async throws {
+        var options = RuntimeOptions()
+        options.engine.lockDuration = 5_000
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let harness = try RuntimeHarness(log: log, options: options)
+        let deployments = try harness.deploy(RuntimeTests.order)
+        for number in 0..<3 { try harness.start("order-process", correlationId: "order-\(number)", deployments: deployments) }
+        try await harness.settle()
+        let state = harness.processors[0].engine.state
+        #expect(state.dueWork.count == 3)
+        #expect(state.dueWork.due(at: harness.clock.now() + 4_999).isEmpty)
+        let due = state.dueWork.due(at: harness.clock.now() + 5_000)
+        #expect(due.count == 3 && due.allSatisfy { if case .lockExpiry = $0 { true } else { false } })
+        harness.clock.advance(5_000)
+        try await harness.settle()
+        // Each lock ran out and its task was published again: a new lock, one entry each.
+        let after = harness.processors[0].engine.state.dueWork
+        #expect(after.count == 3 && after.due(at: harness.clock.now()).isEmpty)
+        let replica = try RuntimeHarness(log: log, options: options)
+        #expect(replica.processors[0].engine.state == harness.processors[0].engine.state)
+    }
+}
