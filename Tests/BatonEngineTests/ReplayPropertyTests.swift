@@ -1,6 +1,7 @@
 import BatonEngine
 import BatonModel
 import BatonTestSupport
+import Foundation
 import Testing
 
 #if canImport(Glibc)
@@ -30,10 +31,15 @@ struct ReplayPropertyTests {
         print("replay-equals-processing: seeds \(seeds.lowerBound)...\(seeds.upperBound), \(Self.stepsPerSeed) commands each (BATON_REPLAY_SEED=S reruns one seed, BATON_REPLAY_SEEDS=N runs more)")
         var commands = 0
         var outcomes: [Intent: Int] = [:]
+        var journals: [UInt8] = []
         for seed in seeds {
             guard let run = try runSeed(seed) else { return }
             commands += run.commands
             outcomes.merge(run.outcomes) { $0 + $1 }
+            journals += run.journal
+        }
+        if let dump = ProcessInfo.processInfo.environment["BATON_REPLAY_DUMP"] {
+            try Data(journals).write(to: URL(fileURLWithPath: dump))
         }
         print("replay-equals-processing: \(commands) commands; events by intent: \(outcomes.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         // The generator must reach every outcome, or the property says little.
@@ -47,6 +53,37 @@ struct ReplayPropertyTests {
     struct Run {
         var commands = 0
         var outcomes: [Intent: Int] = [:]
+        /// Every command and record of the seed, encoded.
+        var journal: [UInt8] = []
+    }
+
+    /// Determinism across OS processes: two processes run the property (one with Swift's
+    /// deterministic hashing, one with its per-process random hash seed, so every dictionary
+    /// iterates in another order) and must write the same journals byte for byte.
+    @Test func journalsAreByteIdenticalAcrossProcesses() throws {
+        guard ProcessInfo.processInfo.environment["BATON_REPLAY_DUMP"] == nil else { return }
+        let directory = TemporaryDirectory("baton-replay-processes")
+        defer { directory.remove() }
+        let seeds = "100"
+        var dumps: [Data] = []
+        for (index, deterministic) in [true, false].enumerated() {
+            var environment = ProcessInfo.processInfo.environment
+            environment["BATON_REPLAY_SEEDS"] = seeds
+            environment["BATON_REPLAY_SEED"] = nil
+            environment["BATON_REPLAY_DUMP"] = "\(directory.path)/journal-\(index)"
+            environment["SWIFT_DETERMINISTIC_HASHING"] = deterministic ? "1" : nil
+            let child = try ChildProcess.spawn(
+                "/proc/self/exe", ["--testing-library", "swift-testing", "--filter", "ReplayPropertyTests/replayEqualsProcessing"],
+                environment: environment)
+            #expect(child.wait() == 0, "the replay property failed in a child process")
+            dumps.append((try? Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/journal-\(index)"))) ?? Data())
+        }
+        print("replay across processes: \(seeds) seeds, journals of \(dumps.map(\.count)) bytes")
+        #expect(!dumps[0].isEmpty)
+        // Compared as a whole first: a failing #expect on megabytes would diff them byte by byte.
+        let same = dumps[0] == dumps[1]
+        let firstDifference = same ? nil : zip(dumps[0], dumps[1]).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        #expect(same, "two processes wrote different journals for the same seeds (first difference at byte \(firstDifference ?? min(dumps[0].count, dumps[1].count)))")
     }
 
     /// Returns nil after recording an issue that names the seed.
@@ -101,6 +138,7 @@ struct ReplayPropertyTests {
             }
         }
         for record in harness.journal where record.recordType == .event { run.outcomes[record.intent, default: 0] += 1 }
+        for record in harness.journal { run.journal += RecordCodec.encode(record) }
         return run
     }
 

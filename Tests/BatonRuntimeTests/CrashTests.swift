@@ -141,32 +141,3 @@ struct CrashTests {
         }
     }
 }
-
-/// A child process started with posix_spawn, for kill -9 tests.
-struct ChildProcess {
-    let pid: pid_t
-
-    static func spawn(_ path: String, _ arguments: [String]) throws -> ChildProcess {
-        var pid: pid_t = 0
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        let result = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard result == 0 else { throw LogError("posix_spawn \(path): \(String(cString: strerror(result)))") }
-        return ChildProcess(pid: pid)
-    }
-
-    func kill(_ signal: Int32) { _ = Glibc.kill(pid, signal) }
-
-    /// The exit status (128 + signal when killed by one), or -1 if it was already reaped.
-    func wait() -> Int32 {
-        var status: Int32 = 0
-        guard waitpid(pid, &status, 0) == pid else { return -1 }
-        if status & 0x7F != 0 { return 128 + (status & 0x7F) }
-        return (status >> 8) & 0xFF
-    }
-}
