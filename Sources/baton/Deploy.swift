@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonBPMN
+import BatonModel
 import BatonRuntime
 import BatonStorage
 
@@ -10,8 +11,11 @@ struct Deploy: ParsableCommand {
         discussion: """
             The file is compiled exactly as 'baton validate' does; a file whose executable \
             processes have problems is refused with every problem listed, and nothing is written. \
-            Each executable process in the file gets the next version of its process id. A running \
-            engine picks the deployment up before it processes a command that needs it.
+            Each executable process in the file gets the next version of its process id; the \
+            same file deployed again (same name, same bytes) is not a new version. A deployment \
+            carries a checksum of each compiled graph, and an engine whose compiler gives another \
+            graph stops with the reason instead of running it. A running engine picks the \
+            deployment up before it processes a command that needs it.
             """)
 
     @OptionGroup var data: DataDirectory
@@ -21,12 +25,18 @@ struct Deploy: ParsableCommand {
 
     func run() throws {
         let log = try data.openLog()
-        let compiled = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log).compiled
+        let deployed = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log)
         var catalog = DeploymentCatalog()
-        try catalog.refresh(from: log)
-        for process in compiled.processes where process.executable != nil {
-            let version = catalog.registry.latestVersion(of: process.processId) ?? 0
-            print("deployed process '\(process.processId)' version \(version) from \(file)")
+        guard try catalog.refresh(from: log, through: deployed.position) else {
+            print("appended to \(Topics.deployments) at position \(deployed.position); reading it back timed out, so its versions are not shown")
+            return
+        }
+        for entry in catalog.versions where entry.position == deployed.position {
+            if deployed.isNew {
+                print("deployed process '\(entry.processId)' version \(entry.version) from \(file)")
+            } else {
+                print("unchanged: process '\(entry.processId)' version \(entry.version) was deployed from this same file before; no new version")
+            }
         }
     }
 }

@@ -1,0 +1,76 @@
+import BatonBPMN
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonStorage
+import BatonTestSupport
+import Testing
+
+/// Deployment identity (issue 9): versions come from the deployments topic's order and
+/// every replica loads every deployment exactly, or stops with the reason.
+struct DeploymentIdentityTests {
+    static func orderBytes() throws -> [UInt8] { try POSIX.readFile(RuntimeTests.order) }
+
+    @Test func theGraphChecksumIsStableAndSeesANumberingChange() throws {
+        let first = try #require(try compileOne(try Self.orderBytes()).executable)
+        let again = try #require(try compileOne(try Self.orderBytes()).executable)
+        #expect(first.graphChecksum == again.graphChecksum)
+        // The same process with two elements declared in the other order: another numbering.
+        let flows = """
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>
+            """
+        let task = #"<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="t"/></bpmn:extensionElements></bpmn:serviceTask>"#
+        let one = try #require(try compileOne(bpmnDocument(#"<bpmn:startEvent id="s"/>"# + task + #"<bpmn:endEvent id="e"/>"# + flows)).executable)
+        let other = try #require(try compileOne(bpmnDocument(#"<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>"# + task + flows)).executable)
+        #expect(one.processId == other.processId)
+        #expect(one.graphChecksum != other.graphChecksum)
+    }
+
+    @Test func deployingTheSameFileAgainIsNotANewVersion() throws {
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        let first = try DeploymentCatalog.deploy(try Self.orderBytes(), fileName: "order.bpmn", to: log)
+        let again = try DeploymentCatalog.deploy(try Self.orderBytes(), fileName: "order.bpmn", to: log)
+        #expect(first.isNew && !again.isNew && again.position == first.position)
+        #expect(try log.endPosition(of: TopicPartition(Topics.deployments, 0)) == 1)
+        var changed = try Self.orderBytes()
+        changed += Array("\n<!-- changed -->\n".utf8)
+        let second = try DeploymentCatalog.deploy(changed, fileName: "order.bpmn", to: log)
+        #expect(second.isNew && second.position == 1)
+        var catalog = DeploymentCatalog()
+        try catalog.refresh(from: log)
+        #expect(catalog.versions.map(\.version) == [1, 2])
+    }
+
+    /// A deployment whose checksum says another graph than this Baton compiles, or that does
+    /// not decode or compile here, stops loading with the position and the reason: skipping it
+    /// would renumber every later version on this replica only.
+    @Test(arguments: ["checksum", "garbage", "uncompilable"])
+    func aDeploymentThisBatonCannotLoadExactlyIsAnError(_ fault: String) throws {
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        try DeploymentCatalog.deploy(try Self.orderBytes(), fileName: "order.bpmn", to: log)
+        let bad: [UInt8]
+        switch fault {
+        case "checksum":
+            bad = Deployment(fileName: "other.bpmn", bpmn: try Self.orderBytes(), checksums: [("order-process", 42)]).encoded
+        case "garbage":
+            bad = [9, 9, 9]
+        default:
+            bad = Deployment(fileName: "broken.bpmn", bpmn: Array("<definitions/>".utf8)).encoded
+        }
+        try log.append([bad], to: TopicPartition(Topics.deployments, 0))
+        var catalog = DeploymentCatalog()
+        do {
+            try catalog.refresh(from: log)
+            Issue.record("a deployment this Baton cannot load was skipped")
+        } catch let error as DeploymentUnusable {
+            #expect(error.position == 1)
+            #expect(error.description.contains("deployment at position 1 of baton.deployments"))
+            switch fault {
+            case "checksum": #expect(error.description.contains("compiles it to another graph"))
+            case "garbage": #expect(error.description.contains("does not decode"))
+            default: #expect(error.description.contains("does not read on this Baton") || error.description.contains("no process compiles"))
+            }
+        }
+        #expect(catalog.position == 1 && catalog.versions.count == 1)
+    }
+}
