@@ -52,21 +52,24 @@ public final class FileLog: Log {
         try POSIX.makeDirectories(directory)
     }
 
-    public func partitionCount(of topic: String) -> Int32 {
+    /// The count stored in the topic's `partitions` file; for a new topic, the configured
+    /// count, written there first. A file that exists and cannot be read is an error.
+    public func partitionCount(of topic: String) throws(LogError) -> Int32 {
         if let known = topicCounts.withLock({ $0[topic] }) { return known }
         let path = directory + "/" + topic + "/partitions"
         let count: Int32
-        if let descriptor = try? POSIX.open(path, O_RDONLY),
-            let bytes = try? POSIX.readFully(descriptor, count: 16, at: 0, path),
-            close(descriptor) == 0,
-            let stored = Int32(String(decoding: bytes, as: UTF8.self).trimmingNewline())
-        {
+        if access(path, F_OK) == 0 {
+            let descriptor = try POSIX.open(path, O_RDONLY)
+            defer { close(descriptor) }
+            let bytes = try POSIX.readFully(descriptor, count: try POSIX.size(descriptor, path), at: 0, path)
+            guard let stored = Int32(String(decoding: bytes, as: UTF8.self).trimmingNewline()), stored > 0 else {
+                throw LogError("\(path) does not hold a partition count (\(bytes.count) bytes): restore it, or the log cannot say where a key belongs")
+            }
             count = stored
         } else {
             count = configuredTopics[topic] ?? defaultPartitions
-            if (try? POSIX.makeDirectories(directory + "/" + topic)) != nil {
-                try? POSIX.writeAtomically(Array("\(count)\n".utf8), to: path, directory: directory + "/" + topic)
-            }
+            try POSIX.makeDirectories(directory + "/" + topic)
+            try POSIX.writeAtomically(Array("\(count)\n".utf8), to: path, directory: directory + "/" + topic)
         }
         topicCounts.withLock { $0[topic] = count }
         return count
@@ -76,7 +79,7 @@ public final class FileLog: Log {
         guard !partition.topic.isEmpty, !partition.topic.contains("/"), !partition.topic.hasPrefix(".") else {
             throw LogError("'\(partition.topic)' is not a valid topic name")
         }
-        let count = partitionCount(of: partition.topic)
+        let count = try partitionCount(of: partition.topic)
         guard partition.partition >= 0, partition.partition < count else {
             throw LogError("\(partition) does not exist: topic '\(partition.topic)' has \(count) partition(s)")
         }

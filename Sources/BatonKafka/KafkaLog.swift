@@ -2,6 +2,10 @@ internal import CRdKafka
 import BatonLog
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The `Log` contract on Apache Kafka (or any Kafka-protocol broker): topics are created on
 /// first use with the configured partition count, appends are idempotent acks=all
 /// produces to an explicit partition, reads go through one assigned consumer per
@@ -40,27 +44,31 @@ public final class KafkaLog: KeyedLog {
     /// The name of `topic` on the cluster (with the prefix).
     public func physical(_ topic: String) -> String { topicPrefix + topic }
 
-    public func partitionCount(of topic: String) -> Int32 {
+    /// The topic's partition count from the cluster's metadata; a topic that does not exist
+    /// is created with the configured count first. A metadata request that fails is an
+    /// error, never a default: a wrong count would send keys to other partitions.
+    public func partitionCount(of topic: String) throws(LogError) -> Int32 {
         if let known = counts.withLock({ $0[topic] }) { return known }
-        let count = (try? admin.partitionCount(physical(topic))) ?? nil
-        let resolved: Int32
-        if let count {
-            resolved = count
-        } else {
-            resolved = configuredTopics[topic] ?? defaultPartitions
-            _ = try? admin.createTopic(physical(topic), partitions: resolved)
-            // Another process may have created it first with its own count.
-            if let created = (try? admin.partitionCount(physical(topic))) ?? nil, created != resolved {
+        if let count = try admin.partitionCount(physical(topic)) {
+            counts.withLock { $0[topic] = count }
+            return count
+        }
+        let wanted = configuredTopics[topic] ?? defaultPartitions
+        // Another process may create it at the same time, with its own count: the metadata
+        // read afterwards decides.
+        _ = try? admin.createTopic(physical(topic), partitions: wanted)
+        for attempt in 0..<20 {
+            if let created = try admin.partitionCount(physical(topic)) {
                 counts.withLock { $0[topic] = created }
                 return created
             }
+            if attempt < 19 { usleep(100_000) }
         }
-        counts.withLock { $0[topic] = resolved }
-        return resolved
+        throw LogError("topic \(physical(topic)) does not exist and was not created (its metadata shows no partitions)")
     }
 
     private func check(_ partition: TopicPartition) throws(LogError) {
-        let count = partitionCount(of: partition.topic)
+        let count = try partitionCount(of: partition.topic)
         guard partition.partition >= 0, partition.partition < count else {
             throw LogError("\(partition) does not exist: topic '\(partition.topic)' has \(count) partition(s)")
         }

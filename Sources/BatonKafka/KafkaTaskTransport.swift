@@ -43,7 +43,7 @@ public final class KafkaTaskTransport: @unchecked Sendable {
         try consumers.withLock { (consumers: inout [String: Consumer]) throws(LogError) -> Consumer in
             if let existing = consumers[topic] { return existing }
             let name = Topics.tasks(topic)
-            _ = log.partitionCount(of: name)  // the topic exists before anyone subscribes
+            _ = try log.partitionCount(of: name)  // the topic exists before anyone subscribes
             let created = try Consumer(log.configuration, group: log.topicPrefix + "baton-workers." + topic, topic: log.physical(name))
             consumers[topic] = created
             return created

@@ -50,8 +50,10 @@ public protocol KeyedLog: Log {
 /// - Committed positions survive a restart; a commit replaces the previous one atomically.
 /// - Methods may block on I/O: call them off the cooperative thread pool.
 public protocol Log: AnyObject, Sendable {
-    /// Partitions of a topic; topics that do not exist yet report the default count.
-    func partitionCount(of topic: String) -> Int32
+    /// Partitions of a topic; topics that do not exist yet report (and get) the configured
+    /// count. A failure to learn the count (an unreadable count file, a metadata request that
+    /// fails) is an error, never a default: a wrong count sends keys to other partitions.
+    func partitionCount(of topic: String) throws(LogError) -> Int32
     /// Appends a batch atomically; returns the position of its first entry.
     @discardableResult
     func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64
@@ -87,7 +89,7 @@ extension Log {
 
     /// The partition a key maps to, as Kafka's Java client computes it (murmur2), so that a
     /// correlationId lands on the same partition number on every backend.
-    public func partition(forKey key: String, topic: String) -> Int32 {
-        Murmur2.partition(forKey: key, partitions: partitionCount(of: topic))
+    public func partition(forKey key: String, topic: String) throws(LogError) -> Int32 {
+        Murmur2.partition(forKey: key, partitions: try partitionCount(of: topic))
     }
 }

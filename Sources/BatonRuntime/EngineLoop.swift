@@ -63,7 +63,7 @@ public final class EngineLoop: Sendable {
 
     /// Runs until `stop()`. Blocking: call through `DedicatedThread.run`.
     public func runBlocking() throws {
-        let processors = (0..<log.partitionCount(of: Topics.journal)).map { partition in
+        let processors = try (0..<log.partitionCount(of: Topics.journal)).map { partition in
             PartitionProcessor(
                 partition: partition, log: log,
                 snapshots: snapshots(partition),

@@ -13,8 +13,8 @@ public struct InstanceHistory: Sendable {
     /// id (or instance key). Commands answered with a rejection are listed too.
     public static func collect(_ id: String, log: any Log, catalog: DeploymentCatalog, upTo position: Int64 = .max) throws -> InstanceHistory {
         let numericKey = Int64(id)
-        var partitions: [Int32] = Array(0..<log.partitionCount(of: Topics.journal))
-        if numericKey == nil { partitions = [log.partition(forKey: id, topic: Topics.journal)] }
+        var partitions: [Int32] = try Array(0..<log.partitionCount(of: Topics.journal))
+        if numericKey == nil { partitions = [try log.partition(forKey: id, topic: Topics.journal)] }
         var records: [Record] = []
         var keys: Set<Int64> = []
         var correlationId = id

@@ -18,12 +18,13 @@ public enum JournalEntry: Sendable {
     public struct Checks: Sendable {
         /// Larger entries are refused before they are decoded.
         public var maximumCommandBytes: Int
-        /// The journal partition a key maps to (nil: not checked).
-        public var partitionOfKey: (@Sendable (String) -> Int32)?
+        /// The journal's partition count, to check that a command's key maps to the
+        /// partition it is on (murmur2, as everywhere; nil: not checked).
+        public var journalPartitions: Int32?
 
-        public init(maximumCommandBytes: Int = .max, partitionOfKey: (@Sendable (String) -> Int32)? = nil) {
+        public init(maximumCommandBytes: Int = .max, journalPartitions: Int32? = nil) {
             self.maximumCommandBytes = maximumCommandBytes
-            self.partitionOfKey = partitionOfKey
+            self.journalPartitions = journalPartitions
         }
     }
 
@@ -64,8 +65,8 @@ public enum JournalEntry: Sendable {
         guard record.intent != .refuseEntry else {
             return refuse("refuseEntry is the engine's own stand-in and cannot be appended", key: record.key)
         }
-        if let partitionOfKey = checks.partitionOfKey {
-            let expected = partitionOfKey(record.key)
+        if let partitions = checks.journalPartitions {
+            let expected = Murmur2.partition(forKey: record.key, partitions: partitions)
             guard expected == partition else {
                 return refuse("key '\(record.key)' belongs to journal partition \(expected), not \(partition)", key: record.key)
             }
@@ -99,8 +100,8 @@ public struct CommandWriter: Sendable {
 
     public init(log: any Log) { self.log = log }
 
-    public func partition(of correlationId: String) -> Int32 {
-        log.partition(forKey: correlationId, topic: Topics.journal)
+    public func partition(of correlationId: String) throws(LogError) -> Int32 {
+        try log.partition(forKey: correlationId, topic: Topics.journal)
     }
 
     /// Appends commands of one partition as one batch; returns the first position.
@@ -112,7 +113,7 @@ public struct CommandWriter: Sendable {
     /// Appends one command on its correlationId's partition.
     @discardableResult
     public func append(_ command: Record) throws(LogError) -> (partition: Int32, position: Int64) {
-        let partition = partition(of: command.key)
+        let partition = try partition(of: command.key)
         return (partition, try append([command], partition: partition))
     }
 }

@@ -14,7 +14,7 @@ extension PartitionProcessor {
                 continue
             }
             let topic = Topics.tasks(task.topic)
-            let target = TopicPartition(topic, log.partition(forKey: message.correlationId, topic: topic))
+            let target = TopicPartition(topic, try log.partition(forKey: message.correlationId, topic: topic))
             messages[target, default: []].append(bytes)
         }
         for (target, batch) in messages.sorted(by: { $0.key.description < $1.key.description }) {

@@ -148,8 +148,7 @@ public final class PartitionProcessor {
         let limit = Int(min(Int64(options.readLimit), position - cursor))
         let entries = try log.read(journal, from: cursor, limit: limit)
         let checks = JournalEntry.Checks(
-            maximumCommandBytes: options.maximumCommandBytes,
-            partitionOfKey: { [log] key in log.partition(forKey: key, topic: Topics.journal) })
+            maximumCommandBytes: options.maximumCommandBytes, journalPartitions: try log.partitionCount(of: Topics.journal))
         for (index, entry) in entries.enumerated() {
             let decoded: JournalEntry
             do {

@@ -26,7 +26,7 @@ public final class LogTaskTransport: TaskTransport {
     public func fetch(topic: String, limit: Int) throws -> [TaskMessage] {
         let name = Topics.tasks(topic)
         var messages: [TaskMessage] = []
-        for partition in 0..<log.partitionCount(of: name) where messages.count < limit {
+        for partition in try 0..<log.partitionCount(of: name) where messages.count < limit {
             let target = TopicPartition(name, partition)
             let start = try fetched.withLock { $0[target] } ?? log.committedPosition(group: Self.group(topic), partition: target) ?? 0
             let entries = try log.read(target, from: start, limit: limit - messages.count)

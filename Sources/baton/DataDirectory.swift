@@ -68,7 +68,7 @@ struct DataDirectory: ParsableArguments {
     func rebuild(_ log: any Log, upTo position: Int64 = .max, useSnapshots: Bool = true, partition only: Int32? = nil,
                  progress: (Int32, Int64, Int64) -> Void = { _, _, _ in }) throws -> [PartitionProcessor] {
         var processors: [PartitionProcessor] = []
-        for partition in 0..<log.partitionCount(of: Topics.journal) where only == nil || only == partition {
+        for partition in try 0..<log.partitionCount(of: Topics.journal) where only == nil || only == partition {
             let processor = PartitionProcessor(
                 partition: partition, log: log,
                 snapshots: useSnapshots ? snapshots(log)(partition) : nil,

@@ -85,7 +85,7 @@ struct Demo: AsyncParsableCommand {
                         processId: "order-process", processVersion: 1, businessKey: orderId, variables: variables,
                         deploymentPosition: deployments)),
                     timestamp: now)
-                byPartition[writer.partition(of: orderId), default: []].append(command)
+                byPartition[try writer.partition(of: orderId), default: []].append(command)
             }
             for (partition, commands) in byPartition.sorted(by: { $0.key < $1.key }) { try writer.append(commands, partition: partition) }
         }
@@ -150,7 +150,7 @@ struct Timeline {
     static func read(_ log: any Log) throws -> Timeline {
         var timeline = Timeline()
         var left: Set<Int64> = []
-        for partition in 0..<log.partitionCount(of: Topics.journal) {
+        for partition in try 0..<log.partitionCount(of: Topics.journal) {
             let journal = TopicPartition(Topics.journal, partition)
             var cursor: Int64 = 0
             while true {

@@ -31,7 +31,7 @@ struct EngineCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton.engine")
         guard let log = try data.openLog() as? KafkaLog else { throw ValidationError("--kafka is required") }
-        _ = log.partitionCount(of: Topics.journal)  // creates the journal if it is missing
+        _ = try log.partitionCount(of: Topics.journal)  // creates the journal if it is missing
         let membership = try KafkaGroupMembership(log.configuration, group: data.topicPrefix + group, topic: data.topicPrefix + Topics.journal)
         let loop = GroupEngineLoop(log: log, snapshots: data.snapshots(log), clock: WallClock.now, warn: { logger.info("\($0)") })
         let service = GroupEngineService(loop: loop, ownership: KafkaOwnership(membership: membership))

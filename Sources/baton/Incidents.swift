@@ -84,7 +84,7 @@ struct Incidents: ParsableCommand {
             let command = Record.command(
                 .resolveIncident, key: instance.correlationId,
                 value: .incident(IncidentRecord(instanceKey: instance.key, incidentKey: incident.key, retries: retries)), timestamp: now)
-            byPartition[writer.partition(of: instance.correlationId), default: []].append(command)
+            byPartition[try writer.partition(of: instance.correlationId), default: []].append(command)
         }
         for (partition, commands) in byPartition { try writer.append(commands, partition: partition) }
         return incidents.count

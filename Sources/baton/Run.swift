@@ -43,7 +43,8 @@ struct Run: AsyncParsableCommand {
             DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
             services.append(WorkerService(worker: worker))
         }
-        logger.info("baton run: data in \(data.path), \(log.partitionCount(of: "baton.journal")) journal partition(s)\(demoWorkers ? ", demo workers on" : "")")
+        let partitions = try log.partitionCount(of: "baton.journal")
+        logger.info("baton run: data in \(data.path), \(partitions) journal partition(s)\(demoWorkers ? ", demo workers on" : "")")
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("baton run: stopped cleanly")

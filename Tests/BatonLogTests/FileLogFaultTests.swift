@@ -100,9 +100,24 @@ struct FileLogFaultTests {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let first = try FileLog(directory: directory.path, topics: ["journal": 6])
-        #expect(first.partitionCount(of: "journal") == 6)
+        #expect(try first.partitionCount(of: "journal") == 6)
         let second = try FileLog(directory: directory.path, topics: ["journal": 2])
-        #expect(second.partitionCount(of: "journal") == 6)
+        #expect(try second.partitionCount(of: "journal") == 6)
+    }
+
+    /// A partition-count file that exists and cannot be read is an error naming it, never the
+    /// configured default: a wrong count would send keys to other partitions (issue 9).
+    @Test func anUnreadablePartitionCountIsAnErrorNotADefault() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try FileLog(directory: directory.path, topics: ["journal": 6])
+        _ = try first.append([[1]], to: TopicPartition("journal", 5))
+        let file = directory.path + "/journal/partitions"
+        _ = "garbage\n".withCString { text in fopen(file, "w").map { fputs(text, $0); fclose($0) } }
+        let second = try FileLog(directory: directory.path, topics: ["journal": 2])
+        #expect { try second.partitionCount(of: "journal") } throws: { "\($0)".contains(file) && "\($0)".contains("does not hold a partition count") }
+        #expect { try second.partition(forKey: "order-1", topic: "journal") } throws: { "\($0)".contains(file) }
+        #expect { try second.read(TopicPartition("journal", 5), from: 0, limit: 1) } throws: { "\($0)".contains(file) }
     }
 
     private func flipByte(_ path: String, at offset: Int) {

@@ -87,7 +87,7 @@ struct CrashTests {
 
     static func completedOrders(in log: any Log) throws -> Int {
         var completed = 0
-        for partition in 0..<log.partitionCount(of: Topics.journal) {
+        for partition in try 0..<log.partitionCount(of: Topics.journal) {
             for entry in try readAll(log, TopicPartition(Topics.journal, partition)) {
                 guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
                 completed += step.records.filter { $0.intent == .instanceCompleted }.count
@@ -109,7 +109,7 @@ struct CrashTests {
         var leftElements: Set<Int64> = []
         var taskCompletions: [Int64: Int] = [:]
         var resultsPerOrder: [String: Int] = [:]
-        for partition in 0..<log.partitionCount(of: Topics.journal) {
+        for partition in try 0..<log.partitionCount(of: Topics.journal) {
             var engine = Engine(partition: partition, processes: catalog.registry)
             for entry in try readAll(log, TopicPartition(Topics.journal, partition)) {
                 guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }

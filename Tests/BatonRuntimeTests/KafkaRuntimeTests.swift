@@ -77,7 +77,7 @@ struct KafkaReplicaTests {
         let prefix = KafkaBroker.freshTopic("replicas") + "."
         print("replicas: prefix \(prefix)")
         let log = try KafkaLog(configuration, topicPrefix: prefix, topics: [Topics.journal: 12])
-        #expect(log.partitionCount(of: Topics.journal) == 12)
+        #expect(try log.partitionCount(of: Topics.journal) == 12)
         _ = try DeploymentCatalog.deploy(try POSIX.readFile(RuntimeTests.order), fileName: "order-process.bpmn", to: log)
         let common = ["--kafka", address, "--topic-prefix", prefix]
         let first = try ChildProcess.spawn(CrashTests.binary, ["engine"] + common)
@@ -91,7 +91,7 @@ struct KafkaReplicaTests {
         var byPartition: [Int32: [Record]] = [:]
         for index in 0..<orders {
             let id = "replica-\(index)"
-            byPartition[writer.partition(of: id), default: []].append(.command(
+            byPartition[try writer.partition(of: id), default: []].append(.command(
                 .createInstance, key: id,
                 value: .instance(InstanceRecord(processId: "order-process", processVersion: 1, variables: ["order": .object(["total": .number(Double(index % 1500))])])),
                 timestamp: 1))
@@ -171,13 +171,13 @@ final class LaggingLog: Log, @unchecked Sendable {
 
     func freeze() throws {
         frozenEnds = [:]
-        for partition in 0..<inner.partitionCount(of: Topics.journal) {
+        for partition in try 0..<inner.partitionCount(of: Topics.journal) {
             let journal = TopicPartition(Topics.journal, partition)
             frozenEnds[journal] = try inner.endPosition(of: journal)
         }
     }
 
-    func partitionCount(of topic: String) -> Int32 { inner.partitionCount(of: topic) }
+    func partitionCount(of topic: String) throws(LogError) -> Int32 { try inner.partitionCount(of: topic) }
     func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64 { try inner.append(entries, to: partition) }
     func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
         let entries = try inner.read(partition, from: position, limit: limit)
@@ -237,7 +237,7 @@ struct KafkaWorkerGroupTests {
 
     static func completionsByWorker(_ log: any Log) throws -> [String: Int] {
         var counts: [String: Int] = [:]
-        for partition in 0..<log.partitionCount(of: Topics.journal) {
+        for partition in try 0..<log.partitionCount(of: Topics.journal) {
             for entry in try readAll(log, TopicPartition(Topics.journal, partition)) {
                 guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
                 for record in step.records where record.intent == .taskCompleted {

@@ -35,9 +35,9 @@ struct PoisonPillTests {
         options.maximumCommandBytes = 4096
         let harness = try RuntimeHarness(log: log, options: options)
         let deployments = try harness.deploy(RuntimeTests.order)
-        let partition = harness.commands.partition(of: "order-1")
+        let partition = try harness.commands.partition(of: "order-1")
         let journal = TopicPartition(Topics.journal, partition)
-        let other = (0..<50).map { "elsewhere-\($0)" }.first { harness.commands.partition(of: $0) != partition }!
+        let other = (0..<50).map { "elsewhere-\($0)" }.first { (try? harness.commands.partition(of: $0)) != partition }!
 
         var unknownIntent = RecordCodec.encode(Self.create("order-1", deployments: deployments))
         #expect(unknownIntent[2] == 100)  // createInstance, one varint byte
@@ -92,8 +92,8 @@ struct PoisonPillTests {
         defer { directory?.remove() }
         let harness = try RuntimeHarness(log: log)
         let deployments = try harness.deploy(RuntimeTests.order)
-        let stopped = harness.commands.partition(of: "order-1")
-        let going = "order-\((2..<50).first { harness.commands.partition(of: "order-\($0)") != stopped }!)"
+        let stopped = try harness.commands.partition(of: "order-1")
+        let going = "order-\((2..<50).first { (try? harness.commands.partition(of: "order-\($0)")) != stopped }!)"
         // A step as a newer Baton would write it: record version 9.
         let record = Record(recordType: .event, intent: .instanceCreated, partition: stopped, position: 0, sourcePosition: 0, timestamp: 1, key: "order-1",
                             value: .instance(InstanceRecord(instanceKey: 5, processId: "order-process", processVersion: 1)))

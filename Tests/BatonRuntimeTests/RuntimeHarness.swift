@@ -31,7 +31,7 @@ struct RuntimeHarness {
         let clock = clock
         commands = CommandWriter(log: log)
         worker = Worker(transport: LogTaskTransport(log: log, clock: { clock.now() }), workerId: "test-worker")
-        for partition in 0..<log.partitionCount(of: Topics.journal) {
+        for partition in try 0..<log.partitionCount(of: Topics.journal) {
             let store: (any SnapshotStorage)? = snapshotsInLog
                 ? LogSnapshotStore(log: log, partition: partition)
                 : snapshotDirectory.map { SnapshotStore(directory: "\($0)/journal-\(partition)") }
@@ -86,7 +86,7 @@ struct RuntimeHarness {
     /// Every event of the journal, decoded, per partition.
     func journalEvents() throws -> [Record] {
         var events: [Record] = []
-        for partition in 0..<log.partitionCount(of: Topics.journal) {
+        for partition in try 0..<log.partitionCount(of: Topics.journal) {
             let entries = try log.read(TopicPartition(Topics.journal, partition), from: 0, limit: 1_000_000)
             for entry in entries {
                 if case .step(let step) = try JournalEntry.decode(entry, partition: partition) {

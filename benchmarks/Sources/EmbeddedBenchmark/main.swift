@@ -75,7 +75,7 @@ func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [Stri
         let now = WallClock.now()
         for index in batchStart..<min(count, batchStart + 1000) {
             let id = "\(name)-\(index)"
-            byPartition[writer.partition(of: id), default: []].append(.command(
+            byPartition[try writer.partition(of: id), default: []].append(.command(
                 .createInstance, key: id, value: .instance(InstanceRecord(processId: processId, processVersion: 1, variables: variables)),
                 timestamp: now))
         }
@@ -96,7 +96,7 @@ func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [Stri
     var created: [String: Int64] = [:]
     var commands = 0
     let written = fileLog?.statistics ?? FileLog.Statistics()
-    for partition in 0..<log.partitionCount(of: Topics.journal) {
+    for partition in try 0..<log.partitionCount(of: Topics.journal) {
         var journal: [LogEntry] = []
         while true {
             let batch = try log.read(TopicPartition(Topics.journal, partition), from: journal.last.map { $0.position + 1 } ?? 0, limit: 100_000)
