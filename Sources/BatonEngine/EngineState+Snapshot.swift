@@ -6,10 +6,21 @@ import BatonModel
 extension EngineState {
     static let snapshotFormat: UInt8 = 2
 
-    public func snapshotBytes() -> [UInt8] {
+    /// The snapshot; format 2 names every definition its instances run, with the checksum of
+    /// its compiled graph, so a replica whose compiler numbers a definition otherwise refuses
+    /// the snapshot instead of loading element indexes into another graph.
+    public func snapshotBytes(processes: ProcessRegistry) -> [UInt8] {
         var writer = BinaryWriter(capacity: 1024 + instances.count * 256)
         writer.byte(Self.snapshotFormat)
         writer.signed(lastCommandPosition)
+        let definitions = Set(instances.values.map(\.definition)).sorted()
+        writer.unsigned(UInt64(definitions.count))
+        for definition in definitions {
+            let deployed = processes[definition]
+            writer.string(deployed.process.processId)
+            writer.signed(Int64(deployed.version))
+            writer.signed(Int64(bitPattern: deployed.graphChecksum))
+        }
         writer.unsigned(UInt64(instances.count))
         for key in instances.keys.sorted() { instances[key]!.encode(into: &writer) }
         return writer.bytes
@@ -23,6 +34,19 @@ extension EngineState {
         guard format >= 1, format <= snapshotFormat else { throw reader.failure("snapshot format \(format) is not one this Baton reads") }
         var state = EngineState()
         state.lastCommandPosition = try reader.signed()
+        if format >= 2 {
+            for _ in 0..<(try reader.count()) {
+                let processId = try reader.string()
+                let version = try reader.int32()
+                let checksum = UInt64(bitPattern: try reader.signed())
+                guard let deployed = processes.process(id: processId, version: version) else {
+                    throw reader.failure("snapshot names process '\(processId)' version \(version), which is not deployed")
+                }
+                guard deployed.graphChecksum == checksum else {
+                    throw reader.failure("snapshot was written for process '\(processId)' version \(version) compiled to graph \(String(checksum, radix: 16)); this Baton compiles it to \(String(deployed.graphChecksum, radix: 16))")
+                }
+            }
+        }
         let count = try reader.count()
         for _ in 0..<count {
             let instance = try InstanceState.decode(from: &reader, format: format, processes: processes)

@@ -15,6 +15,9 @@ public final class DeployedProcess: Sendable {
     /// For each inclusive joining gateway: the elements from which a token can still reach
     /// it (within its scope, not through the gateway itself).
     let inclusiveUpstream: [Int32: Set<Int32>]
+    /// The compiled graph's checksum (`ExecutableProcess.graphChecksum`), which snapshots
+    /// name for every definition their instances run.
+    public let graphChecksum: UInt64
 
     init(process: ExecutableProcess, version: Int32, definition: Int32) {
         self.process = process
@@ -38,6 +41,7 @@ public final class DeployedProcess: Sendable {
             upstream[gateway] = seen
         }
         inclusiveUpstream = upstream
+        graphChecksum = process.graphChecksum
     }
 
     /// True when the element is a gateway that joins (more than one incoming flow).

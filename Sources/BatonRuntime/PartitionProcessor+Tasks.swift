@@ -98,7 +98,7 @@ extension PartitionProcessor {
         let now = clock()
         guard cursor - lastSnapshotCursor >= options.snapshotEveryEntries || now - lastSnapshotTime >= options.snapshotEveryMilliseconds else { return }
         // A snapshot only shortens recovery: failing to write one is reported, not fatal.
-        do { try snapshots.write(engine.state, cursor: cursor) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
+        do { try snapshots.write(engine.state, cursor: cursor, processes: engine.processes) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
         lastSnapshotCursor = cursor
         lastSnapshotTime = now
     }
@@ -111,7 +111,7 @@ extension PartitionProcessor {
             try log.flush()
             unflushedSteps = false
         }
-        do { try snapshots.write(engine.state, cursor: cursor) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
+        do { try snapshots.write(engine.state, cursor: cursor, processes: engine.processes) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
         lastSnapshotCursor = cursor
         lastSnapshotTime = clock()
     }

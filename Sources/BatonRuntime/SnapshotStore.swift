@@ -5,8 +5,9 @@ import BatonStorage
 
 /// Where a partition's snapshots are kept: files beside the embedded log, or a topic.
 public protocol SnapshotStorage: Sendable {
-    /// Writes a snapshot covering the journal prefix `[0, cursor)`.
-    func write(_ state: EngineState, cursor: Int64) throws
+    /// Writes a snapshot covering the journal prefix `[0, cursor)`; `processes` names the
+    /// definitions (and their graph checksums) its instances run.
+    func write(_ state: EngineState, cursor: Int64, processes: ProcessRegistry) throws
     /// The newest snapshot that verifies, with its cursor; nil if there is none. Unusable
     /// ones are reported through `warn` and skipped (an older one is tried).
     func loadNewest(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)?
@@ -17,8 +18,8 @@ public protocol SnapshotStorage: Sendable {
 public enum SnapshotFormat {
     static let magic: [UInt8] = Array("BSNP".utf8)
 
-    public static func encode(_ state: EngineState, cursor: Int64) -> [UInt8] {
-        let raw = state.snapshotBytes()
+    public static func encode(_ state: EngineState, cursor: Int64, processes: ProcessRegistry) -> [UInt8] {
+        let raw = state.snapshotBytes(processes: processes)
         var body: [UInt8] = []
         body.append(contentsOf: withUnsafeBytes(of: UInt64(bitPattern: cursor).littleEndian, Array.init))
         body.append(contentsOf: withUnsafeBytes(of: UInt32(raw.count).littleEndian, Array.init))
@@ -47,9 +48,9 @@ public struct SnapshotStore: SnapshotStorage {
         self.directory = directory
     }
 
-    public func write(_ state: EngineState, cursor: Int64) throws {
+    public func write(_ state: EngineState, cursor: Int64, processes: ProcessRegistry) throws {
         try POSIX.makeDirectories(directory)
-        try POSIX.writeAtomically(SnapshotFormat.encode(state, cursor: cursor), to: "\(directory)/\(Self.name(cursor))", directory: directory)
+        try POSIX.writeAtomically(SnapshotFormat.encode(state, cursor: cursor, processes: processes), to: "\(directory)/\(Self.name(cursor))", directory: directory)
         for old in snapshotFiles().dropLast(2) { POSIX.remove("\(directory)/\(old)") }
     }
 
@@ -93,8 +94,8 @@ public struct LogSnapshotStore: SnapshotStorage {
 
     var topicPartition: TopicPartition { TopicPartition(Topics.snapshots, partition) }
 
-    public func write(_ state: EngineState, cursor: Int64) throws {
-        let bytes = SnapshotFormat.encode(state, cursor: cursor)
+    public func write(_ state: EngineState, cursor: Int64, processes: ProcessRegistry) throws {
+        let bytes = SnapshotFormat.encode(state, cursor: cursor, processes: processes)
         guard bytes.count <= maximumBytes else {
             throw LogError("snapshot of journal partition \(partition) is \(bytes.count) bytes, over the \(maximumBytes) a message may hold; not written")
         }

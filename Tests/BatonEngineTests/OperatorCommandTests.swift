@@ -148,7 +148,7 @@ struct OperatorCommandTests {
         given.correlationId = "order-2"
         #expect(given.describe(given.start()).first == "instanceCreated")
         #expect(given.replayedState() == given.engine.state)
-        let snapshot = try EngineState.fromSnapshot(given.engine.state.snapshotBytes(), processes: given.engine.processes)
+        let snapshot = try EngineState.fromSnapshot(given.engine.state.snapshotBytes(processes: given.engine.processes), processes: given.engine.processes)
         #expect(snapshot == given.engine.state)
     }
 }

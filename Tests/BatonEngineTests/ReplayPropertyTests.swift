@@ -127,7 +127,7 @@ struct ReplayPropertyTests {
                 return nil
             }
             // The snapshot form rebuilds the same state too.
-            let snapshot = try EngineState.fromSnapshot(harness.engine.state.snapshotBytes(), processes: harness.engine.processes)
+            let snapshot = try EngineState.fromSnapshot(harness.engine.state.snapshotBytes(processes: harness.engine.processes), processes: harness.engine.processes)
             guard snapshot == harness.engine.state else {
                 Issue.record("seed \(seed), step \(step): the state rebuilt from a snapshot differs (BATON_REPLAY_SEED=\(seed))")
                 return nil

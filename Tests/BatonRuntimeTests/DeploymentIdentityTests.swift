@@ -1,4 +1,5 @@
 import BatonBPMN
+import BatonEngine
 import BatonLog
 import BatonModel
 import BatonRuntime
@@ -24,6 +25,25 @@ struct DeploymentIdentityTests {
         let other = try #require(try compileOne(bpmnDocument(#"<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>"# + task + flows)).executable)
         #expect(one.processId == other.processId)
         #expect(one.graphChecksum != other.graphChecksum)
+    }
+
+    /// A snapshot names the graph checksum of every definition its instances run; loading it
+    /// where that definition compiles to another graph is refused (the runtime then falls
+    /// back to an older snapshot or the journal) instead of mixing element numberings.
+    @Test func aSnapshotForAnotherGraphIsRefused() throws {
+        let task = #"<bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="t"/></bpmn:extensionElements></bpmn:serviceTask>"#
+        let flows = #"<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>"#
+        let one = try #require(try compileOne(bpmnDocument(#"<bpmn:startEvent id="s"/>"# + task + #"<bpmn:endEvent id="e"/>"# + flows)).executable)
+        let other = try #require(try compileOne(bpmnDocument(#"<bpmn:startEvent id="s"/><bpmn:endEvent id="e"/>"# + task + flows)).executable)
+        var written = ProcessRegistry()
+        written.deploy(one)
+        var engine = Engine(partition: 0, processes: written)
+        _ = engine.process(.command(.createInstance, key: "order-1", value: .instance(InstanceRecord(processId: "p", processVersion: 1)), timestamp: 1, position: 0), at: 1)
+        let bytes = engine.state.snapshotBytes(processes: written)
+        #expect(try EngineState.fromSnapshot(bytes, processes: written) == engine.state)
+        var elsewhere = ProcessRegistry()
+        elsewhere.deploy(other)
+        #expect { try EngineState.fromSnapshot(bytes, processes: elsewhere) } throws: { "\($0)".contains("compiles it to") }
     }
 
     @Test func deployingTheSameFileAgainIsNotANewVersion() throws {
