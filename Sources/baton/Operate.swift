@@ -80,15 +80,7 @@ struct SetVariables: ParsableCommand {
     var process: String?
 
     func run() throws {
-        let variables: [String: JSONValue]
-        do {
-            guard let object = try JSONValue.parse(vars).objectValue, !object.isEmpty else {
-                throw ValidationError("--vars must be a JSON object with at least one variable")
-            }
-            variables = object
-        } catch let error as DecodingError {
-            throw ValidationError("--vars is not valid JSON: \(error)")
-        }
+        let variables = try parseVariables(vars, requireOne: true)
         let commands = try activeInstances(id, processId: process, data: data).map { instance in
             Record.command(.setVariables, key: instance.correlationId,
                            value: .variables(VariablesRecord(instanceKey: instance.key, variables: variables)), timestamp: WallClock.now())

@@ -37,13 +37,7 @@ struct Start: ParsableCommand {
     var allowDuplicate = false
 
     func run() throws {
-        let variables: [String: JSONValue]
-        do {
-            guard let object = try JSONValue.parse(vars).objectValue else { throw ValidationError("--vars must be a JSON object") }
-            variables = object
-        } catch let error as DecodingError {
-            throw ValidationError("--vars is not valid JSON: \(error)")
-        }
+        let variables = try parseVariables(vars)
         let log = try data.openLog()
         var catalog = DeploymentCatalog()
         try catalog.refresh(from: log)
@@ -63,4 +57,18 @@ struct Start: ParsableCommand {
         let (partition, position) = try CommandWriter(log: log).append(command)
         print("createInstance for '\(correlationId)' (process '\(processId)' version \(chosen)) appended to journal partition \(partition) at position \(position)")
     }
+}
+
+/// `--vars` as a JSON object, or a validation error that says what is wrong with it.
+func parseVariables(_ text: String, requireOne: Bool = false) throws -> [String: JSONValue] {
+    let object: [String: JSONValue]?
+    do {
+        object = try JSONValue.parse(text).objectValue
+    } catch {
+        throw ValidationError("--vars is not valid JSON: \(error)")
+    }
+    guard let object, !requireOne || !object.isEmpty else {
+        throw ValidationError(requireOne ? "--vars must be a JSON object with at least one variable" : "--vars must be a JSON object")
+    }
+    return object
 }

@@ -34,20 +34,24 @@ struct TokenFlowTests {
 
     /// The sub-process variant: the sub-process leaves through its end event, after the
     /// branch that ended first, and only then does the parent move on.
+    /// The issue's sub-process variant: inside `sub`, `shortEnd` ends one branch while the
+    /// other still runs through `work` to `subEnd`.
+    static let subProcessBranchEndsFirst = """
+        <bpmn:startEvent id="start"/>
+        <bpmn:subProcess id="sub">
+          <bpmn:startEvent id="subStart"/><bpmn:parallelGateway id="fork"/><bpmn:endEvent id="shortEnd"/>\(script)
+          <bpmn:endEvent id="subEnd"/>
+          <bpmn:sequenceFlow id="s1" sourceRef="subStart" targetRef="fork"/>
+          <bpmn:sequenceFlow id="s2" sourceRef="fork" targetRef="shortEnd"/>
+          <bpmn:sequenceFlow id="s3" sourceRef="fork" targetRef="work"/>
+          <bpmn:sequenceFlow id="s4" sourceRef="work" targetRef="subEnd"/>
+        </bpmn:subProcess>
+        <bpmn:endEvent id="end"/>
+        <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sub"/><bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="end"/>
+        """
+
     @Test func subProcessCompletesOnlyAfterItsLastToken() throws {
-        var given = try EngineHarness("""
-            <bpmn:startEvent id="start"/>
-            <bpmn:subProcess id="sub">
-              <bpmn:startEvent id="subStart"/><bpmn:parallelGateway id="fork"/><bpmn:endEvent id="shortEnd"/>\(Self.script)
-              <bpmn:endEvent id="subEnd"/>
-              <bpmn:sequenceFlow id="s1" sourceRef="subStart" targetRef="fork"/>
-              <bpmn:sequenceFlow id="s2" sourceRef="fork" targetRef="shortEnd"/>
-              <bpmn:sequenceFlow id="s3" sourceRef="fork" targetRef="work"/>
-              <bpmn:sequenceFlow id="s4" sourceRef="work" targetRef="subEnd"/>
-            </bpmn:subProcess>
-            <bpmn:endEvent id="end"/>
-            <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="sub"/><bpmn:sequenceFlow id="f2" sourceRef="sub" targetRef="end"/>
-            """)
+        var given = try EngineHarness(Self.subProcessBranchEndsFirst)
         let records = given.describe(given.start(["a": .number(1)]))
         let subEnd = try #require(records.firstIndex(of: "elementCompleted subEnd"))
         let subCompleted = try #require(records.firstIndex(of: "elementCompleted sub"))

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A whole number with thousands separators (`1,234,567`).
 public func format(_ value: Double) -> String {
     var digits = String(Int(value.rounded()))
@@ -11,3 +15,10 @@ public func format(_ value: Double) -> String {
 
 /// A ratio with two decimals.
 public func format2(_ value: Double) -> String { String(Double(Int((value * 100).rounded())) / 100) }
+
+/// Seconds on the monotonic clock, for timing benchmark phases.
+public func seconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

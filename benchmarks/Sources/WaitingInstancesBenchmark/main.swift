@@ -17,12 +17,6 @@ let arguments = CommandLine.arguments
 let instanceCount = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
 let bpmnPath = arguments.count > 2 ? arguments[2] : "../bpmn/order-process.bpmn"
 
-func seconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
 /// Resident memory in bytes (the second field of /proc/self/statm, in pages).
 func residentBytes() -> Int {
     guard let file = fopen("/proc/self/statm", "r") else { return 0 }
