@@ -1,7 +1,7 @@
 import BatonEngine
 import BatonModel
 import BatonTestSupport
-import Foundation
+import BatonStorage
 import Testing
 
 /// Baton against another BPMN engine, SpiffWorkflow (from PyPI, installed by `make test`
@@ -42,9 +42,8 @@ struct DifferentialTests {
     ]
 
     static var seeds: ClosedRange<UInt64> {
-        let environment = ProcessInfo.processInfo.environment
-        if let one = environment["BATON_DIFFERENTIAL_SEED"].flatMap(UInt64.init) { return one...one }
-        return 1...max(1, environment["BATON_DIFFERENTIAL_PROCESSES"].flatMap(UInt64.init) ?? 300)
+        if let one = environmentValue("BATON_DIFFERENTIAL_SEED").flatMap(UInt64.init) { return one...one }
+        return 1...max(1, environmentValue("BATON_DIFFERENTIAL_PROCESSES").flatMap(UInt64.init) ?? 300)
     }
 
     static let python = TestFiles.packageRoot + "/.build/spiff-venv/bin/python3"
@@ -176,37 +175,38 @@ struct DifferentialTests {
         let directory = TemporaryDirectory("baton-differential")
         defer { directory.remove() }
         let input = directory.path + "/cases.jsonl"
-        var lines: [String] = []
-        for item in cases {
-            let object: [String: Any] = [
-                "name": item.name, "bpmn": String(decoding: bpmnDocument(item.spiffText), as: UTF8.self), "process": "p",
-                "variables": Self.inputs[item.input], "policy": Int(item.seed) + item.input,
-            ]
-            lines.append(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
+        let output = directory.path + "/results.jsonl"
+        let lines = cases.map { item -> String in
+            let variables = JSONValue.object(Self.inputs[item.input].mapValues { .number($0) })
+            return JSONValue.object([
+                "name": .string(item.name), "bpmn": .string(String(decoding: bpmnDocument(item.spiffText), as: UTF8.self)),
+                "process": .string("p"), "variables": variables, "policy": .number(Double(Int(item.seed) + item.input)),
+            ]).jsonText
         }
-        try lines.joined(separator: "\n").write(toFile: input, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [Self.runner, input]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "spiff_runner.py exited with \(process.terminationStatus)")
+        try writeFile(input, Array(lines.joined(separator: "\n").utf8))
+        let runner = try ChildProcess.spawn(Self.python, [Self.runner, input], output: output)
+        let status = runner.wait()
+        #expect(status == 0, "spiff_runner.py exited with \(status)")
         var results: [String: SpiffResult] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], let name = object["name"] as? String else {
+        for line in String(decoding: try POSIX.readFile(output), as: UTF8.self).split(separator: "\n") {
+            guard let object = try? JSONValue.parse(Array(line.utf8)).objectValue, case .string(let name)? = object["name"] else {
                 Issue.record("spiff_runner.py wrote a line that is not a result: \(line)")
                 continue
             }
-            if let error = object["error"] as? String {
+            if case .string(let error)? = object["error"] {
                 results[name] = .failure(error)
                 continue
             }
-            results[name] = .success(Outcome(
-                trace: object["trace"] as? [[String]] ?? [], status: object["status"] as? String ?? "",
-                incidents: object["incidents"] as? [String] ?? [], completed: object["completed"] as? [String] ?? []))
+            func strings(_ value: JSONValue?) -> [String] {
+                guard case .array(let items)? = value else { return [] }
+                return items.compactMap { if case .string(let text) = $0 { text } else { nil } }
+            }
+            var outcome = Outcome()
+            if case .array(let rounds)? = object["trace"] { outcome.trace = rounds.map { strings($0) } }
+            if case .string(let status)? = object["status"] { outcome.status = status }
+            outcome.incidents = strings(object["incidents"])
+            outcome.completed = strings(object["completed"])
+            results[name] = .success(outcome)
         }
         return results
     }

@@ -3,7 +3,6 @@ import BatonEngine
 import BatonModel
 import BatonStorage
 import BatonTestSupport
-import Foundation
 import Testing
 
 /// Journals written by earlier Batons replay in this one (issue 9): each folder under
@@ -23,8 +22,8 @@ struct JournalCompatibilityTests {
         for folder in folders {
             let path = "\(Self.fixtures)/\(folder)"
             let (records, state) = try Self.replay(path)
-            let expectedRecords = try String(contentsOfFile: "\(path)/records.txt", encoding: .utf8)
-            let expectedState = try String(contentsOfFile: "\(path)/state.txt", encoding: .utf8)
+            let expectedRecords = String(decoding: try POSIX.readFile("\(path)/records.txt"), as: UTF8.self)
+            let expectedState = String(decoding: try POSIX.readFile("\(path)/state.txt"), as: UTF8.self)
             #expect(records == expectedRecords, "\(folder): the journal decodes to other records than it did")
             #expect(state == expectedState, "\(folder): the journal folds into another state than it did")
         }
@@ -71,7 +70,7 @@ struct JournalCompatibilityTests {
     /// Writes a fixture with the current record version: a random process and random
     /// workers, as in the replay property, on a seed that reaches many intents.
     @Test func writeFixtureWhenAsked() throws {
-        guard let directory = ProcessInfo.processInfo.environment["BATON_WRITE_JOURNAL_FIXTURE"] else { return }
+        guard let directory = environmentValue("BATON_WRITE_JOURNAL_FIXTURE") else { return }
         func run(_ seed: UInt64) throws -> (RandomProcess, EngineHarness) {
             let random = RandomProcess(seed: seed)
             var harness = try EngineHarness(random.text, declarations: "<bpmn:error id=\"E1\" errorCode=\"E1\"/>")
@@ -100,9 +99,7 @@ struct JournalCompatibilityTests {
             harness.send(.setVariables, .variables(VariablesRecord(instanceKey: first.key, variables: ["approved": .bool(true)])))
             harness.send(.cancelInstance, .instance(InstanceRecord(instanceKey: first.key)))
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try String(decoding: bpmnDocument(random.text, declarations: "<bpmn:error id=\"E1\" errorCode=\"E1\"/>"), as: UTF8.self)
-            .write(toFile: "\(directory)/process.bpmn", atomically: true, encoding: .utf8)
+        try writeFile("\(directory)/process.bpmn", bpmnDocument(random.text, declarations: "<bpmn:error id=\"E1\" errorCode=\"E1\"/>"))
         // The journal as a runtime appends it: each command, then the step answering it.
         var bytes: [UInt8] = []
         func append(_ payload: [UInt8]) {
@@ -123,10 +120,10 @@ struct JournalCompatibilityTests {
                 append(RecordCodec.encode(Step(partition: 1, commandPositions: [command.position], records: produced)))
             }
         }
-        try Data(bytes).write(to: URL(fileURLWithPath: "\(directory)/journal.bin"))
+        try writeFile("\(directory)/journal.bin", bytes)
         let (records, state) = try Self.replay(directory)
-        try records.write(toFile: "\(directory)/records.txt", atomically: true, encoding: .utf8)
-        try state.write(toFile: "\(directory)/state.txt", atomically: true, encoding: .utf8)
+        try writeFile("\(directory)/records.txt", Array(records.utf8))
+        try writeFile("\(directory)/state.txt", Array(state.utf8))
         let intents = Set(harness.journal.map(\.intent))
         print("journal fixture written to \(directory): \(harness.journal.count) records, \(intents.count) of \(Intent.allCases.count) intents, \(harness.journal.filter { $0.recordType == .rejection }.count) rejections, \(harness.engine.state.instances.count) instances left active")
     }

@@ -1,7 +1,7 @@
 import BatonEngine
 import BatonModel
+import BatonStorage
 import BatonTestSupport
-import Foundation
 import Testing
 
 #if canImport(Glibc)
@@ -38,9 +38,7 @@ struct ReplayPropertyTests {
             outcomes.merge(run.outcomes) { $0 + $1 }
             journals += run.journal
         }
-        if let dump = ProcessInfo.processInfo.environment["BATON_REPLAY_DUMP"] {
-            try Data(journals).write(to: URL(fileURLWithPath: dump))
-        }
+        if let dump = environmentValue("BATON_REPLAY_DUMP") { try writeFile(dump, journals) }
         print("replay-equals-processing: \(commands) commands; events by intent: \(outcomes.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))")
         // The generator must reach every outcome, or the property says little.
         for intent in [Intent.instanceCompleted, .taskCompleted, .taskFailed, .taskErrorThrown, .taskLockExpired, .incidentCreated,
@@ -61,13 +59,13 @@ struct ReplayPropertyTests {
     /// deterministic hashing, one with its per-process random hash seed, so every dictionary
     /// iterates in another order) and must write the same journals byte for byte.
     @Test func journalsAreByteIdenticalAcrossProcesses() throws {
-        guard ProcessInfo.processInfo.environment["BATON_REPLAY_DUMP"] == nil else { return }
+        guard environmentValue("BATON_REPLAY_DUMP") == nil else { return }
         let directory = TemporaryDirectory("baton-replay-processes")
         defer { directory.remove() }
         let seeds = "100"
-        var dumps: [Data] = []
+        var dumps: [[UInt8]] = []
         for (index, deterministic) in [true, false].enumerated() {
-            var environment = ProcessInfo.processInfo.environment
+            var environment = environmentVariables()
             environment["BATON_REPLAY_SEEDS"] = seeds
             environment["BATON_REPLAY_SEED"] = nil
             environment["BATON_REPLAY_DUMP"] = "\(directory.path)/journal-\(index)"
@@ -76,7 +74,7 @@ struct ReplayPropertyTests {
                 "/proc/self/exe", ["--testing-library", "swift-testing", "--filter", "ReplayPropertyTests/replayEqualsProcessing"],
                 environment: environment)
             #expect(child.wait() == 0, "the replay property failed in a child process")
-            dumps.append((try? Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/journal-\(index)"))) ?? Data())
+            dumps.append((try? POSIX.readFile("\(directory.path)/journal-\(index)")) ?? [])
         }
         print("replay across processes: \(seeds) seeds, journals of \(dumps.map(\.count)) bytes")
         #expect(!dumps[0].isEmpty)

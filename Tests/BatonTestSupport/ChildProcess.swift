@@ -9,8 +9,10 @@ import Glibc
 public struct ChildProcess: Sendable {
     public let pid: pid_t
 
-    /// - Parameter environment: the child's whole environment (nil: this process's).
-    public static func spawn(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> ChildProcess {
+    /// - Parameters:
+    ///   - environment: the child's whole environment (nil: this process's).
+    ///   - output: a file for the child's standard output (nil: /dev/null).
+    public static func spawn(_ path: String, _ arguments: [String], environment: [String: String]? = nil, output: String? = nil) throws -> ChildProcess {
         var pid: pid_t = 0
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -18,7 +20,7 @@ public struct ChildProcess: Sendable {
         defer { envp?.forEach { free($0) } }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output ?? "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let result = envp.map { envp in
