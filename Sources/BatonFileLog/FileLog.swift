@@ -20,6 +20,8 @@ public final class FileLog: Log {
     private let segmentBytes: Int
     private let repair: Bool
     private let partitions = Mutex<[TopicPartition: PartitionHandle]>([:])
+    /// Serializes the creation of `partitions` files within this process.
+    private let creating = Mutex(())
     private let topicCounts = Mutex<[String: Int32]>([:])
     private let counters = Mutex(Statistics())
 
@@ -53,23 +55,29 @@ public final class FileLog: Log {
     }
 
     /// The count stored in the topic's `partitions` file; for a new topic, the configured
-    /// count, written there first. A file that exists and cannot be read is an error.
+    /// count, written there first (by whichever thread or process gets there first: the
+    /// file's count holds for everyone). A file that exists and cannot be read is an error.
     public func partitionCount(of topic: String) throws(LogError) -> Int32 {
         if let known = topicCounts.withLock({ $0[topic] }) { return known }
         let path = directory + "/" + topic + "/partitions"
-        let count: Int32
-        if access(path, F_OK) == 0 {
-            let descriptor = try POSIX.open(path, O_RDONLY)
-            defer { close(descriptor) }
-            let bytes = try POSIX.readFully(descriptor, count: try POSIX.size(descriptor, path), at: 0, path)
-            guard let stored = Int32(String(decoding: bytes, as: UTF8.self).trimmingNewline()), stored > 0 else {
-                throw LogError("\(path) does not hold a partition count (\(bytes.count) bytes): restore it, or the log cannot say where a key belongs")
-            }
-            count = stored
-        } else {
-            count = configuredTopics[topic] ?? defaultPartitions
+        if access(path, F_OK) != 0 {
+            let wanted = configuredTopics[topic] ?? defaultPartitions
             try POSIX.makeDirectories(directory + "/" + topic)
-            try POSIX.writeAtomically(Array("\(count)\n".utf8), to: path, directory: directory + "/" + topic)
+            do {
+                try creating.withLock { _ throws(LogError) in
+                    guard access(path, F_OK) != 0 else { return }
+                    try POSIX.writeAtomically(Array("\(wanted)\n".utf8), to: path, directory: directory + "/" + topic)
+                }
+            } catch {
+                // Another process created it at the same moment; its file is read below.
+                guard access(path, F_OK) == 0 else { throw error }
+            }
+        }
+        let descriptor = try POSIX.open(path, O_RDONLY)
+        defer { close(descriptor) }
+        let bytes = try POSIX.readFully(descriptor, count: try POSIX.size(descriptor, path), at: 0, path)
+        guard let count = Int32(String(decoding: bytes, as: UTF8.self).trimmingNewline()), count > 0 else {
+            throw LogError("\(path) does not hold a partition count (\(bytes.count) bytes): restore it, or the log cannot say where a key belongs")
         }
         topicCounts.withLock { $0[topic] = count }
         return count

@@ -105,6 +105,26 @@ struct FileLogFaultTests {
         #expect(try second.partitionCount(of: "journal") == 6)
     }
 
+    /// Threads and processes using a new topic at the same moment all create it with one
+    /// count, and none fails (seen in the end-to-end benchmark: engine and workers touched
+    /// a new task topic together).
+    @Test func aNewTopicUsedConcurrentlyGetsOneCount() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let first = try FileLog(directory: directory.path, defaultPartitions: 3)
+        let second = try FileLog(directory: directory.path, defaultPartitions: 3)
+        for round in 0..<20 {
+            let counts = try await withThrowingTaskGroup(of: Int32.self) { group in
+                for index in 0..<8 {
+                    let log = index % 2 == 0 ? first : second
+                    group.addTask { try log.partitionCount(of: "topic-\(round)") }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(counts == Array(repeating: 3, count: 8))
+        }
+    }
+
     /// A partition-count file that exists and cannot be read is an error naming it, never the
     /// configured default: a wrong count would send keys to other partitions (issue 9).
     @Test func anUnreadablePartitionCountIsAnErrorNotADefault() throws {
