@@ -30,7 +30,7 @@ public enum EventApplier {
             let change = state.modifyInstance(value.instanceKey) {
                 TaskApplier.apply(record.intent, value, processes[$0.definition], timestamp: record.timestamp, to: &$0)
             }
-            if let change, change.before != change.after { state.dueWork.replace(change.before, with: change.after) }
+            if let change { state.dueWork.replace(change.before, with: change.after) }
         case .incident(let value): applyIncident(record.intent, value, to: &state)
         case .timer(let value):
             guard state.modifyInstance(value.instanceKey, { applyTimer(record.intent, value, to: &$0) }) != nil else { return }

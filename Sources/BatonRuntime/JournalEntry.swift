@@ -37,10 +37,7 @@ public enum JournalEntry: Sendable {
     /// corruption.
     public static func decode(_ entry: LogEntry, partition: Int32, checks: Checks = Checks()) throws(UnreadableStep) -> JournalEntry {
         func refuse(_ reason: String, key: String = "") -> JournalEntry {
-            .refused(
-                .command(.refuseEntry, key: key, value: .entry(EntryRecord(reason: reason, size: Int64(entry.payload.count))),
-                         timestamp: 0, partition: partition, position: entry.position),
-                payload: entry.payload)
+            .refused(standIn(for: entry, partition: partition, key: key, reason: reason), payload: entry.payload)
         }
         guard let first = entry.payload.first else { return refuse("empty journal entry") }
         if first == 0x53 {
@@ -74,6 +71,15 @@ public enum JournalEntry: Sendable {
         record.position = entry.position
         record.partition = partition
         return .command(record)
+    }
+}
+
+extension JournalEntry {
+    /// The `refuseEntry` command that stands in for a refused entry at its position: the
+    /// engine answers it with a rejection naming `reason`.
+    static func standIn(for entry: LogEntry, partition: Int32, key: String, reason: String) -> Record {
+        .command(.refuseEntry, key: key, value: .entry(EntryRecord(reason: reason, size: Int64(entry.payload.count))),
+                 timestamp: 0, partition: partition, position: entry.position)
     }
 }
 

@@ -168,9 +168,7 @@ public final class PartitionProcessor {
             case .command(let command):
                 guard command.position > engine.state.lastCommandPosition else { continue }
                 if let reason = oversizedCommands[command.position] {
-                    pending.append(.command(
-                        .refuseEntry, key: command.key, value: .entry(EntryRecord(reason: reason, size: Int64(entry.payload.count))),
-                        timestamp: 0, partition: partition, position: command.position))
+                    pending.append(JournalEntry.standIn(for: entry, partition: partition, key: command.key, reason: reason))
                     refusedPayloads[command.position] = entry.payload
                 } else {
                     pending.append(command)
