@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Dependency direction (docs/DESIGN.md §2): the pure modules (BatonModel) import no I/O;
@@ -16,11 +16,20 @@ let package = Package(
         .library(name: "BatonKafka", targets: ["BatonKafka"]),
         .library(name: "BatonRuntime", targets: ["BatonRuntime"]),
         .library(name: "BatonWorker", targets: ["BatonWorker"]),
+        .library(name: "BatonConfiguredWorkers", targets: ["BatonConfiguredWorkers"]),
+        .library(name: "BatonMetrics", targets: ["BatonMetrics"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // Without its Foundation trait: no Foundation next to libxml2's ICU headers.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian, one small system-library target each.
@@ -49,6 +58,26 @@ let package = Package(
         .target(name: "BatonRuntime", dependencies: ["BatonEngine", "BatonModel", "BatonLog", "BatonBPMN", "BatonStorage"]),
         // Worker SDK: subscribe to task topics, answer with complete / failure / bpmnError.
         .target(name: "BatonWorker", dependencies: ["BatonModel", "BatonLog"]),
+        // Workers without code: a topic mapped to an HTTP endpoint or a command (workers.yaml).
+        .target(
+            name: "BatonConfiguredWorkers",
+            dependencies: [
+                "BatonWorker", "BatonModel",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        // Prometheus metrics (swift-metrics + swift-prometheus) and the `/metrics` endpoint.
+        .target(
+            name: "BatonMetrics",
+            dependencies: [
+                "BatonLog", "BatonModel",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         // librdkafka bridge: producer, consumer, admin (the Kafka backend is being built).
         .target(name: "BatonKafka", dependencies: ["BatonLog", "BatonModel", "CRdKafka"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
@@ -58,6 +87,7 @@ let package = Package(
             name: "baton",
             dependencies: [
                 "BatonBPMN", "BatonModel", "BatonEngine", "BatonLog", "BatonFileLog", "BatonRuntime", "BatonWorker", "BatonStorage", "BatonKafka",
+                "BatonConfiguredWorkers", "BatonMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

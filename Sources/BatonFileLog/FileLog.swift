@@ -17,6 +17,8 @@ public final class FileLog: Log {
     public let directory: String
     private let defaultPartitions: Int32
     private let configuredTopics: [String: Int32]
+    /// Partition counts of new topics whose names start with a key (`baton.task.`).
+    private let partitionsByPrefix: [String: Int32]
     private let segmentBytes: Int
     private let repair: Bool
     private let partitions = Mutex<[TopicPartition: PartitionHandle]>([:])
@@ -43,12 +45,13 @@ public final class FileLog: Log {
     ///     on disk keeps the count it was created with.
     ///   - repair: cut the log at a corrupt batch instead of refusing to open it.
     public init(
-        directory: String, defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], segmentBytes: Int = 64 << 20,
+        directory: String, defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], partitionsByPrefix: [String: Int32] = [:], segmentBytes: Int = 64 << 20,
         repair: Bool = false
     ) throws(LogError) {
         self.directory = directory
         self.defaultPartitions = defaultPartitions
         self.configuredTopics = topics
+        self.partitionsByPrefix = partitionsByPrefix
         self.segmentBytes = segmentBytes
         self.repair = repair
         try POSIX.makeDirectories(directory)
@@ -61,7 +64,7 @@ public final class FileLog: Log {
         if let known = topicCounts.withLock({ $0[topic] }) { return known }
         let path = directory + "/" + topic + "/partitions"
         if access(path, F_OK) != 0 {
-            let wanted = configuredTopics[topic] ?? defaultPartitions
+            let wanted = configuredTopics[topic] ?? partitionsByPrefix.first { topic.hasPrefix($0.key) }?.value ?? defaultPartitions
             try POSIX.makeDirectories(directory + "/" + topic)
             do {
                 try creating.withLock { _ throws(LogError) in

@@ -24,6 +24,8 @@ public final class KafkaLog: KeyedLog {
     private let admin: KafkaAdmin
     private let defaultPartitions: Int32
     private let configuredTopics: [String: Int32]
+    /// Partition counts of new topics whose names start with a key (`baton.task.`).
+    private let partitionsByPrefix: [String: Int32]
     private let counts = Mutex<[String: Int32]>([:])
     private let readers = Mutex<[TopicPartition: KafkaPartitionReader]>([:])
     private let groups = Mutex<[String: KafkaGroupOffsets]>([:])
@@ -31,12 +33,13 @@ public final class KafkaLog: KeyedLog {
     private let outstanding = Mutex<[Range<UInt64>]>([])
 
     public init(
-        _ configuration: KafkaConfiguration, topicPrefix: String = "", defaultPartitions: Int32 = 1, topics: [String: Int32] = [:]
+        _ configuration: KafkaConfiguration, topicPrefix: String = "", defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], partitionsByPrefix: [String: Int32] = [:]
     ) throws(LogError) {
         self.configuration = configuration
         self.topicPrefix = topicPrefix
         self.defaultPartitions = defaultPartitions
         configuredTopics = topics
+        self.partitionsByPrefix = partitionsByPrefix
         producer = try KafkaProducer(configuration)
         admin = try KafkaAdmin(configuration)
     }
@@ -53,7 +56,7 @@ public final class KafkaLog: KeyedLog {
             counts.withLock { $0[topic] = count }
             return count
         }
-        let wanted = configuredTopics[topic] ?? defaultPartitions
+        let wanted = configuredTopics[topic] ?? partitionsByPrefix.first { topic.hasPrefix($0.key) }?.value ?? defaultPartitions
         // Another process may create it at the same time, with its own count: the metadata
         // read afterwards decides.
         _ = try? admin.createTopic(physical(topic), partitions: wanted)

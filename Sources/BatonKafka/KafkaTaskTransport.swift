@@ -80,10 +80,22 @@ public final class KafkaTaskTransport: @unchecked Sendable {
         let physical = log.physical(Topics.tasks(topic))
         for (partition, offset) in member.fetched { rd_kafka_topic_partition_list_add(list, physical, partition).pointee.offset = offset }
         let result = rd_kafka_commit(member.handle, list, 0)
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || result == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+        member.fetched = [:]
+        // A rebalance took partitions away mid-round: their new holder reads them from the
+        // last committed offset, and the engine rejects the answers it then gets twice.
+        let rebalanced: Set<rd_kafka_resp_err_t> = [
+            RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID,
+            RD_KAFKA_RESP_ERR__NO_OFFSET,
+        ]
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || rebalanced.contains(result) else {
             throw LogError("committing task offsets of \(physical): \(String(cString: rd_kafka_err2str(result)))")
         }
-        member.fetched = [:]
+    }
+
+    /// Leaves every task topic's group (closing its consumers), so the other members take
+    /// its partitions over at once instead of after the session timeout.
+    public func leave() {
+        consumers.withLock { $0 = [:] }
     }
 
     public func send(_ commands: [Record], partition: Int32) throws {

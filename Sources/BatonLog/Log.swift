@@ -93,3 +93,22 @@ extension Log {
         Murmur2.partition(forKey: key, partitions: try partitionCount(of: topic))
     }
 }
+
+/// A backend on which the members of a consumer group divide a topic's partitions among
+/// themselves (Kafka does this in the broker; the file log with lock files).
+public protocol PartitionSharing: Log {
+    /// Joins `group` for `topic`; the member holds a share of the partitions until it leaves
+    /// (or its process dies).
+    func join(group: String, topic: String) throws(LogError) -> any GroupMember
+}
+
+/// One member of a consumer group on a `PartitionSharing` log.
+public protocol GroupMember: AnyObject, Sendable {
+    /// The partitions this member holds now, after taking its fair share of the free ones
+    /// and giving back what is over it. Call only when everything read from the partitions
+    /// it held is committed: a partition given back is read by its next holder from the
+    /// committed position.
+    func partitions() throws(LogError) -> [Int32]
+    /// Gives every partition back and leaves the group.
+    func leave()
+}

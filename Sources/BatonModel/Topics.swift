@@ -9,5 +9,12 @@ public enum Topics {
     /// Input the engine refused, with the reason and where it came from (JSON, one partition).
     public static let deadLetter = "baton.dead-letter"
     /// External tasks of one task topic, as JSON task messages.
-    public static func tasks(_ topic: String) -> String { "baton.task." + topic }
+    public static func tasks(_ topic: String) -> String { taskPrefix + topic }
+    public static let taskPrefix = "baton.task."
+    /// Partitions a task topic gets when it is created (topics/baton.task.json): the most
+    /// workers of one topic that can share its work.
+    public static let defaultTaskPartitions: Int32 = 12
+    /// Every step's records as JSON for downstream consumers, keyed by correlationId, as
+    /// many partitions as the journal (partition P holds journal partition P's records).
+    public static let events = "baton.events"
 }

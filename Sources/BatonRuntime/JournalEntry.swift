@@ -3,8 +3,8 @@ import BatonModel
 
 /// What a journal entry holds: a command appended by a producer, a step the engine appended
 /// (all records from processing a batch of commands), or an entry the engine cannot take
-/// as a command. Told apart by the first byte (a step starts with 'S', a record with its
-/// format version).
+/// as a command. Told apart by the first byte (a step starts with 'S', a JSON task answer
+/// with '{', a binary record with its format version).
 public enum JournalEntry: Sendable {
     case command(Record)
     case step(Step)
@@ -51,10 +51,18 @@ public enum JournalEntry: Sendable {
             return refuse("the entry has \(entry.payload.count) bytes, more than the \(checks.maximumCommandBytes) a command may have")
         }
         var record: Record
-        do {
-            record = try RecordCodec.decodeRecord(entry.payload)
-        } catch {
-            return refuse("the entry is not a command this Baton reads: \(error)")
+        if TaskAnswer.looksLikeJSON(entry.payload) {
+            do {
+                record = try TaskAnswer.command(fromJSON: entry.payload)
+            } catch {
+                return refuse("the entry is not a JSON task answer (topics/schemas/): \(error)")
+            }
+        } else {
+            do {
+                record = try RecordCodec.decodeRecord(entry.payload)
+            } catch {
+                return refuse("the entry is not a command this Baton reads: \(error)")
+            }
         }
         guard record.recordType == .command else {
             return refuse("the entry is a lone \(record.recordType) record, not a command", key: record.key)

@@ -45,6 +45,13 @@ public protocol TaskTransport: Sendable {
     func send(_ commands: [Record], partition: Int32) throws
     /// The transport's clock, in ms since the epoch.
     func now() -> Int64
+    /// Gives this worker's share of the task topics back to the other workers of each
+    /// group (after the last answers are sent).
+    func leave()
+}
+
+extension TaskTransport {
+    public func leave() {}
 }
 
 extension TaskOutcome {

@@ -9,11 +9,17 @@ import Glibc
 /// Workers over a `Log` (the embedded file log, or the in-memory log in tests): task
 /// messages come from `baton.task.<topic>` with one consumer group per topic
 /// (`baton-workers.<topic>`), answers go to the journal partition the message names.
+///
+/// On a log that shares partitions among group members (the file log), each worker reads
+/// only the partitions it holds, so several worker processes of one topic divide its work;
+/// elsewhere (the in-memory log) one worker reads every partition.
 public final class LogTaskTransport: TaskTransport {
     let log: any Log
     let clock: @Sendable () -> Int64
     /// Positions fetched but not yet acknowledged, per topic partition.
     private let fetched = Mutex<[TopicPartition: Int64]>([:])
+    /// This worker's membership in each topic's group, where the log shares partitions.
+    private let members = Mutex<[String: any GroupMember]>([:])
 
     /// - Parameter clock: ms since the epoch; the wall clock unless a test drives time.
     public init(log: any Log, clock: @escaping @Sendable () -> Int64 = WallClock.now) {
@@ -26,7 +32,7 @@ public final class LogTaskTransport: TaskTransport {
     public func fetch(topic: String, limit: Int) throws -> [TaskMessage] {
         let name = Topics.tasks(topic)
         var messages: [TaskMessage] = []
-        for partition in try 0..<log.partitionCount(of: name) where messages.count < limit {
+        for partition in try partitions(of: topic) where messages.count < limit {
             let target = TopicPartition(name, partition)
             let start = try fetched.withLock { $0[target] } ?? log.committedPosition(group: Self.group(topic), partition: target) ?? 0
             let entries = try log.read(target, from: start, limit: limit - messages.count)
@@ -39,6 +45,32 @@ public final class LogTaskTransport: TaskTransport {
             }
         }
         return messages
+    }
+
+    /// The partitions of `topic` this worker reads: its share where the log divides them
+    /// among the group (called between rounds, when everything fetched is acknowledged, so
+    /// a partition given back is read on from its committed position), else all of them.
+    func partitions(of topic: String) throws -> [Int32] {
+        let name = Topics.tasks(topic)
+        guard let sharing = log as? any PartitionSharing else { return Array(try 0..<log.partitionCount(of: name)) }
+        let member = try members.withLock { (members: inout [String: any GroupMember]) throws(LogError) -> any GroupMember in
+            if let member = members[topic] { return member }
+            let member = try sharing.join(group: Self.group(topic), topic: name)
+            members[topic] = member
+            return member
+        }
+        let held = try member.partitions()
+        fetched.withLock { positions in
+            for target in positions.keys where target.topic == name && !held.contains(target.partition) {
+                positions[target] = nil
+            }
+        }
+        return held
+    }
+
+    /// Gives this worker's partitions back to the other members of each group.
+    public func leave() {
+        for member in members.withLock({ $0.values }) { member.leave() }
     }
 
     public func acknowledge(topic: String) throws {

@@ -72,6 +72,7 @@ public final class Worker: Sendable {
 
     /// Fetches and handles tasks until `shutdown()` or cancellation.
     public func run() async throws {
+        defer { transport.leave() }
         while !isStopping, !Task.isCancelled {
             if try await poll() == 0 { try? await Task.sleep(nanoseconds: idleMilliseconds * 1_000_000) }
         }

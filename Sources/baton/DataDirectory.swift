@@ -28,6 +28,9 @@ struct DataDirectory: ParsableArguments {
     @Option(help: "Journal partitions, used when the data folder is created (an existing journal keeps its count).")
     var partitions: Int32 = 2
 
+    @Option(help: "Partitions of a task topic, used when it is created (workers of one topic share them; an existing topic keeps its count).")
+    var taskPartitions: Int32 = Topics.defaultTaskPartitions
+
     @Flag(help: "Open a log with a corrupt batch by cutting it there (everything after the batch is lost).")
     var repair = false
 
@@ -42,9 +45,11 @@ struct DataDirectory: ParsableArguments {
             }
             let configuration = KafkaConfiguration(
                 bootstrapServers: kafka, overrides: try KafkaConfiguration.overrides(settings + kafkaSettings))
-            return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.snapshots: partitions])
+            return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.snapshots: partitions, Topics.events: partitions],
+                                partitionsByPrefix: [Topics.taskPrefix: taskPartitions])
         }
-        return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions], repair: repair)
+        return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.events: partitions],
+                           partitionsByPrefix: [Topics.taskPrefix: taskPartitions], repair: repair)
     }
 
     /// How workers get tasks: a consumer group per task topic on Kafka, committed positions

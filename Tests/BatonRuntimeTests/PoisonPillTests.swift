@@ -46,7 +46,9 @@ struct PoisonPillTests {
         newerVersion[3] = 9
         let pills: [(bytes: [UInt8], reason: String)] = [
             ([1, 0xFF, 0x00], "not a command this Baton reads"),
-            (Array(#"{"intent":"completeTask","taskKey":"1"}"#.utf8), "not a command this Baton reads"),
+            (Array(#"{"intent":"completeTask","taskKey":"1"}"#.utf8), "not a JSON task answer"),
+            (Array(#"{"type":"complete","taskId":"1-1","processInstanceId":"2","correlationId":"order-1"#.utf8), "not valid JSON"),
+            (Array(#"{"type":"failure","taskId":"1-1","processInstanceId":"2","correlationId":"order-1","retries":-3}"#.utf8), "'retries' is -3"),
             (unknownIntent, "unknown intent code 98"),
             (newerVersion, "record version 9 is not one this Baton reads"),
             (RecordCodec.encode(Self.create(other, deployments: deployments)), "belongs to journal partition"),

@@ -75,3 +75,34 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
     if !directory.isEmpty { try POSIX.makeDirectories(directory) }
     try POSIX.writeAtomically(bytes, to: path, directory: directory.isEmpty ? "." : directory)
 }
+
+/// A process with one service task of `topic` (Zeebe's taskDefinition with `retries`); with
+/// `catchErrorCode`, an error boundary event on the task catches that BPMN error and ends in
+/// `Caught`.
+public func oneTaskProcess(id: String, topic: String, retries: Int = 3, catchErrorCode: String? = nil) -> [UInt8] {
+    let boundary = catchErrorCode.map { code in
+        """
+        <bpmn:boundaryEvent id="OnError" attachedToRef="Work"><bpmn:errorEventDefinition errorRef="E"/></bpmn:boundaryEvent>
+        <bpmn:sequenceFlow id="f3" sourceRef="OnError" targetRef="Caught"/>
+        <bpmn:endEvent id="Caught"/>
+        """ + "<!-- \(code) -->"
+    } ?? ""
+    let error = catchErrorCode.map { "<bpmn:error id=\"E\" errorCode=\"\($0)\"/>" } ?? ""
+    let text = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" \
+        xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+        \(error)
+        <bpmn:process id="\(id)" isExecutable="true">
+        <bpmn:startEvent id="Start"/>
+        <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Work"/>
+        <bpmn:serviceTask id="Work"><bpmn:extensionElements>\
+        <zeebe:taskDefinition type="\(topic)" retries="\(retries)"/></bpmn:extensionElements></bpmn:serviceTask>
+        <bpmn:sequenceFlow id="f2" sourceRef="Work" targetRef="Done"/>
+        <bpmn:endEvent id="Done"/>
+        \(boundary)
+        </bpmn:process>
+        </bpmn:definitions>
+        """
+    return Array(text.utf8)
+}

@@ -1,0 +1,4 @@
+import AsyncHTTPClient
+import Subprocess
+import Yams
+import BatonWorker

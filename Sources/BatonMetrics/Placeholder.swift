@@ -1,0 +1,3 @@
+import Prometheus
+import NIOHTTP1
+import BatonLog

@@ -1,0 +1,2 @@
+import BatonConfiguredWorkers
+import BatonMetrics
