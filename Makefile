@@ -1,13 +1,13 @@
 # Baton: `make demo` and `make test` work on a fresh Debian machine with a Swift 6 toolchain.
 SWIFT ?= swift
-DEBIAN_PACKAGES := librdkafka-dev libxml2-dev liblz4-dev pkg-config
+DEBIAN_PACKAGES := librdkafka-dev libxml2-dev liblz4-dev pkg-config kcat
 KAFKA_PORT ?= 19092
 SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo)
 
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff build release test simulate demo validate bench bench-kafka clean
+.PHONY: all deps spiff clients build release test simulate demo validate bench bench-kafka clean
 
 all: build
 
@@ -34,6 +34,18 @@ $(SPIFF_VENV)/installed-$(SPIFF_VERSION): | deps
 	$(SPIFF_VENV)/bin/pip install --quiet --disable-pip-version-check SpiffWorkflow==$(SPIFF_VERSION)
 	touch $@
 
+## clients: the real Kafka client the tests answer tasks with (confluent-kafka from PyPI) in
+## a virtualenv under .build/; kcat comes from Debian (deps).
+CLIENTS_VENV := .build/clients-venv
+CONFLUENT_KAFKA_VERSION := 2.16.1
+clients: $(CLIENTS_VENV)/installed-$(CONFLUENT_KAFKA_VERSION)
+
+$(CLIENTS_VENV)/installed-$(CONFLUENT_KAFKA_VERSION): | deps
+	rm -rf $(CLIENTS_VENV)
+	python3 -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/pip install --quiet --disable-pip-version-check confluent-kafka==$(CONFLUENT_KAFKA_VERSION)
+	touch $@
+
 build: deps
 	$(SWIFT) build
 
@@ -43,7 +55,7 @@ release: deps
 ## test: every test (Swift Testing and XCTest), with the Kafka-protocol test broker
 ## (tansu behind the ApiVersions proxy, Tests/KafkaBroker/) started for the run and stopped after,
 ## and SpiffWorkflow installed for the differential test.
-test: deps spiff
+test: deps spiff clients
 	$(SWIFT) build --build-tests
 	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
 	.build/debug/baton topics apply --kafka 127.0.0.1:$(KAFKA_PORT) --topics-dir topics \

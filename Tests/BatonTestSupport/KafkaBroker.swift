@@ -11,10 +11,10 @@ import Glibc
 public enum KafkaBroker {
     public static var address: String? { getenv("BATON_KAFKA").map { String(cString: $0) } }
 
+    public static let notConfigured = LogError("BATON_KAFKA is not set: run 'make test', which starts the test broker (Tests/KafkaBroker/broker.sh start) and sets it")
+
     public static func configuration() throws -> KafkaConfiguration {
-        guard let address else {
-            throw LogError("BATON_KAFKA is not set: run 'make test', which starts the test broker (Tests/KafkaBroker/broker.sh start) and sets it")
-        }
+        guard let address else { throw notConfigured }
         return KafkaConfiguration(bootstrapServers: address, overrides: ["socket.timeout.ms": "10000"])
     }
 
