@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // C libraries from Debian, one small system-library target each.
@@ -62,9 +63,11 @@ let package = Package(
         .target(
             name: "BatonConfiguredWorkers",
             dependencies: [
-                "BatonWorker", "BatonModel",
+                "BatonWorker", "BatonModel", "BatonLog",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         // Prometheus metrics (swift-metrics + swift-prometheus) and the `/metrics` endpoint.

@@ -29,7 +29,7 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
         var memberDescriptor: Int32 = -1
         /// Held partitions and the descriptors of their locked lease files.
         var leases: [Int32: Int32] = [:]
-        var lastRebalance: Int64 = .min
+        var lastRebalance: Int64?
         var left = false
     }
     private let state = Mutex(State())
@@ -57,7 +57,7 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
         try state.withLock { (state: inout State) throws(LogError) -> [Int32] in
             guard !state.left else { return [] }
             let now = Self.monotonicMilliseconds()
-            if now - state.lastRebalance >= rebalanceInterval {
+            if state.lastRebalance.map({ now - $0 >= rebalanceInterval }) ?? true {
                 state.lastRebalance = now
                 let members = max(1, try liveMembers())
                 let share = (Int(partitionCount) + members - 1) / members

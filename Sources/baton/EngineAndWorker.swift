@@ -1,8 +1,10 @@
 import ArgumentParser
+import BatonConfiguredWorkers
 import BatonKafka
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 import BatonWorker
 import Logging
 import ServiceLifecycle
@@ -40,31 +42,72 @@ struct EngineCommand: AsyncParsableCommand {
     }
 }
 
-/// `baton worker`: the demo workers as a process of their own.
+/// `baton worker`: workers as a process of their own: configured topics (HTTP endpoints or
+/// commands, no code) or the demo's order workers.
 struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Run workers as a process of their own (the demo's order workers for now).",
-        discussion: "Answers tasks of the order process's topics on the embedded log or, with --kafka, on Kafka.")
+        abstract: "Run workers as a process of their own: topics mapped to HTTP endpoints or commands by --config, or the demo's.",
+        discussion: """
+            With --config FILE (YAML or JSON; docs/WORKERS.md), each topic's tasks are POSTed to \
+            an HTTP endpoint or given to a command on stdin, and what comes back answers them: \
+            a result completes the task, a configured status or exit code throws a BPMN error, \
+            5xx, timeouts, connection errors and other exits fail it with the topic's retries \
+            and retry timeout (an incident after the last). Locks are extended while a call runs. \
+            Start several worker processes on one log: the workers of a topic share its \
+            partitions (a consumer group), and a worker that dies hands its tasks to the others. \
+            SIGTERM or SIGINT: stop fetching, answer what is in flight, then leave the group.
+            """)
 
     @OptionGroup var data: DataDirectory
-    @Flag(help: "Run the demo's order workers (the only built-in workers so far).") var demo = false
+    @Option(help: "A workers file (YAML or JSON) mapping task topics to HTTP endpoints or commands.") var config: String?
+    @Option(help: "This worker's id in task answers (default: the file's workerId, else worker-<pid>).") var workerId: String?
+    @Flag(help: "Run the demo's order workers instead.") var demo = false
     @Flag(inversion: .prefixedNo, help: "Whether the demo's payment worker fails some orders.") var paymentFailures = true
     @Option(help: "Milliseconds each demo task takes (to watch tasks move between workers).") var taskDelayMs: UInt64 = 0
 
     func validate() throws {
-        guard demo else { throw ValidationError("say which workers to run: --demo is the only built-in set so far") }
+        guard demo != (config != nil) else { throw ValidationError("say which workers to run: --config FILE, or --demo") }
     }
 
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton.worker")
-        let worker = Worker(transport: data.taskTransport(try data.openLog()), workerId: "demo-worker-\(getpid())")
-        DemoWorkers(paymentFailures: paymentFailures, taskDelayMilliseconds: taskDelayMs).subscribe(worker)
+        var configured: ConfiguredWorkers?
+        if let config {
+            let text = String(decoding: try POSIX.readFile(config), as: UTF8.self)
+            configured = ConfiguredWorkers(configuration: try WorkerConfiguration.load(text, file: config, environment: processEnvironment()))
+        }
+        let id = workerId ?? configured?.configuration.workerId ?? "worker-\(getpid())"
+        let worker = Worker(transport: data.taskTransport(try data.openLog()), workerId: id)
+        if let configured {
+            configured.subscribe(worker)
+            logger.info("worker \(id): \(configured.configuration.topics.map(\.topic).joined(separator: ", "))")
+        } else {
+            DemoWorkers(paymentFailures: paymentFailures, taskDelayMilliseconds: taskDelayMs).subscribe(worker)
+        }
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await serviceGroup.run()
+        do {
+            try await serviceGroup.run()
+        } catch {
+            try await configured?.shutdown()
+            throw error
+        }
+        try await configured?.shutdown()
     }
+}
+
+/// The process's environment variables (for `${NAME}` in configuration files).
+func processEnvironment() -> [String: String] {
+    var variables: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+        entry += 1
+    }
+    return variables
 }
 
 /// Adapts Kafka group membership to the runtime's view of partition ownership.

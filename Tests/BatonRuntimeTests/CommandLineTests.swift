@@ -19,16 +19,7 @@ struct CommandLineTests {
 
     /// Runs `baton ARGS` to completion; returns its exit status and standard output.
     func baton(_ arguments: String) -> (status: Int32, output: String) {
-        guard let pipe = popen("'\(Self.binary)' \(arguments) 2>&1", "r") else { return (-1, "") }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, pipe)
-            if count == 0 { break }
-            output.append(contentsOf: buffer.prefix(count))
-        }
-        let status = pclose(pipe)
-        return ((status >> 8) & 0xFF, String(decoding: output, as: UTF8.self))
+        shell("'\(Self.binary)' \(arguments)")
     }
 
     @Test func aRunningEngineServesCommandsFromOtherProcesses() throws {

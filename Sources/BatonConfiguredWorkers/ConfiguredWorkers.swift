@@ -1,0 +1,153 @@
+import AsyncHTTPClient
+import BatonLog
+import BatonModel
+import BatonWorker
+import NIOCore
+import Subprocess
+import SystemPackage
+
+/// Workers without code: each configured topic's tasks go to an HTTP endpoint or a command
+/// (`WorkerConfiguration`), and what comes back is the answer. While a call runs, the
+/// task's lock is extended every half lock duration, so a slow service keeps its task.
+public final class ConfiguredWorkers: Sendable {
+    public let configuration: WorkerConfiguration
+    let http: HTTPClient
+
+    public init(configuration: WorkerConfiguration) {
+        self.configuration = configuration
+        let connections = configuration.topics.map(\.maxConcurrent).reduce(0, +)
+        var settings = HTTPClient.Configuration()
+        settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connections)
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+    }
+
+    /// Subscribes `worker` to every configured topic.
+    public func subscribe(_ worker: Worker) {
+        for topic in configuration.topics {
+            worker.subscribe(topic: topic.topic, maxConcurrent: topic.maxConcurrent, lockDuration: topic.lockDuration) { [self] task in
+                let result = try await Self.keepingLock(of: task, for: topic.lockDuration, worker: worker) {
+                    await self.call(topic.action, task: task)
+                }
+                return result.outcome(for: task.message, retry: topic.retry)
+            }
+        }
+    }
+
+    /// Closes the HTTP connections (after the worker stopped).
+    public func shutdown() async throws {
+        try await http.shutdown()
+    }
+
+    /// Runs `work` while extending the task's lock every half `lockDuration`.
+    static func keepingLock<Result: Sendable>(
+        of task: ExternalTask, for lockDuration: Int64, worker: Worker, _ work: @escaping @Sendable () async -> Result
+    ) async throws -> Result {
+        try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .milliseconds(max(100, lockDuration / 2)))
+                    try await DedicatedThread.run { try worker.extendLock(task, by: lockDuration) }
+                }
+            }
+            defer { group.cancelAll() }
+            while let finished = try await group.next() {
+                if let result = finished { return result }
+            }
+            throw CancellationError()
+        }
+    }
+
+    func call(_ action: WorkerConfiguration.Action, task: ExternalTask) async -> CallResult {
+        var body = task.message.json.objectValue ?? [:]
+        body["workerId"] = .string(task.workerId)
+        let input = JSONValue.object(body).jsonBytes
+        switch action {
+        case .http(let endpoint): return await post(input, to: endpoint)
+        case .exec(let command): return await run(command, input: input)
+        }
+    }
+
+    /// POSTs the task; 2xx: done, a configured status: BPMN error, other 4xx: incident,
+    /// 5xx / timeout / connection error: retry.
+    func post(_ input: [UInt8], to endpoint: WorkerConfiguration.HTTPAction) async -> CallResult {
+        var request = HTTPClientRequest(url: endpoint.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        for header in endpoint.headers { request.headers.add(name: header.name, value: header.value) }
+        request.body = .bytes(ByteBuffer(bytes: input))
+        let response: HTTPClientResponse
+        do {
+            response = try await http.execute(request, timeout: .milliseconds(endpoint.timeout))
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            return .transient(message: "POST \(endpoint.url) timed out after \(endpoint.timeout) ms", details: "")
+        } catch {
+            return .transient(message: "POST \(endpoint.url) failed: \(error)", details: "")
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = Array((try await response.body.collect(upTo: endpoint.maximumResponseBytes)).readableBytesView)
+        } catch is NIOTooManyBytesError {
+            return .permanent(message: "POST \(endpoint.url) answered more than \(endpoint.maximumResponseBytes) bytes (maxResponseBytes)", details: "")
+        } catch {
+            return .transient(message: "POST \(endpoint.url): reading the answer failed: \(error)", details: "")
+        }
+        let status = Int(response.status.code)
+        let source = "POST \(endpoint.url) (\(status))"
+        switch status {
+        case 200..<300:
+            return CallResult.parse(bytes, source: source, asError: nil)
+        case _ where endpoint.bpmnErrorStatus.contains(status):
+            return CallResult.parse(bytes, source: source, asError: "HTTP_\(status)")
+        case 500...:
+            return .transient(message: "\(source): the service failed", details: String(decoding: bytes.prefix(2000), as: UTF8.self))
+        default:
+            return .permanent(message: "\(source): the service refused the task", details: String(decoding: bytes.prefix(2000), as: UTF8.self))
+        }
+    }
+
+    /// Runs the command with the task on stdin; exit 0: done (stdout is the result), the
+    /// configured exit code: BPMN error, other exits and the timeout: retry.
+    func run(_ command: WorkerConfiguration.CommandAction, input: [UInt8]) async -> CallResult {
+        let program = command.command[0]
+        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        let options = {
+            var options = PlatformOptions()
+            options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+            return options
+        }()
+        let started = ContinuousClock.now
+        do {
+            let result = try await withThrowingTaskGroup(of: ExecutionResult<Void, BytesOutput, BytesOutput>?.self) { group in
+                group.addTask {
+                    try await Subprocess.run(
+                        executable, arguments: Arguments(Array(command.command.dropFirst())), platformOptions: options,
+                        input: .array(input), output: .bytes(limit: command.maximumOutputBytes), error: .bytes(limit: 64 << 10))
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(command.timeout))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                return try await group.next() ?? nil
+            }
+            guard let result else {
+                return .transient(message: "\(program) timed out after \(command.timeout) ms and was stopped", details: "")
+            }
+            let errors = String(decoding: result.standardError.suffix(2000), as: UTF8.self)
+            switch result.terminationStatus {
+            case .exited(0):
+                return CallResult.parse(result.standardOutput, source: program, asError: nil)
+            case .exited(let code) where code == command.bpmnErrorExitCode:
+                return CallResult.parse(result.standardOutput, source: program, asError: "EXIT_\(code)")
+            case .exited(let code):
+                return .transient(message: "\(program) exited with \(code)", details: errors)
+            case .signaled(let signal):
+                return .transient(message: "\(program) was killed by signal \(signal)", details: errors)
+            }
+        } catch {
+            let elapsed = ContinuousClock.now - started
+            return .transient(message: "\(program) could not run: \(error) (after \(elapsed))", details: "")
+        }
+    }
+}

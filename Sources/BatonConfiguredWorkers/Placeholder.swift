@@ -1,4 +1,0 @@
-import AsyncHTTPClient
-import Subprocess
-import Yams
-import BatonWorker

@@ -1,2 +1,0 @@
-import BatonConfiguredWorkers
-import BatonMetrics
