@@ -56,9 +56,14 @@ let package = Package(
         // that name the path at fault, atomic replace, CRC32C, LZ4 blocks.
         .target(name: "BatonStorage", dependencies: ["BatonLog", "CLZ4"]),
         // Stream processor: partitions -> replay -> process -> append; timers; snapshots.
-        .target(name: "BatonRuntime", dependencies: ["BatonEngine", "BatonModel", "BatonLog", "BatonBPMN", "BatonStorage"]),
+        .target(
+            name: "BatonRuntime",
+            dependencies: [
+                "BatonEngine", "BatonModel", "BatonLog", "BatonBPMN", "BatonStorage",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]),
         // Worker SDK: subscribe to task topics, answer with complete / failure / bpmnError.
-        .target(name: "BatonWorker", dependencies: ["BatonModel", "BatonLog"]),
+        .target(name: "BatonWorker", dependencies: ["BatonModel", "BatonLog", .product(name: "CoreMetrics", package: "swift-metrics")]),
         // Workers without code: a topic mapped to an HTTP endpoint or a command (workers.yaml).
         .target(
             name: "BatonConfiguredWorkers",
@@ -75,11 +80,12 @@ let package = Package(
             name: "BatonMetrics",
             dependencies: [
                 "BatonLog", "BatonModel",
-                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
         // librdkafka bridge: producer, consumer, admin (the Kafka backend is being built).
         .target(name: "BatonKafka", dependencies: ["BatonLog", "BatonModel", "CRdKafka"]),

@@ -117,3 +117,12 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
         return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }
+
+extension FileLog: TopicListing {
+    /// Every topic with a partition count in the log folder.
+    public func topicNames() throws(LogError) -> [String] {
+        POSIX.list(directory).filter { access(directory + "/" + $0 + "/partitions", F_OK) == 0 }
+    }
+
+    public func reportedEnd(of partition: TopicPartition) throws(LogError) -> Int64 { try endPosition(of: partition) }
+}

@@ -71,6 +71,29 @@ public final class KafkaAdmin: @unchecked Sendable {
         return nil
     }
 
+    /// The names of every topic the cluster has.
+    public func topicNames(timeoutMilliseconds: Int32 = 10_000) throws(LogError) -> [String] {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let error = rd_kafka_metadata(handle, 1, nil, &metadata, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw LogError("listing topics: \(String(cString: rd_kafka_err2str(error)))")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        return (0..<Int(metadata.pointee.topic_cnt)).map { String(cString: metadata.pointee.topics[$0].topic) }
+    }
+
+    /// The high watermark of a partition (the offset the next message gets), as the broker
+    /// reports it. (The test broker, tansu, reports the last batch's base offset + 1.)
+    public func highWatermark(_ topic: String, _ partition: Int32, timeoutMilliseconds: Int32 = 10_000) throws(LogError) -> Int64 {
+        var low: Int64 = 0
+        var high: Int64 = 0
+        let error = rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, timeoutMilliseconds)
+        guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw LogError("high watermark of \(topic)-\(partition): \(String(cString: rd_kafka_err2str(error)))")
+        }
+        return high
+    }
+
     /// The configuration of a topic as the broker reports it (name -> value).
     public func topicConfiguration(_ name: String, timeoutMilliseconds: Int32 = 10_000) throws(LogError) -> [String: String] {
         guard let resource = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, name) else {

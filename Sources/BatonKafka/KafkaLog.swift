@@ -156,3 +156,15 @@ public final class KafkaLog: KeyedLog {
         try offsets(group).commit(physical(partition.topic), partition.partition, position: position)
     }
 }
+
+extension KafkaLog: TopicListing {
+    /// The topics of this installation (with the prefix, which is taken off).
+    public func topicNames() throws(LogError) -> [String] {
+        try admin.topicNames().filter { $0.hasPrefix(topicPrefix) }.map { String($0.dropFirst(topicPrefix.count)) }
+    }
+
+    /// The broker's high watermark: cheap, and right on Kafka (not on the test broker).
+    public func reportedEnd(of partition: TopicPartition) throws(LogError) -> Int64 {
+        try admin.highWatermark(physical(partition.topic), partition.partition)
+    }
+}

@@ -28,6 +28,9 @@ public final class EngineLoop: Sendable {
         /// Created and completed by this process's steps (not counting what recovery replayed).
         public var instancesCreated = 0
         public var instancesCompleted = 0
+        /// Per journal partition: commands appended and not yet processed (measured about
+        /// once a second).
+        public var journalLag: [Int32: Int64] = [:]
 
         public init() {}
 
@@ -72,27 +75,35 @@ public final class EngineLoop: Sendable {
         for processor in processors { try processor.recover() }
         var idleRounds = 0
         var lastPublished: Int64 = 0
+        var lastLag: Int64 = 0
+        var journalLag: [Int32: Int64] = [:]
+        let metrics = RoundMetrics()
         while !stopping.withLock({ $0 }) {
             var moved = 0
-            for processor in processors { moved += try processor.poll() }
+            for processor in processors { moved += try metrics.poll(processor) }
             // One wait for every partition's appends of this round.
-            try log.flush()
+            try metrics.flush(log, moved: moved)
             for processor in processors { try processor.logFlushed() }
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             let now = clock()
+            if now - lastLag >= 1000 {
+                journalLag = RoundMetrics.journalLag(log, processors)
+                lastLag = now
+            }
             if now - lastPublished >= 200 {
-                publish(processors)
+                publish(processors, journalLag: journalLag)
                 lastPublished = now
             }
         }
         try log.flush()
         for processor in processors { try processor.snapshotNow() }
-        publish(processors)
+        publish(processors, journalLag: RoundMetrics.journalLag(log, processors))
     }
 
-    private func publish(_ processors: [PartitionProcessor]) {
-        let summary = Statistics(processors)
+    private func publish(_ processors: [PartitionProcessor], journalLag: [Int32: Int64]) {
+        var summary = Statistics(processors)
+        summary.journalLag = journalLag
         statistics.withLock { $0 = summary }
     }
 }

@@ -46,6 +46,9 @@ public final class GroupEngineLoop: Sendable {
         var idleRounds = 0
         var completed = 0
         var created = 0
+        let metrics = RoundMetrics()
+        var lastLag: Int64 = 0
+        var journalLag: [Int32: Int64] = [:]
         while !stopping.withLock({ $0 }) {
             let (assigned, revoked) = ownership.poll()
             for partition in revoked {
@@ -65,15 +68,20 @@ public final class GroupEngineLoop: Sendable {
                 warn("now owns journal partitions \(processors.keys.sorted())")
             }
             var moved = 0
-            for partition in processors.keys.sorted() { moved += try processors[partition]!.poll() }
+            for partition in processors.keys.sorted() { moved += try metrics.poll(processors[partition]!) }
             // One wait for every partition's appends of this round.
-            try log.flush()
+            try metrics.flush(log, moved: moved)
             for partition in processors.keys.sorted() { try processors[partition]!.logFlushed() }
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             var summary = EngineLoop.Statistics(processors.values)
             summary.instancesCreated += created
             summary.instancesCompleted += completed
+            if clock() - lastLag >= 1000 {
+                journalLag = RoundMetrics.journalLag(log, processors.values)
+                lastLag = clock()
+            }
+            summary.journalLag = journalLag.filter { processors[$0.key] != nil }
             statistics.withLock { $0 = summary }
         }
     }

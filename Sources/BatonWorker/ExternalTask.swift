@@ -55,6 +55,15 @@ extension TaskTransport {
 }
 
 extension TaskOutcome {
+    /// complete, failure or bpmnError (as in the JSON answers).
+    public var name: String {
+        switch self {
+        case .complete: "complete"
+        case .failure: "failure"
+        case .bpmnError: "bpmnError"
+        }
+    }
+
     /// The journal command that reports this outcome for `task`.
     func command(for task: ExternalTask, now: Int64) -> Record {
         var value = TaskRecord(instanceKey: Int64(task.processInstanceId) ?? 0, taskKey: task.message.taskKey, attempt: task.message.attempt)

@@ -27,7 +27,7 @@ public final class LogTaskTransport: TaskTransport {
         self.clock = clock
     }
 
-    static func group(_ topic: String) -> String { "baton-workers.\(topic)" }
+    static func group(_ topic: String) -> String { TaskTopicLag.group(topic) }
 
     public func fetch(topic: String, limit: Int) throws -> [TaskMessage] {
         let name = Topics.tasks(topic)

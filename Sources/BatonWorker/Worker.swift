@@ -1,5 +1,6 @@
 import BatonLog
 import BatonModel
+import CoreMetrics
 import Synchronization
 
 /// Runs handlers for external tasks: `subscribe` to topics, then `run()` until `shutdown()`
@@ -23,6 +24,8 @@ public final class Worker: Sendable {
     private let stopping = Mutex(false)
     /// How long to wait when no topic had work.
     let idleMilliseconds: UInt64
+    /// Tasks being handled, per topic.
+    private let inFlight = Mutex<[String: Int]>([:])
 
     public init(transport: any TaskTransport, workerId: String, idleMilliseconds: UInt64 = 2) {
         self.transport = transport
@@ -65,6 +68,16 @@ public final class Worker: Sendable {
         }
     }
 
+    /// Tasks being handled right now, per topic (also `baton_tasks_in_flight`).
+    public var tasksInFlight: [String: Int] { inFlight.withLock { $0 } }
+
+    private func track(_ topic: String, _ change: Int) {
+        inFlight.withLock { $0[topic, default: 0] += change }
+    }
+
+    /// The topics this worker is subscribed to.
+    public var topics: [String] { subscriptions.withLock { $0.map(\.topic) } }
+
     /// Stops fetching; `run()` returns once the tasks in hand are answered.
     public func shutdown() { stopping.withLock { $0 = true } }
 
@@ -103,6 +116,8 @@ public final class Worker: Sendable {
         }
         // Each child answers for the task it handled: the command is built next to the
         // handler call, so an answer can never be paired with another task.
+        track(subscription.topic, tasks.count)
+        defer { track(subscription.topic, -tasks.count) }
         let commands = await withTaskGroup(of: Record.self) { group in
             for task in tasks {
                 group.addTask {
@@ -112,6 +127,7 @@ public final class Worker: Sendable {
                     } catch {
                         outcome = .failure(message: "\(error)", retries: 0)
                     }
+                    Counter(label: "baton_worker_tasks_total", dimensions: [("topic", task.topicName), ("outcome", outcome.name)]).increment()
                     return outcome.command(for: task, now: transport.now())
                 }
             }

@@ -23,6 +23,7 @@ struct EngineCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var data: DataDirectory
+    @OptionGroup var metrics: MetricsOptions
     @Option(help: "The engines' consumer group.") var group = "baton-engines"
 
     func validate() throws {
@@ -32,13 +33,16 @@ struct EngineCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton.engine")
+        let gauges = metrics.bootstrap()
         guard let log = try data.openLog() as? KafkaLog else { throw ValidationError("--kafka is required") }
         _ = try log.partitionCount(of: Topics.journal)  // creates the journal if it is missing
         let membership = try KafkaGroupMembership(log.configuration, group: data.topicPrefix + group, topic: data.topicPrefix + Topics.journal)
         let loop = GroupEngineLoop(log: log, snapshots: data.snapshots(log), clock: WallClock.now, warn: { logger.info("\($0)") })
         let service = GroupEngineService(loop: loop, ownership: KafkaOwnership(membership: membership))
+        let endpoint = try await metrics.start(gauges, log: log, engine: { loop.current })
         let serviceGroup = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await serviceGroup.run()
+        try await endpoint?.stop()
     }
 }
 
@@ -60,6 +64,7 @@ struct WorkerCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var data: DataDirectory
+    @OptionGroup var metrics: MetricsOptions
     @Option(help: "A workers file (YAML or JSON) mapping task topics to HTTP endpoints or commands.") var config: String?
     @Option(help: "This worker's id in task answers (default: the file's workerId, else worker-<pid>).") var workerId: String?
     @Flag(help: "Run the demo's order workers instead.") var demo = false
@@ -73,19 +78,22 @@ struct WorkerCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton.worker")
+        let gauges = metrics.bootstrap()
         var configured: ConfiguredWorkers?
         if let config {
             let text = String(decoding: try POSIX.readFile(config), as: UTF8.self)
             configured = ConfiguredWorkers(configuration: try WorkerConfiguration.load(text, file: config, environment: processEnvironment()))
         }
         let id = workerId ?? configured?.configuration.workerId ?? "worker-\(getpid())"
-        let worker = Worker(transport: data.taskTransport(try data.openLog()), workerId: id)
+        let log = try data.openLog()
+        let worker = Worker(transport: data.taskTransport(log), workerId: id)
         if let configured {
             configured.subscribe(worker)
             logger.info("worker \(id): \(configured.configuration.topics.map(\.topic).joined(separator: ", "))")
         } else {
             DemoWorkers(paymentFailures: paymentFailures, taskDelayMilliseconds: taskDelayMs).subscribe(worker)
         }
+        let endpoint = try await metrics.start(gauges, log: log, worker: worker, lagTopics: worker.topics)
         let serviceGroup = ServiceGroup(
             configuration: .init(services: [WorkerService(worker: worker)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
@@ -94,6 +102,7 @@ struct WorkerCommand: AsyncParsableCommand {
             try await configured?.shutdown()
             throw error
         }
+        try await endpoint?.stop()
         try await configured?.shutdown()
     }
 }

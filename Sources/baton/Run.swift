@@ -18,6 +18,7 @@ struct Run: AsyncParsableCommand {
             """)
 
     @OptionGroup var data: DataDirectory
+    @OptionGroup var metrics: MetricsOptions
 
     @Flag(help: "Also run the demo workers for bpmn/order-process.bpmn's task topics in this process.")
     var demoWorkers = false
@@ -31,6 +32,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton")
+        let gauges = metrics.bootstrap()
         let log = try data.openLog()
         var options = RuntimeOptions()
         options.engine.lockDuration = lockDuration
@@ -38,15 +40,19 @@ struct Run: AsyncParsableCommand {
             log: log, snapshots: data.snapshots(log), options: options, clock: WallClock.now,
             warn: { logger.warning("\($0)") })
         var services: [any Service] = [EngineService(loop: loop)]
+        var demoWorker: Worker?
         if demoWorkers {
             let worker = Worker(transport: data.taskTransport(log), workerId: "demo-worker")
             DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
             services.append(WorkerService(worker: worker))
+            demoWorker = worker
         }
+        let endpoint = try await metrics.start(gauges, log: log, engine: { loop.current }, worker: demoWorker)
         let partitions = try log.partitionCount(of: "baton.journal")
         logger.info("baton run: data in \(data.path), \(partitions) journal partition(s)\(demoWorkers ? ", demo workers on" : "")")
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        try await endpoint?.stop()
         logger.info("baton run: stopped cleanly")
     }
 }

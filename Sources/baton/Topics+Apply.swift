@@ -7,7 +7,7 @@ import BatonStorage
 /// `baton topics apply`: makes a Kafka cluster hold the topics declared in topics/.
 struct TopicsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "topics", abstract: "Kafka topics Baton uses, as declared in topics/.", subcommands: [Apply.self])
+        commandName: "topics", abstract: "Kafka topics Baton uses, as declared in topics/.", subcommands: [Apply.self, Lag.self])
 
     struct Declaration {
         let file: String

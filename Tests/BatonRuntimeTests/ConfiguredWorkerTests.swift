@@ -146,13 +146,26 @@ struct ConfiguredWorkerTests {
         environment["TOKEN"] = "secret"
         let workerOutput = directory.path + "/worker.out"
         let worker = try ChildProcess.spawn(
-            Self.binary, ["worker", "--data-dir", data, "--config", directory.path + "/workers.yaml"],
+            Self.binary, ["worker", "--data-dir", data, "--config", directory.path + "/workers.yaml", "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
             environment: environment, output: workerOutput, errorsToOutput: true)
         defer { worker.kill(SIGKILL); _ = worker.wait() }
         for process in processes {
             let started = cli.baton("start --data-dir '\(data)' \(process.topic) --correlation-id \(process.topic)-1")
             #expect(started.status == 0, "\(started.output)")
         }
+
+        // While the slow endpoint works, the worker's metrics show the task in flight.
+        var scraped = ""
+        let scrapeDeadline = WallClockMilliseconds.now() + 10_000
+        while !scraped.contains(#"baton_tasks_in_flight{topic="http-slow"} 1.0"#), WallClockMilliseconds.now() < scrapeDeadline {
+            let printed = String(decoding: (try? POSIX.readFile(workerOutput)) ?? [], as: UTF8.self)
+            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("metrics: ") }) {
+                scraped = cli.shell("/usr/bin/python3 -c \"import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('\(line.dropFirst(9))').read().decode())\"").output
+            }
+            usleep(100_000)
+        }
+        #expect(scraped.contains(#"baton_tasks_in_flight{topic="http-slow"} 1.0"#), "\(scraped)")
+        #expect(scraped.contains(#"baton_task_topic_lag{topic="baton.task.http-ok",group="baton-workers.http-ok"}"#), "\(scraped)")
 
         let settled: Set<String> = ["http-ok", "http-declined", "http-slow", "exec-ok", "exec-error"]
         let incidents: Set<String> = ["http-broken", "http-refused", "http-flaky", "exec-fail", "exec-slow"]

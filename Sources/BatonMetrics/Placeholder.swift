@@ -1,3 +1,0 @@
-import Prometheus
-import NIOHTTP1
-import BatonLog
