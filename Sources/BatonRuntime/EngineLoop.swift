@@ -78,6 +78,7 @@ public final class EngineLoop: Sendable {
         var lastLag: Int64 = 0
         var journalLag: [Int32: Int64] = [:]
         let metrics = RoundMetrics()
+        var events = EventExportSchedule(log: log, options: options, warn: warn)
         while !stopping.withLock({ $0 }) {
             var moved = 0
             for processor in processors { moved += try metrics.poll(processor) }
@@ -87,6 +88,7 @@ public final class EngineLoop: Sendable {
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             let now = clock()
+            events.tick(processors, now: now)
             if now - lastLag >= 1000 {
                 journalLag = RoundMetrics.journalLag(log, processors)
                 lastLag = now
@@ -98,6 +100,7 @@ public final class EngineLoop: Sendable {
         }
         try log.flush()
         for processor in processors { try processor.snapshotNow() }
+        events.drain(processors)
         publish(processors, journalLag: RoundMetrics.journalLag(log, processors))
     }
 

@@ -47,6 +47,7 @@ public final class GroupEngineLoop: Sendable {
         var completed = 0
         var created = 0
         let metrics = RoundMetrics()
+        var events = EventExportSchedule(log: log, options: options, warn: warn)
         var lastLag: Int64 = 0
         var journalLag: [Int32: Int64] = [:]
         while !stopping.withLock({ $0 }) {
@@ -54,6 +55,7 @@ public final class GroupEngineLoop: Sendable {
             for partition in revoked {
                 if let processor = processors.removeValue(forKey: partition) {
                     do { try processor.snapshotNow() } catch { warn("no snapshot of partition \(partition) on revocation: \(error)") }
+                    events.drain([processor])
                     completed += processor.instancesCompleted
                     created += processor.instancesCreated
                 }
@@ -77,6 +79,7 @@ public final class GroupEngineLoop: Sendable {
             var summary = EngineLoop.Statistics(processors.values)
             summary.instancesCreated += created
             summary.instancesCompleted += completed
+            events.tick(processors.values, now: clock())
             if clock() - lastLag >= 1000 {
                 journalLag = RoundMetrics.journalLag(log, processors.values)
                 lastLag = clock()
@@ -84,5 +87,6 @@ public final class GroupEngineLoop: Sendable {
             summary.journalLag = journalLag.filter { processors[$0.key] != nil }
             statistics.withLock { $0 = summary }
         }
+        events.drain(processors.values)
     }
 }

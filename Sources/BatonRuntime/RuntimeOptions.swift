@@ -30,6 +30,10 @@ public struct RuntimeOptions: Sendable {
     /// Most bytes one task message may take; a task whose message would be larger becomes
     /// an incident (it could not be published).
     public var maximumTaskMessageBytes = 900_000
+    /// Whether the engine loops copy every step's records to `baton.events` as JSON
+    /// (`EventExporter`), and how often (ms).
+    public var exportEvents = true
+    public var exportEveryMilliseconds: Int64 = 50
     public var engine = EngineConfiguration()
 
     public init() {}

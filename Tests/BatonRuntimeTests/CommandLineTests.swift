@@ -155,7 +155,7 @@ struct CommandLineTests {
     }
 
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "deploy", "start", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply"] {
+        for command in ["run", "engine", "worker", "deploy", "start", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply", "topics lag"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")
