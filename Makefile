@@ -1,4 +1,5 @@
 # Baton: `make demo` and `make test` work on a fresh Debian machine with a Swift 6 toolchain.
+SHELL := /bin/bash
 SWIFT ?= swift
 DEBIAN_PACKAGES := librdkafka-dev libxml2-dev liblz4-dev pkg-config kcat
 KAFKA_PORT ?= 19092
@@ -7,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff clients build release test simulate demo validate bench bench-kafka clean
+.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-kafka clean
 
 all: build
 
@@ -76,6 +77,15 @@ validate: release
 ## demo: 10,000 orders through bpmn/order-process.bpmn on the embedded log (see README).
 demo: validate
 	.build/release/baton demo --orders $(or $(ORDERS),10000)
+
+## demo-http: the same demo with its workers as `baton worker --config` processes (two)
+## calling a tiny HTTP service (examples/order-workers/: the service and the workers file).
+ORDER_SERVICE_PORT ?= 8099
+demo-http: validate
+	python3 examples/order-workers/order_service.py $(ORDER_SERVICE_PORT) & service=$$!; \
+	for _ in $$(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$(ORDER_SERVICE_PORT)) 2>/dev/null && break; sleep 0.1; done; \
+	ORDER_SERVICE=http://127.0.0.1:$(ORDER_SERVICE_PORT) .build/release/baton demo --orders $(or $(ORDERS),2000) \
+	  --worker-config examples/order-workers/workers.yaml; status=$$?; kill $$service; exit $$status
 
 ## bench: the engine core benchmark (in memory, one core), then end to end on the file log.
 bench: deps

@@ -24,7 +24,7 @@ public final class ConfiguredWorkers: Sendable {
     /// Subscribes `worker` to every configured topic.
     public func subscribe(_ worker: Worker) {
         for topic in configuration.topics {
-            worker.subscribe(topic: topic.topic, maxConcurrent: topic.maxConcurrent, lockDuration: topic.lockDuration) { [self] task in
+            worker.subscribe(topic: topic.topic, maxConcurrent: topic.maxConcurrent) { [self] task in
                 let result = try await Self.keepingLock(of: task, for: topic.lockDuration, worker: worker) {
                     await self.call(topic.action, task: task)
                 }
@@ -38,16 +38,22 @@ public final class ConfiguredWorkers: Sendable {
         try await http.shutdown()
     }
 
-    /// Runs `work` while extending the task's lock every half `lockDuration`.
+    /// Runs `work` while keeping the task's lock: a call that outlives half of the lock the
+    /// engine gave (or half of `lockDuration`, whichever comes first) extends it to
+    /// `lockDuration` from then, and again every half `lockDuration`. A fast call costs no
+    /// extension.
     static func keepingLock<Result: Sendable>(
         of task: ExternalTask, for lockDuration: Int64, worker: Worker, _ work: @escaping @Sendable () async -> Result
     ) async throws -> Result {
-        try await withThrowingTaskGroup(of: Result?.self) { group in
+        let untilExpiry = task.lockExpirationTime - WallClock.now()
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask { await work() }
             group.addTask {
+                var wait = max(50, min(lockDuration, untilExpiry) / 2)
                 while true {
-                    try await Task.sleep(for: .milliseconds(max(100, lockDuration / 2)))
+                    try await Task.sleep(for: .milliseconds(wait))
                     try await DedicatedThread.run { try worker.extendLock(task, by: lockDuration) }
+                    wait = max(50, lockDuration / 2)
                 }
             }
             defer { group.cancelAll() }

@@ -84,10 +84,19 @@ public final class Worker: Sendable {
     public var isStopping: Bool { stopping.withLock { $0 } }
 
     /// Fetches and handles tasks until `shutdown()` or cancellation.
+    ///
+    /// Each subscription runs on its own, so a slow topic never holds the others back.
     public func run() async throws {
         defer { transport.leave() }
-        while !isStopping, !Task.isCancelled {
-            if try await poll() == 0 { try? await Task.sleep(nanoseconds: idleMilliseconds * 1_000_000) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for subscription in subscriptions.withLock({ $0 }) {
+                group.addTask { [self] in
+                    while !isStopping, !Task.isCancelled {
+                        if try await runOnce(subscription) == 0 { try? await Task.sleep(nanoseconds: idleMilliseconds * 1_000_000) }
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
     }
 

@@ -32,6 +32,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Orders to stream.") var orders = 10_000
     @Option(help: "Journal partitions.") var partitions: Int32 = 2
     @Option(help: "The order process to deploy.") var bpmn = "bpmn/order-process.bpmn"
+    @Option(help: "Run the workers as 'baton worker --config FILE' processes instead of in this process (e.g. examples/order-workers/workers.yaml with its HTTP service).")
+    var workerConfig: String?
+    @Option(help: "With --worker-config: how many worker processes share the task topics.") var workerProcesses = 2
 
     func run() async throws {
         POSIX.removeTree(path)
@@ -44,7 +47,15 @@ struct Demo: AsyncParsableCommand {
         let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
         let worker = Worker(transport: LogTaskTransport(log: log), workerId: "demo-worker")
         let services = DemoWorkers()
-        services.subscribe(worker)
+        var processes: [pid_t] = []
+        if let workerConfig {
+            for index in 0..<workerProcesses {
+                processes.append(try spawnSelf(["worker", "--data-dir", path, "--config", workerConfig, "--worker-id", "order-worker-\(index + 1)"]))
+            }
+            print("\(workerProcesses) worker process(es): baton worker --config \(workerConfig)")
+        } else {
+            services.subscribe(worker)
+        }
         let workers = Task { try await worker.run() }
 
         let started = WallClock.now()
@@ -55,7 +66,7 @@ struct Demo: AsyncParsableCommand {
         try await printSummary(log: log, statistics: statistics, seconds: Double(settled - started) / 1000, data: data)
 
         print("\nthe payment service is healthy again: retrying every incident in bulk ('baton incidents retry --all')")
-        services.healthy.withLock { $0 = true }
+        services.healthy.withLock { $0 = true }  // (the worker config's service heals by itself: it fails only the first attempts)
         let open = try Incidents.open(data)
         let retried = try Incidents.retry(open.map { ($0.instance, $0.incident) }, retries: 3, log: log)
         print("asked to retry \(retried) incident(s)")
@@ -63,9 +74,24 @@ struct Demo: AsyncParsableCommand {
         try verifyEveryOrderCompletedOnce(log)
 
         worker.shutdown()
+        for process in processes { kill(process, SIGTERM) }
+        for process in processes {
+            var status: Int32 = 0
+            waitpid(process, &status, 0)
+        }
         loop.stop()
         try await workers.value
         try await engine.value
+    }
+
+    /// Starts this executable with `arguments` (its output goes to this one's).
+    private func spawnSelf(_ arguments: [String]) throws -> pid_t {
+        var pid: pid_t = 0
+        let argv = (["baton"] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let result = posix_spawn(&pid, "/proc/self/exe", nil, nil, argv, environ)
+        guard result == 0 else { throw ValidationError("could not start a worker process: \(String(cString: strerror(result)))") }
+        return pid
     }
 
     private func streamOrders(into log: any Log, deployments: Int64) throws {
