@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-kafka clean
+.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-http bench-kafka clean
 
 all: build
 
@@ -91,6 +91,11 @@ demo-http: validate
 bench: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
 	cd benchmarks && .build/release/EmbeddedBenchmark $(or $(ONE_TASK),20000) $(or $(ORDERS),10000) ../bpmn/order-process.bpmn
+
+## bench-http: the generic HTTP worker against a local no-op endpoint (one-task instances on
+## the file log) beside the same run's raw HTTP request rate.
+bench-http: deps
+	cd benchmarks && $(SWIFT) build -c release && .build/release/HTTPWorkerBenchmark $(or $(INSTANCES),20000) $(or $(CONCURRENCY),64)
 
 ## bench-kafka: the one-task process end to end on the test broker, and raw librdkafka beside it.
 bench-kafka: deps

@@ -25,6 +25,7 @@ struct EngineCommand: AsyncParsableCommand {
     @OptionGroup var data: DataDirectory
     @OptionGroup var metrics: MetricsOptions
     @Option(help: "The engines' consumer group.") var group = "baton-engines"
+    @Flag(help: "Do not copy every step's records to the baton.events topic (topics/README.md).") var noEvents = false
 
     func validate() throws {
         guard data.kafka != nil else { throw ValidationError("'baton engine' runs on Kafka: give --kafka HOST:PORT ('baton run' is the embedded engine)") }
@@ -37,7 +38,9 @@ struct EngineCommand: AsyncParsableCommand {
         guard let log = try data.openLog() as? KafkaLog else { throw ValidationError("--kafka is required") }
         _ = try log.partitionCount(of: Topics.journal)  // creates the journal if it is missing
         let membership = try KafkaGroupMembership(log.configuration, group: data.topicPrefix + group, topic: data.topicPrefix + Topics.journal)
-        let loop = GroupEngineLoop(log: log, snapshots: data.snapshots(log), clock: WallClock.now, warn: { logger.info("\($0)") })
+        var options = RuntimeOptions()
+        options.exportEvents = !noEvents
+        let loop = GroupEngineLoop(log: log, snapshots: data.snapshots(log), options: options, clock: WallClock.now, warn: { logger.info("\($0)") })
         let service = GroupEngineService(loop: loop, ownership: KafkaOwnership(membership: membership))
         let endpoint = try await metrics.start(gauges, log: log, engine: { loop.current })
         let serviceGroup = ServiceGroup(configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -29,6 +29,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Task lock duration in milliseconds, after which an unanswered task is published again.")
     var lockDuration: Int64 = 300_000
 
+    @Flag(help: "Do not copy every step's records to the baton.events topic (topics/README.md).")
+    var noEvents = false
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton")
@@ -36,6 +39,7 @@ struct Run: AsyncParsableCommand {
         let log = try data.openLog()
         var options = RuntimeOptions()
         options.engine.lockDuration = lockDuration
+        options.exportEvents = !noEvents
         let loop = EngineLoop(
             log: log, snapshots: data.snapshots(log), options: options, clock: WallClock.now,
             warn: { logger.warning("\($0)") })

@@ -48,13 +48,14 @@ struct Outcome {
 /// Runs `count` instances of `processId` through engine + workers on a fresh log (the file
 /// log, or Kafka when `kafka` is given).
 func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [String], count: Int, variables: [String: JSONValue],
-                 kafka: String? = nil) async throws -> Outcome {
+                 kafka: String? = nil, exportEvents: Bool = true) async throws -> Outcome {
     let directory = "/tmp/baton-bench-\(getpid())-\(name)"
     _ = system("rm -rf \(directory)")
     defer { _ = system("rm -rf \(directory)") }
-    let fileLog = kafka == nil ? try FileLog(directory: directory, topics: [Topics.journal: 2]) : nil
+    let fileLog = kafka == nil ? try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2]) : nil
     let log: any Log = try fileLog ?? KafkaLog(
-        KafkaConfiguration(bootstrapServers: kafka!), topicPrefix: "bench-\(getpid())-\(name).", topics: [Topics.journal: 2, Topics.snapshots: 2])
+        KafkaConfiguration(bootstrapServers: kafka!), topicPrefix: "bench-\(getpid())-\(name).",
+        topics: [Topics.journal: 2, Topics.snapshots: 2, Topics.events: 2])
     _ = try DeploymentCatalog.deploy(bpmn, fileName: "\(name).bpmn", to: log)
     let snapshots: @Sendable (Int32) -> (any SnapshotStorage)?
     if fileLog == nil {
@@ -62,7 +63,9 @@ func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [Stri
     } else {
         snapshots = { partition in SnapshotStore(directory: "\(directory)/snapshots/journal-\(partition)") }
     }
-    let loop = EngineLoop(log: log, snapshots: snapshots, clock: WallClock.now, warn: { print("warning: \($0)") })
+    var options = RuntimeOptions()
+    options.exportEvents = exportEvents
+    let loop = EngineLoop(log: log, snapshots: snapshots, options: options, clock: WallClock.now, warn: { print("warning: \($0)") })
     let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
     let worker = Worker(transport: LogTaskTransport(log: log), workerId: "bench")
     for topic in topics { worker.subscribe(topic: topic, maxConcurrent: 256) { _ in .complete() } }
@@ -149,7 +152,7 @@ func rawAppendRate(entriesPerAppend: Int, bytesPerEntry: Int) async throws -> (a
     return (total / seconds, total * Double(batch.count) / seconds)
 }
 
-print("embedded end-to-end benchmark: engine + in-process workers on the file log, 2 journal partitions")
+print("embedded end-to-end benchmark: engine + in-process workers on the file log, 2 journal partitions, events exported to baton.events")
 for (name, bpmn, processId, topics, count, targetPI) in [
     ("one-task", Array(oneTaskBPMN.utf8), "one-task", ["work"], oneTaskCount, 10_000.0),
     ("order", try POSIX.readFile(orderPath), "order-process", ["validate-order", "reserve-inventory", "charge-payment", "ship-order", "notify-customer", "manual-approval"], orderCount, 3_000.0),
@@ -163,6 +166,10 @@ for (name, bpmn, processId, topics, count, targetPI) in [
     print("  start->end latency:  p50 \(outcome.p50) ms, p99 \(outcome.p99) ms")
     print("  raw file log:        \(format(raw.appends)) appends/s (\(format(raw.entries)) entries/s) of the same batch shape, append+fsync")
     print("  ratio appends/s end-to-end / raw: \(format2(outcome.appendsPerSecond / raw.appends))")
+    if name == "one-task" {
+        let quiet = try await runScenario("one-task-no-events", bpmn: bpmn, processId: processId, topics: topics, count: count, variables: [:], exportEvents: false)
+        print("  without the events export: \(format(quiet.instancesPerSecond)) PI/s (export costs \(format2(100 * (1 - outcome.instancesPerSecond / quiet.instancesPerSecond)))%)")
+    }
 }
 
 /// Raw librdkafka through the same broker: produce `count` messages of `bytes` bytes to one

@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import BatonConfiguredWorkers
+import BatonFileLog
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonWorker
+import BenchmarkSupport
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The generic HTTP worker (`baton worker --config`, here in-process) against a local no-op
+/// endpoint, one-task instances on the file log: instances per second, each one HTTP POST
+/// of its task, beside the same run's raw HTTP request rate (async-http-client POSTing a
+/// task-sized body to the same endpoint with the same concurrency). Target: ≥ 0.5 of raw.
+///
+/// Usage: HTTPWorkerBenchmark [instances] [concurrency]
+let arguments = CommandLine.arguments
+let count = arguments.count > 1 ? Int(arguments[1]) ?? 20_000 : 20_000
+let concurrency = arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64
+
+/// Answers every request with 200 and `{}` (HTTP/1.1 keep-alive), counting requests.
+final class NoOpHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+    static let served = Mutex(0)
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard case .end = unwrapInboundIn(data) else { return }
+        NoOpHandler.served.withLock { $0 += 1 }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: "2")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .ok, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: "{}")))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+    }
+}
+
+let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    .serverChannelOption(.backlog, value: 256)
+    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+    .childChannelInitializer { channel in
+        channel.pipeline.configureHTTPServerPipeline().flatMap { channel.pipeline.addHandler(NoOpHandler()) }
+    }
+    .bind(host: "127.0.0.1", port: 0).get()
+let url = "http://127.0.0.1:\(server.localAddress!.port!)/noop"
+
+/// A task message like the ones the worker posts (same fields, similar size).
+let sampleTask = TaskMessage(
+    taskKey: 4_294_967_300, attempt: 1, topicName: "work", activityId: "work", activityInstanceId: "4294967299",
+    processInstanceId: "4294967297", processDefinitionKey: "one-task:1", processDefinitionId: "one-task", businessKey: "",
+    correlationId: "http-12345", variables: [:], retries: 3, priority: 0, lockExpirationTime: 1_800_000_000_000, partition: 0,
+    processTaskResults: .object(["correlationId": .string("http-12345"), "taskResults": .array([])])).json.jsonBytes
+
+/// Raw: `concurrency` loops POSTing the sample body for about `seconds`.
+func rawRate(seconds: Double) async throws -> Double {
+    var settings = HTTPClient.Configuration()
+    settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
+    let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+    let started = BenchmarkSupport.seconds()
+    let done = Mutex(0)
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<concurrency {
+            group.addTask {
+                while BenchmarkSupport.seconds() - started < seconds {
+                    var request = HTTPClientRequest(url: url)
+                    request.method = .POST
+                    request.headers.add(name: "Content-Type", value: "application/json")
+                    request.body = .bytes(ByteBuffer(bytes: sampleTask))
+                    let response = try await client.execute(request, timeout: .seconds(10))
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                    done.withLock { $0 += 1 }
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    try await client.shutdown()
+    return Double(done.withLock { $0 }) / (BenchmarkSupport.seconds() - started)
+}
+
+/// Baton: one-task instances on the file log, the engine and a configured HTTP worker in
+/// this process; instances per second from the first start to the last completion.
+func batonRate() async throws -> (perSecond: Double, posts: Int) {
+    let directory = "/tmp/baton-bench-http-\(getpid())"
+    _ = system("rm -rf \(directory)")
+    defer { _ = system("rm -rf \(directory)") }
+    let log = try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2], partitionsByPrefix: [Topics.taskPrefix: 12])
+    let bpmn = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+        <bpmn:process id="one-task" isExecutable="true">
+        <bpmn:startEvent id="s"/><bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="work"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="e"/>
+        <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+        </bpmn:process></bpmn:definitions>
+        """
+    _ = try DeploymentCatalog.deploy(Array(bpmn.utf8), fileName: "one-task.bpmn", to: log)
+    let loop = EngineLoop(log: log, snapshots: { _ in nil }, clock: WallClock.now, warn: { print("warning: \($0)") })
+    let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
+    let configuration = try WorkerConfiguration.load(
+        "topics:\n  work: {http: {url: '\(url)'}, maxConcurrent: \(concurrency)}\n", file: "bench.yaml", environment: [:])
+    let workers = ConfiguredWorkers(configuration: configuration)
+    let worker = Worker(transport: LogTaskTransport(log: log), workerId: "bench-http")
+    workers.subscribe(worker)
+    let running = Task { try await worker.run() }
+    let before = NoOpHandler.served.withLock { $0 }
+    let writer = CommandWriter(log: log)
+    let started = BenchmarkSupport.seconds()
+    for batchStart in stride(from: 0, to: count, by: 1000) {
+        var byPartition: [Int32: [Record]] = [:]
+        for index in batchStart..<min(count, batchStart + 1000) {
+            let id = "http-\(index)"
+            byPartition[try writer.partition(of: id), default: []].append(.command(
+                .createInstance, key: id, value: .instance(InstanceRecord(processId: "one-task", processVersion: 1)), timestamp: WallClock.now()))
+        }
+        for (partition, commands) in byPartition { try writer.append(commands, partition: partition) }
+        while loop.current.instancesCreated - loop.current.instancesCompleted > 4_000 { try await Task.sleep(nanoseconds: 1_000_000) }
+    }
+    while loop.current.instancesCompleted < count { try await Task.sleep(nanoseconds: 1_000_000) }
+    let elapsed = BenchmarkSupport.seconds() - started
+    worker.shutdown()
+    try await running.value
+    try await workers.shutdown()
+    loop.stop()
+    try await engine.value
+    return (Double(count) / elapsed, NoOpHandler.served.withLock { $0 } - before)
+}
+
+print("HTTP worker benchmark: one-task instances on the file log (2 journal partitions, 12 task partitions), engine and a configured HTTP worker in one process, a no-op endpoint on 127.0.0.1; concurrency \(concurrency)")
+let baton = try await batonRate()
+let raw = try await rawRate(seconds: 3)
+print("  baton:  \(format(baton.perSecond)) PI/s (\(count) instances, \(baton.posts) POSTs: one per task)")
+print("  raw:    \(format(raw)) requests/s (async-http-client, the same endpoint, body and concurrency)")
+print("  ratio PI/s / raw requests/s: \(format2(baton.perSecond / raw))   (target 0.5)")
+try await server.close()
