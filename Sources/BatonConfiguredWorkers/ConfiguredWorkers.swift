@@ -25,7 +25,7 @@ public final class ConfiguredWorkers: Sendable {
     public func subscribe(_ worker: Worker) {
         for topic in configuration.topics {
             worker.subscribe(topic: topic.topic, maxConcurrent: topic.maxConcurrent) { [self] task in
-                let result = try await Self.keepingLock(of: task, for: topic.lockDuration, worker: worker) {
+                let result = try await Self.keepingLock(of: task, for: topic.lockDuration, callTimeout: topic.action.timeout, worker: worker) {
                     await self.call(topic.action, task: task)
                 }
                 return result.outcome(for: task.message, retry: topic.retry)
@@ -43,9 +43,11 @@ public final class ConfiguredWorkers: Sendable {
     /// `lockDuration` from then, and again every half `lockDuration`. A fast call costs no
     /// extension.
     static func keepingLock<Result: Sendable>(
-        of task: ExternalTask, for lockDuration: Int64, worker: Worker, _ work: @escaping @Sendable () async -> Result
+        of task: ExternalTask, for lockDuration: Int64, callTimeout: Int64, worker: Worker, _ work: @escaping @Sendable () async -> Result
     ) async throws -> Result {
         let untilExpiry = task.lockExpirationTime - WallClock.now()
+        // A call that times out before half of the lock has run out needs no extension.
+        if callTimeout < untilExpiry / 2 { return await work() }
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask { await work() }
             group.addTask {
@@ -65,9 +67,7 @@ public final class ConfiguredWorkers: Sendable {
     }
 
     func call(_ action: WorkerConfiguration.Action, task: ExternalTask) async -> CallResult {
-        var body = task.message.json.objectValue ?? [:]
-        body["workerId"] = .string(task.workerId)
-        let input = JSONValue.object(body).jsonBytes
+        let input = task.message.jsonBytes(workerId: task.workerId)
         switch action {
         case .http(let endpoint): return await post(input, to: endpoint)
         case .exec(let command): return await run(command, input: input)

@@ -41,6 +41,14 @@ public struct WorkerConfiguration: Sendable {
     public enum Action: Sendable {
         case http(HTTPAction)
         case exec(CommandAction)
+
+        /// The longest one call may take (ms).
+        public var timeout: Int64 {
+            switch self {
+            case .http(let action): action.timeout
+            case .exec(let action): action.timeout
+            }
+        }
     }
 
     public struct HTTPAction: Sendable {

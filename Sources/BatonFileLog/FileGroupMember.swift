@@ -53,7 +53,7 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
 
     deinit { leave() }
 
-    func partitions() throws(LogError) -> [Int32] {
+    func partitions(beforeGivingBack: ([Int32]) throws(LogError) -> Void) throws(LogError) -> [Int32] {
         try state.withLock { (state: inout State) throws(LogError) -> [Int32] in
             guard !state.left else { return [] }
             let now = Self.monotonicMilliseconds()
@@ -61,9 +61,9 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
                 state.lastRebalance = now
                 let members = max(1, try liveMembers())
                 let share = (Int(partitionCount) + members - 1) / members
-                for partition in state.leases.keys.sorted().dropFirst(share) {
-                    close(state.leases.removeValue(forKey: partition)!)
-                }
+                let extra = Array(state.leases.keys.sorted().dropFirst(share))
+                if !extra.isEmpty { try beforeGivingBack(extra) }
+                for partition in extra { close(state.leases.removeValue(forKey: partition)!) }
                 var partition: Int32 = 0
                 while state.leases.count < share, partition < partitionCount {
                     if state.leases[partition] == nil, let descriptor = try lease(partition) {

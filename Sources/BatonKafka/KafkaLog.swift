@@ -104,6 +104,14 @@ public final class KafkaLog: KeyedLog {
         outstanding.withLock { $0.append(ids) }
     }
 
+    public func enqueueKeyed(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) {
+        try check(partition)
+        guard !entries.isEmpty, keys.count == entries.count else { throw LogError("an append needs at least one entry, and one key per entry") }
+        let topic = physical(partition.topic)
+        let ids = try producer.start(zip(entries, keys).map { KafkaProducer.Message(topic: topic, partition: partition.partition, key: Array($1.utf8), value: $0) })
+        outstanding.withLock { $0.append(ids) }
+    }
+
     public func flush() throws(LogError) {
         let pending = outstanding.withLock { pending -> [Range<UInt64>] in
             defer { pending = [] }

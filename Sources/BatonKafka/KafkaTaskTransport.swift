@@ -74,13 +74,24 @@ public final class KafkaTaskTransport: @unchecked Sendable {
     /// Commits what was fetched for `topic`: those tasks are answered.
     public func acknowledge(topic: String) throws {
         let member = try consumer(topic)
-        guard !member.fetched.isEmpty else { return }
-        let list = rd_kafka_topic_partition_list_new(Int32(member.fetched.count))!
+        try acknowledge(topic: topic, through: member.fetched)
+    }
+
+    /// Where fetching `topic` has got to, per partition.
+    public func fetchMark(topic: String) -> [Int32: Int64] {
+        (try? consumer(topic).fetched) ?? [:]
+    }
+
+    /// Commits the offsets of `mark`: the tasks fetched up to there are answered.
+    public func acknowledge(topic: String, through mark: [Int32: Int64]) throws {
+        let member = try consumer(topic)
+        guard !mark.isEmpty else { return }
+        let list = rd_kafka_topic_partition_list_new(Int32(mark.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let physical = log.physical(Topics.tasks(topic))
-        for (partition, offset) in member.fetched { rd_kafka_topic_partition_list_add(list, physical, partition).pointee.offset = offset }
+        for (partition, offset) in mark { rd_kafka_topic_partition_list_add(list, physical, partition).pointee.offset = offset }
         let result = rd_kafka_commit(member.handle, list, 0)
-        member.fetched = [:]
+        for (partition, offset) in mark where member.fetched[partition] == offset { member.fetched[partition] = nil }
         // A rebalance took partitions away mid-round: their new holder reads them from the
         // last committed offset, and the engine rejects the answers it then gets twice.
         let rebalanced: Set<rd_kafka_resp_err_t> = [

@@ -33,6 +33,7 @@ public struct LogError: Error, Sendable, Hashable, CustomStringConvertible {
 /// A backend that stores a key with each entry.
 public protocol KeyedLog: Log {
     func appendKeyed(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) -> Int64
+    func enqueueKeyed(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError)
 }
 
 /// The contract every log backend keeps (in-memory, embedded file log, Kafka): partitioned
@@ -87,6 +88,12 @@ extension Log {
         return try append(entries, to: partition)
     }
 
+    /// `enqueue` with a key per entry (stored where the backend keeps keys).
+    public func enqueue(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) {
+        if let keyed = self as? any KeyedLog { return try keyed.enqueueKeyed(entries, keys: keys, to: partition) }
+        try enqueue(entries, to: partition)
+    }
+
     /// The partition a key maps to, as Kafka's Java client computes it (murmur2), so that a
     /// correlationId lands on the same partition number on every backend.
     public func partition(forKey key: String, topic: String) throws(LogError) -> Int32 {
@@ -105,10 +112,14 @@ public protocol PartitionSharing: Log {
 /// One member of a consumer group on a `PartitionSharing` log.
 public protocol GroupMember: AnyObject, Sendable {
     /// The partitions this member holds now, after taking its fair share of the free ones
-    /// and giving back what is over it. Call only when everything read from the partitions
-    /// it held is committed: a partition given back is read by its next holder from the
-    /// committed position.
-    func partitions() throws(LogError) -> [Int32]
+    /// and giving back what is over it. `beforeGivingBack` is called with the partitions
+    /// about to be given back, to commit what was read from them: their next holder reads
+    /// on from the committed position.
+    func partitions(beforeGivingBack: ([Int32]) throws(LogError) -> Void) throws(LogError) -> [Int32]
     /// Gives every partition back and leaves the group.
     func leave()
+}
+
+extension GroupMember {
+    public func partitions() throws(LogError) -> [Int32] { try partitions(beforeGivingBack: { _ throws(LogError) in }) }
 }

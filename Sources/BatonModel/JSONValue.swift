@@ -48,7 +48,8 @@ public enum JSONValue: Sendable, Hashable {
         return output
     }
 
-    private func write(to output: inout [UInt8]) {
+    /// Appends the value's compact JSON (sorted object keys) to `output`.
+    public func write(to output: inout [UInt8]) {
         switch self {
         case .null: output.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let value): output.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
@@ -82,8 +83,20 @@ public enum JSONValue: Sendable, Hashable {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    private static func quote(_ text: String, into output: inout [UInt8]) {
+    /// Appends `text` as a JSON string literal.
+    public static func quote(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        // Most strings (ids, names, intents) need no escaping: copy them whole.
+        var text = text
+        let copied = text.withUTF8 { bytes -> Bool in
+            for byte in bytes where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied {
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])

@@ -61,6 +61,32 @@ public struct TaskMessage: Sendable, Hashable {
         ])
     }
 
+    /// The message as JSON bytes, written directly in a fixed field order (what the engine
+    /// publishes for every task, and what a configured worker posts, with its `workerId`).
+    public func jsonBytes(workerId: String? = nil) -> [UInt8] {
+        var json = JSONObjectWriter(capacity: 512)
+        json.string("id", id)
+        json.string("taskKey", String(taskKey))
+        json.number("attempt", Int64(attempt))
+        json.string("topicName", topicName)
+        json.string("activityId", activityId)
+        json.string("activityInstanceId", activityInstanceId)
+        json.string("processInstanceId", processInstanceId)
+        json.string("processDefinitionKey", processDefinitionKey)
+        json.string("processDefinitionId", processDefinitionId)
+        json.string("businessKey", businessKey)
+        json.string("correlationId", correlationId)
+        json.value("variables", .object(variables))
+        json.number("retries", Int64(retries))
+        json.number("priority", Int64(priority))
+        json.value("tenantId", tenantId.map(JSONValue.string) ?? .null)
+        json.number("lockExpirationTime", lockExpirationTime)
+        json.number("partition", Int64(partition))
+        json.value("processTaskResults", processTaskResults)
+        if let workerId { json.string("workerId", workerId) }
+        return json.finish()
+    }
+
     /// Reads a message back, naming the first field that is missing or of the wrong type.
     public init(json value: JSONValue) throws(DecodingError) {
         guard case .object(let fields) = value else { throw DecodingError(message: "a task message is a JSON object", offset: 0) }

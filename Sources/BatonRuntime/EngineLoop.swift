@@ -100,7 +100,7 @@ public final class EngineLoop: Sendable {
         }
         try log.flush()
         for processor in processors { try processor.snapshotNow() }
-        events.drain(processors)
+        events.drain(processors, log: log)
         publish(processors, journalLag: RoundMetrics.journalLag(log, processors))
     }
 

@@ -1,14 +1,18 @@
 import BatonLog
 
 /// How the engine loops run the exporter: a batch per partition every
-/// `exportEveryMilliseconds`, everything before they stop. A failure is reported once and
-/// never stops the engine: the journal holds everything, and the exporter resumes from
-/// its committed position.
+/// `exportEveryMilliseconds`, enqueued with the loop's own appends (one flush for all);
+/// what the loop flushed is committed at most every `commitEveryMilliseconds`; everything
+/// is exported and committed before a loop stops or gives a partition up. A failure is
+/// reported once and never stops the engine: the journal holds everything, and the
+/// exporter resumes from its committed position.
 struct EventExportSchedule {
     let exporter: EventExporter?
     let interval: Int64
+    let commitInterval: Int64 = 500
     let warn: @Sendable (String) -> Void
     private var last: Int64 = 0
+    private var lastCommit: Int64 = 0
     private var failing = false
 
     init(log: any Log, options: RuntimeOptions, warn: @escaping @Sendable (String) -> Void) {
@@ -28,21 +32,38 @@ struct EventExportSchedule {
         }
     }
 
-    /// Exports a batch of each partition when the interval has passed.
+    /// Called after the loop flushed the log: commits what earlier ticks enqueued (now
+    /// durable) when the commit interval has passed, and enqueues a batch of each partition
+    /// when the export interval has.
     mutating func tick(_ processors: some Sequence<PartitionProcessor>, now: Int64) {
-        guard let exporter, now - last >= interval else { return }
+        guard let exporter else { return }
+        if now - lastCommit >= commitInterval {
+            lastCommit = now
+            run { try exporter.commitFlushed(); return 0 }
+        }
+        guard now - last >= interval else { return }
         last = now
-        for processor in processors { run { try exporter.export(processor) } }
+        for processor in processors {
+            processor.keepReadSteps()
+            run { try exporter.export(processor) }
+        }
     }
 
-    /// Exports what is left (before the loop stops or gives a partition up).
-    mutating func drain(_ processors: some Sequence<PartitionProcessor>) {
+    /// Exports and commits what is left (before the loop stops or gives a partition up).
+    mutating func drain(_ processors: some Sequence<PartitionProcessor>, log: any Log) {
         guard let exporter else { return }
         for processor in processors {
             var exported = 1
             while exported > 0 { exported = run { try exporter.export(processor) } }
         }
+        run {
+            try log.flush()
+            try exporter.commitFlushed()
+            return 0
+        }
     }
+
+    func forget(_ partition: Int32) { exporter?.forget(partition) }
 
     @discardableResult
     private mutating func run(_ export: () throws -> Int) -> Int {

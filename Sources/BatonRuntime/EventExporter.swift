@@ -8,11 +8,12 @@ import Synchronization
 /// without touching the engine: "a new processing step is a new consumer".
 ///
 /// It is a consumer of the journal like any other (group `baton-events-exporter`): it reads
-/// a partition from its committed position, appends the records of each step, keyed by
-/// correlationId, to the same partition number of `baton.events` (as many partitions as the
-/// journal), then commits. After a crash between the append and the commit the same records
-/// are appended again: `journalPartition`, `journalPosition` and `index` identify a record,
-/// and rise within a partition, so a consumer skips what it has seen.
+/// a partition from where it is, enqueues the records of each step, keyed by correlationId,
+/// to the same partition number of `baton.events` (as many partitions as the journal), and
+/// commits what the engine loop's next flush has made durable (`commitFlushed`). After a
+/// crash the records since the last commit are appended again: `journalPartition`,
+/// `journalPosition` and `index` identify a record, and rise within a partition, so a
+/// consumer skips what it has seen.
 public final class EventExporter: Sendable {
     public static let group = "baton-events-exporter"
     let log: any Log
@@ -22,6 +23,10 @@ public final class EventExporter: Sendable {
     /// exported (from its `instanceCreated`, or from the engine's state after a restart), so
     /// that element ids can be named after the instance is gone from the state.
     private let processes = Mutex<[Int32: [Int64: ProcessVersion]]>([:])
+    /// Per journal partition: the next position to export, and what is enqueued but not
+    /// yet committed.
+    private let cursors = Mutex<[Int32: Int64]>([:])
+    private let uncommitted = Mutex<[Int32: Int64]>([:])
 
     struct ProcessVersion: Sendable {
         let id: String
@@ -43,21 +48,39 @@ public final class EventExporter: Sendable {
         }
     }
 
-    /// Exports what the journal partition of `processor` holds beyond the committed position
-    /// (at most `batchEntries` entries); returns the entries read. Element ids come from the
-    /// processor's deployments.
+    /// Enqueues the records of what the journal partition of `processor` holds beyond the
+    /// exported position, up to what the engine has processed (at most `batchEntries`
+    /// entries when it reads the log); returns the journal entries it covered. Element ids come from the processor's deployments.
+    /// The caller flushes the log, then calls `commitFlushed`.
     @discardableResult
     public func export(_ processor: PartitionProcessor) throws(LogError) -> Int {
         let journal = TopicPartition(Topics.journal, processor.partition)
-        let start = try log.committedPosition(group: Self.group, partition: journal) ?? 0
+        let start: Int64
+        if let cursor = cursors.withLock({ $0[processor.partition] }) {
+            start = cursor
+        } else {
+            start = try log.committedPosition(group: Self.group, partition: journal) ?? 0
+        }
         guard start < processor.cursor else { return 0 }  // only what the engine has processed
-        let entries = try log.read(journal, from: start, limit: min(batchEntries, Int(processor.cursor - start)))
-        guard let last = entries.last else { return 0 }
+        // The steps the processor has just read and decoded, when it still has them all from
+        // `start` on; else the journal, read again.
+        var steps: [(position: Int64, step: Step)] = []
+        let through: Int64
+        if let read = processor.readSteps(from: start) {
+            steps = read.steps
+            through = read.through
+        } else {
+            let entries = try log.read(journal, from: start, limit: min(batchEntries, Int(processor.cursor - start)))
+            guard let last = entries.last else { return 0 }
+            for entry in entries {
+                if case .step(let step)? = try? JournalEntry.decode(entry, partition: processor.partition) { steps.append((entry.position, step)) }
+            }
+            through = last.position + 1
+        }
         var messages: [[UInt8]] = []
         var keys: [String] = []
-        var known = processes.withLock { $0[processor.partition] } ?? [:]
-        for entry in entries {
-            guard case .step(let step)? = try? JournalEntry.decode(entry, partition: processor.partition) else { continue }
+        var known = processes.withLock { $0.removeValue(forKey: processor.partition) } ?? [:]
+        for (position, step) in steps {
             for (index, record) in step.records.enumerated() {
                 let instanceKey = record.value.instanceKey
                 if case .instance(let value) = record.value, record.intent == .instanceCreated {
@@ -67,8 +90,8 @@ public final class EventExporter: Sendable {
                 }
                 let process = known[instanceKey]
                 messages.append(EventJSON.record(
-                    record, partition: processor.partition, position: entry.position, index: index, process: process.map { ($0.id, $0.version) },
-                    graph: process.flatMap { processor.engine.processes.process(id: $0.id, version: $0.version)?.process }).jsonBytes)
+                    record, partition: processor.partition, position: position, index: index, process: process.map { ($0.id, $0.version) },
+                    graph: process.flatMap { processor.engine.processes.process(id: $0.id, version: $0.version)?.process }))
                 keys.append(record.key)
                 if record.recordType == .event, record.intent == .instanceCompleted || record.intent == .instanceCanceled {
                     known[instanceKey] = nil
@@ -77,41 +100,76 @@ public final class EventExporter: Sendable {
         }
         processes.withLock { $0[processor.partition] = known }
         if !messages.isEmpty {
-            try log.append(messages, keys: keys, to: TopicPartition(Topics.events, processor.partition))
+            try log.enqueue(messages, keys: keys, to: TopicPartition(Topics.events, processor.partition))
         }
-        try log.commit(group: Self.group, partition: journal, position: last.position + 1)
-        return entries.count
+        cursors.withLock { $0[processor.partition] = through }
+        uncommitted.withLock { $0[processor.partition] = through }
+        return Int(through - start)
+    }
+
+    /// Commits the positions exported before the log's last flush (the caller has flushed
+    /// since `export`).
+    public func commitFlushed() throws(LogError) {
+        let positions = uncommitted.withLock { pending in
+            defer { pending = [:] }
+            return pending
+        }
+        for (partition, position) in positions.sorted(by: { $0.key < $1.key }) {
+            try log.commit(group: Self.group, partition: TopicPartition(Topics.journal, partition), position: position)
+        }
+    }
+
+    /// Forgets a partition's position (given up: its next holder reads the committed one).
+    public func forget(_ partition: Int32) {
+        cursors.withLock { $0[partition] = nil }
+        uncommitted.withLock { $0[partition] = nil }
+        processes.withLock { $0[partition] = nil }
     }
 }
 
-/// A record as the events topic carries it.
+/// A record as the events topic carries it, written straight to bytes (fixed field order,
+/// no intermediate dictionaries: the export runs for every record the engine writes).
 enum EventJSON {
     static func record(
         _ record: Record, partition: Int32, position: Int64, index: Int, process: (id: String, version: Int32)?, graph: ExecutableProcess?
-    ) -> JSONValue {
-        var fields: [String: JSONValue] = [
-            "journalPartition": .number(Double(partition)), "journalPosition": .number(Double(position)), "index": .number(Double(index)),
-            "recordType": .string("\(record.recordType)"), "intent": .string("\(record.intent)"),
-            "valueType": .string("\(record.intent.valueType)"), "correlationId": .string(record.key),
-            "timestamp": .number(Double(record.timestamp)), "sourcePosition": .number(Double(record.sourcePosition)),
-            "instanceKey": .string(String(record.value.instanceKey)), "value": value(record.value),
-        ]
-        if record.recordType == .rejection { fields["rejectionReason"] = .string(record.rejectionReason) }
-        // Which process and element.
+    ) -> [UInt8] {
+        var json = JSONObjectWriter(capacity: 320)
+        json.number("journalPartition", Int64(partition))
+        json.number("journalPosition", position)
+        json.number("index", Int64(index))
+        json.string("recordType", recordTypeNames[Int(record.recordType.rawValue)])
+        json.string("intent", intentNames[Int(record.intent.rawValue)])
+        json.string("valueType", valueTypeNames[Int(record.intent.valueType.rawValue)])
+        json.string("correlationId", record.key)
+        json.number("timestamp", record.timestamp)
+        if record.sourcePosition >= 0 { json.number("sourcePosition", record.sourcePosition) }
+        json.key("instanceKey", record.value.instanceKey)
+        if record.recordType == .rejection { json.string("rejectionReason", record.rejectionReason) }
         if let process {
-            fields["processId"] = .string(process.id)
-            fields["processVersion"] = .number(Double(process.version))
+            json.string("processId", process.id)
+            json.number("processVersion", Int64(process.version))
         }
         if let graph {
             if let element = elementIndex(record.value), element >= 0, Int(element) < graph.elements.count {
-                fields["elementId"] = .string(graph[element: element].id)
+                json.string("elementId", graph[element: element].id)
             }
             if case .element(let value) = record.value, value.flowIndex >= 0, Int(value.flowIndex) < graph.flows.count {
-                fields["flowId"] = .string(graph[flow: value.flowIndex].id)
+                json.string("flowId", graph[flow: value.flowIndex].id)
             }
         }
-        return .object(fields)
+        json.name("value")
+        value(record.value, into: &json.bytes)
+        return json.finish()
     }
+
+    /// Names by raw value, computed once (describing an enum case at run time is slow).
+    static let intentNames: [String] = {
+        var names = [String](repeating: "", count: Int(Intent.allCases.map(\.rawValue).max()!) + 1)
+        for intent in Intent.allCases { names[Int(intent.rawValue)] = "\(intent)" }
+        return names
+    }()
+    static let recordTypeNames: [String] = ["", "\(RecordType.command)", "\(RecordType.event)", "\(RecordType.rejection)"]
+    static let valueTypeNames: [String] = [""] + (1...7).map { ValueType(rawValue: $0).map { "\($0)" } ?? "" }
 
     static func elementIndex(_ value: RecordValue) -> Int32? {
         switch value {
@@ -123,45 +181,55 @@ enum EventJSON {
         }
     }
 
-    static func key(_ value: Int64) -> JSONValue { .string(String(value)) }
-    static func number<T: BinaryInteger>(_ value: T) -> JSONValue { .number(Double(value)) }
-
-    static func value(_ value: RecordValue) -> JSONValue {
+    static func value(_ value: RecordValue, into bytes: inout [UInt8]) {
+        var json = JSONObjectWriter(into: bytes)
         switch value {
         case .instance(let instance):
-            return .object([
-                "instanceKey": key(instance.instanceKey), "processId": .string(instance.processId),
-                "processVersion": number(instance.processVersion), "businessKey": .string(instance.businessKey),
-                "variables": .object(instance.variables),
-            ])
+            json.key("instanceKey", instance.instanceKey)
+            json.string("processId", instance.processId)
+            json.number("processVersion", Int64(instance.processVersion))
+            json.string("businessKey", instance.businessKey)
+            json.value("variables", .object(instance.variables))
         case .element(let element):
-            return .object([
-                "elementInstanceKey": key(element.elementInstanceKey), "elementIndex": number(element.elementIndex),
-                "flowScopeKey": key(element.flowScopeKey), "flowIndex": number(element.flowIndex),
-            ])
+            json.key("elementInstanceKey", element.elementInstanceKey)
+            json.number("elementIndex", Int64(element.elementIndex))
+            json.key("flowScopeKey", element.flowScopeKey)
+            if element.flowIndex >= 0 { json.number("flowIndex", Int64(element.flowIndex)) }
         case .task(let task):
-            return .object([
-                "taskKey": key(task.taskKey), "elementInstanceKey": key(task.elementInstanceKey), "elementIndex": number(task.elementIndex),
-                "topic": .string(task.topic), "attempt": number(task.attempt), "retries": number(task.retries),
-                "lockExpiresAt": number(task.lockExpiresAt), "retryAt": number(task.retryAt), "errorCode": .string(task.errorCode),
-                "errorMessage": .string(task.errorMessage), "data": task.data, "variables": .object(task.variables),
-                "workerId": .string(task.workerId),
-            ])
+            json.key("taskKey", task.taskKey)
+            json.key("elementInstanceKey", task.elementInstanceKey)
+            json.number("elementIndex", Int64(task.elementIndex))
+            json.string("topic", task.topic)
+            json.number("attempt", Int64(task.attempt))
+            json.number("retries", Int64(task.retries))
+            // What a task record does not use is left out (most are empty on most intents).
+            if task.lockExpiresAt != 0 { json.number("lockExpiresAt", task.lockExpiresAt) }
+            if task.retryAt != 0 { json.number("retryAt", task.retryAt) }
+            if !task.errorCode.isEmpty { json.string("errorCode", task.errorCode) }
+            if !task.errorMessage.isEmpty { json.string("errorMessage", task.errorMessage) }
+            if task.data != .null { json.value("data", task.data) }
+            if !task.variables.isEmpty { json.value("variables", .object(task.variables)) }
+            if !task.workerId.isEmpty { json.string("workerId", task.workerId) }
         case .incident(let incident):
-            return .object([
-                "incidentKey": key(incident.incidentKey), "elementInstanceKey": key(incident.elementInstanceKey),
-                "elementIndex": number(incident.elementIndex), "taskKey": key(incident.taskKey), "kind": .string("\(incident.kind)"),
-                "message": .string(incident.message), "retries": number(incident.retries),
-            ])
+            json.key("incidentKey", incident.incidentKey)
+            json.key("elementInstanceKey", incident.elementInstanceKey)
+            json.number("elementIndex", Int64(incident.elementIndex))
+            json.key("taskKey", incident.taskKey)
+            json.string("kind", "\(incident.kind)")
+            json.string("message", incident.message)
+            json.number("retries", Int64(incident.retries))
         case .timer(let timer):
-            return .object([
-                "timerKey": key(timer.timerKey), "elementInstanceKey": key(timer.elementInstanceKey),
-                "elementIndex": number(timer.elementIndex), "dueAt": number(timer.dueAt),
-            ])
+            json.key("timerKey", timer.timerKey)
+            json.key("elementInstanceKey", timer.elementInstanceKey)
+            json.number("elementIndex", Int64(timer.elementIndex))
+            json.number("dueAt", timer.dueAt)
         case .variables(let variables):
-            return .object(["variables": .object(variables.variables)])
+            json.value("variables", .object(variables.variables))
         case .entry(let entry):
-            return .object(["reason": .string(entry.reason), "size": number(entry.size)])
+            json.string("reason", entry.reason)
+            json.number("size", entry.size)
         }
+        bytes = json.finish()
     }
 }
+

@@ -55,7 +55,8 @@ public final class GroupEngineLoop: Sendable {
             for partition in revoked {
                 if let processor = processors.removeValue(forKey: partition) {
                     do { try processor.snapshotNow() } catch { warn("no snapshot of partition \(partition) on revocation: \(error)") }
-                    events.drain([processor])
+                    events.drain([processor], log: log)
+                    events.forget(partition)
                     completed += processor.instancesCompleted
                     created += processor.instancesCreated
                 }
@@ -87,6 +88,6 @@ public final class GroupEngineLoop: Sendable {
             summary.journalLag = journalLag.filter { processors[$0.key] != nil }
             statistics.withLock { $0 = summary }
         }
-        events.drain(processors.values)
+        events.drain(processors.values, log: log)
     }
 }

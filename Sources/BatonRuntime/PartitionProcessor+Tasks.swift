@@ -5,20 +5,21 @@ import BatonModel
 extension PartitionProcessor {
     /// Publishes a task message for every task a step created or re-activated.
     func publishTasks(in records: [Record]) throws {
-        var messages: [TopicPartition: [[UInt8]]] = [:]
+        var messages: [TopicPartition: (values: [[UInt8]], keys: [String])] = [:]
         for record in records where record.intent == .taskCreated || record.intent == .taskActivated {
             guard case .task(let task) = record.value, let message = message(for: task) else { continue }
-            let bytes = message.json.jsonBytes
+            let bytes = message.jsonBytes()
             guard bytes.count <= options.maximumTaskMessageBytes else {
                 try refuseOversizedTaskMessage(task, correlationId: message.correlationId, bytes: bytes.count)
                 continue
             }
             let topic = Topics.tasks(task.topic)
             let target = TopicPartition(topic, try log.partition(forKey: message.correlationId, topic: topic))
-            messages[target, default: []].append(bytes)
+            messages[target, default: ([], [])].values.append(bytes)
+            messages[target, default: ([], [])].keys.append(message.correlationId)
         }
         for (target, batch) in messages.sorted(by: { $0.key.description < $1.key.description }) {
-            try log.enqueue(batch, to: target)
+            try log.enqueue(batch.values, keys: batch.keys, to: target)
         }
     }
 

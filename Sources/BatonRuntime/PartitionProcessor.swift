@@ -56,6 +56,24 @@ public final class PartitionProcessor {
 
     var journal: TopicPartition { TopicPartition(Topics.journal, partition) }
 
+    /// Steps this processor appended and has not read back yet, with their bytes: reading
+    /// back an entry with the same bytes gives the same step without decoding it again.
+    var writtenSteps: [(bytes: [UInt8], step: Step)] = []
+    static let writtenStepsKept = 64
+
+    /// Steps read from the journal, decoded, kept for the events export so that it does
+    /// not read and decode them again (`keepReadSteps`, `readSteps(from:)`).
+    var readSteps: StepsRead?
+
+    struct StepsRead {
+        /// Every step at a position in `from..<through` is in `steps`.
+        var from: Int64
+        var through: Int64
+        var steps: [(position: Int64, step: Step)] = []
+        /// Most steps kept; older ones are dropped (the export then reads the log).
+        static let limit = 20_000
+    }
+
     public init(
         partition: Int32, log: any Log, snapshots: (any SnapshotStorage)?, options: RuntimeOptions = RuntimeOptions(),
         clock: @escaping @Sendable () -> Int64, warn: @escaping @Sendable (String) -> Void = { _ in }
@@ -152,7 +170,12 @@ public final class PartitionProcessor {
         for (index, entry) in entries.enumerated() {
             let decoded: JournalEntry
             do {
-                decoded = try JournalEntry.decode(entry, partition: partition, checks: checks)
+                if let written = writtenSteps.firstIndex(where: { $0.bytes.count == entry.payload.count && $0.bytes == entry.payload }) {
+                    decoded = .step(writtenSteps[written].step)
+                    writtenSteps.removeFirst(written + 1)
+                } else {
+                    decoded = try JournalEntry.decode(entry, partition: partition, checks: checks)
+                }
             } catch {
                 halted = error
                 warn(error.description)
@@ -179,9 +202,42 @@ public final class PartitionProcessor {
                 refusedPayloads[command.position] = payload
             case .step(let step):
                 apply(step)
+                keepRead(step, at: entry.position)
             }
         }
+        if var kept = readSteps, let last = entries.last, last.position + 1 > kept.through, kept.through >= entries[0].position {
+            kept.through = last.position + 1
+            readSteps = kept
+        }
         return entries.count
+    }
+
+    private func keepRead(_ step: Step, at position: Int64) {
+        guard var kept = readSteps, position >= kept.through else { return }
+        if kept.steps.count >= StepsRead.limit {
+            kept.steps.removeFirst(StepsRead.limit / 2)
+            kept.from = kept.steps.first?.position ?? position
+        }
+        kept.steps.append((position, step))
+        readSteps = kept
+    }
+
+    /// From now on, keeps the steps it reads for `readSteps(from:)`.
+    public func keepReadSteps() {
+        if readSteps == nil { readSteps = StepsRead(from: cursor, through: cursor) }
+    }
+
+    /// The steps read at positions from `position` on, and the position everything up to
+    /// which was read (nil when steps before `position`... are no longer kept, or none are
+    /// kept: read the log then). Drops what it returns.
+    public func readSteps(from position: Int64) -> (steps: [(position: Int64, step: Step)], through: Int64)? {
+        guard var kept = readSteps, position >= kept.from, position <= kept.through else { return nil }
+        let steps = kept.steps.filter { $0.position >= position }
+        let through = kept.through
+        kept.steps = []
+        kept.from = through
+        readSteps = kept
+        return (steps, through)
     }
 
     private func apply(_ step: Step) {
@@ -236,6 +292,10 @@ public final class PartitionProcessor {
         // Pipelined: the loop driving this processor flushes the log before it relies on
         // durability (on the file log this is an ordinary, fsynced append).
         for message in messages { try log.enqueue([message], to: journal) }
+        if messages.count == 1 {
+            if writtenSteps.count >= Self.writtenStepsKept { writtenSteps.removeFirst() }
+            writtenSteps.append((messages[0], step))
+        }
         unflushedSteps = true
         stepsWritten += messages.count
         recordsWritten += step.records.count

@@ -48,10 +48,19 @@ public protocol TaskTransport: Sendable {
     /// Gives this worker's share of the task topics back to the other workers of each
     /// group (after the last answers are sent).
     func leave()
+    /// Where fetching `topic` has got to (per partition, the next position): what a later
+    /// `acknowledge(topic:through:)` marks as handled.
+    func fetchMark(topic: String) -> [Int32: Int64]
+    /// Marks what was fetched for `topic` up to `mark` as handled (its answers are sent).
+    func acknowledge(topic: String, through mark: [Int32: Int64]) throws
 }
 
 extension TaskTransport {
     public func leave() {}
+    /// Transports without marks acknowledge everything fetched (only correct when nothing
+    /// fetched after the mark is unanswered, as in `Worker.poll`).
+    public func fetchMark(topic: String) -> [Int32: Int64] { [:] }
+    public func acknowledge(topic: String, through mark: [Int32: Int64]) throws { try acknowledge(topic: topic) }
 }
 
 extension TaskOutcome {

@@ -20,11 +20,23 @@ public final class LogTaskTransport: TaskTransport {
     private let fetched = Mutex<[TopicPartition: Int64]>([:])
     /// This worker's membership in each topic's group, where the log shares partitions.
     private let members = Mutex<[String: any GroupMember]>([:])
+    /// Positions answered and not yet committed, what was committed last, and when, per
+    /// topic: commits (an fsync each on the file log) happen at most every
+    /// `commitInterval` ms, and before a partition is given back or the worker leaves. A
+    /// worker that dies in between leaves answered tasks to be fetched again by the next
+    /// holder; the engine rejects the second answers.
+    private let answered = Mutex<[TopicPartition: Int64]>([:])
+    private let committed = Mutex<[TopicPartition: Int64]>([:])
+    private let lastCommit = Mutex<[String: Int64]>([:])
+    let commitInterval: Int64
 
-    /// - Parameter clock: ms since the epoch; the wall clock unless a test drives time.
-    public init(log: any Log, clock: @escaping @Sendable () -> Int64 = WallClock.now) {
+    /// - Parameters:
+    ///   - clock: ms since the epoch; the wall clock unless a test drives time.
+    ///   - commitInterval: ms between commits of answered positions (0: every round).
+    public init(log: any Log, clock: @escaping @Sendable () -> Int64 = WallClock.now, commitInterval: Int64 = 500) {
         self.log = log
         self.clock = clock
+        self.commitInterval = commitInterval
     }
 
     static func group(_ topic: String) -> String { TaskTopicLag.group(topic) }
@@ -59,7 +71,9 @@ public final class LogTaskTransport: TaskTransport {
             members[topic] = member
             return member
         }
-        let held = try member.partitions()
+        let held = try member.partitions { (released) throws(LogError) in
+            try commitAnswered(topic: topic, partitions: Set(released))
+        }
         fetched.withLock { positions in
             for target in positions.keys where target.topic == name && !held.contains(target.partition) {
                 positions[target] = nil
@@ -68,17 +82,76 @@ public final class LogTaskTransport: TaskTransport {
         return held
     }
 
-    /// Gives this worker's partitions back to the other members of each group.
+    /// Commits what was answered, then gives this worker's partitions back to the other
+    /// members of each group.
     public func leave() {
-        for member in members.withLock({ $0.values }) { member.leave() }
+        for (topic, member) in members.withLock({ $0 }) {
+            try? commitAnswered(topic: topic)
+            member.leave()
+        }
     }
 
+    /// Marks what was fetched for `topic` as answered; commits when `commitInterval` has
+    /// passed since the last commit.
     public func acknowledge(topic: String) throws {
         let name = Topics.tasks(topic)
         let positions = fetched.withLock { $0.filter { $0.key.topic == name } }
-        for (target, position) in positions {
-            try log.commit(group: Self.group(topic), partition: target, position: position)
+        let last = committed.withLock { $0 }
+        answered.withLock { answered in
+            for (target, position) in positions where last[target] != position { answered[target] = position }
         }
+        let now = Self.monotonicMilliseconds()
+        if now - (lastCommit.withLock { $0[topic] } ?? .min / 2) >= commitInterval {
+            try commitAnswered(topic: topic)
+        }
+    }
+
+    public func fetchMark(topic: String) -> [Int32: Int64] {
+        let name = Topics.tasks(topic)
+        return fetched.withLock { positions in
+            var mark: [Int32: Int64] = [:]
+            for (target, position) in positions where target.topic == name { mark[target.partition] = position }
+            return mark
+        }
+    }
+
+    /// Marks the positions of `mark` answered, for the partitions this worker still reads
+    /// (a partition given back meanwhile is its next holder's to commit); commits when
+    /// `commitInterval` has passed since the last commit.
+    public func acknowledge(topic: String, through mark: [Int32: Int64]) throws {
+        let name = Topics.tasks(topic)
+        let held = fetched.withLock { Set($0.keys.filter { $0.topic == name }.map(\.partition)) }
+        let last = committed.withLock { $0 }
+        answered.withLock { answered in
+            for (partition, position) in mark where held.contains(partition) {
+                let target = TopicPartition(name, partition)
+                if last[target] != position, position > (answered[target] ?? .min) { answered[target] = position }
+            }
+        }
+        if Self.monotonicMilliseconds() - (lastCommit.withLock { $0[topic] } ?? .min / 2) >= commitInterval {
+            try commitAnswered(topic: topic)
+        }
+    }
+
+    /// Commits the answered positions of `topic` (of the given partitions only, or all).
+    func commitAnswered(topic: String, partitions: Set<Int32>? = nil) throws(LogError) {
+        let name = Topics.tasks(topic)
+        let due = answered.withLock { answered in
+            let due = answered.filter { $0.key.topic == name && (partitions?.contains($0.key.partition) ?? true) }
+            for target in due.keys { answered[target] = nil }
+            return due
+        }
+        for (target, position) in due.sorted(by: { $0.key.partition < $1.key.partition }) {
+            try log.commit(group: Self.group(topic), partition: target, position: position)
+            committed.withLock { $0[target] = position }
+        }
+        lastCommit.withLock { $0[topic] = Self.monotonicMilliseconds() }
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 
     public func send(_ commands: [Record], partition: Int32) throws {

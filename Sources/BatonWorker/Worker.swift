@@ -26,6 +26,19 @@ public final class Worker: Sendable {
     let idleMilliseconds: UInt64
     /// Tasks being handled, per topic.
     private let inFlight = Mutex<[String: Int]>([:])
+    /// `baton_worker_tasks_total` per topic and outcome, made once (making one takes the
+    /// metrics system's lock).
+    private let counters = Mutex<[String: Counter]>([:])
+
+    func counter(_ topic: String, _ outcome: String) -> Counter {
+        counters.withLock { counters in
+            let key = topic + "\u{0}" + outcome
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "baton_worker_tasks_total", dimensions: [("topic", topic), ("outcome", outcome)])
+            counters[key] = counter
+            return counter
+        }
+    }
 
     public init(transport: any TaskTransport, workerId: String, idleMilliseconds: UInt64 = 2) {
         self.transport = transport
@@ -71,7 +84,7 @@ public final class Worker: Sendable {
     /// Tasks being handled right now, per topic (also `baton_tasks_in_flight`).
     public var tasksInFlight: [String: Int] { inFlight.withLock { $0 } }
 
-    private func track(_ topic: String, _ change: Int) {
+    func track(_ topic: String, _ change: Int) {
         inFlight.withLock { $0[topic, default: 0] += change }
     }
 
@@ -85,23 +98,142 @@ public final class Worker: Sendable {
 
     /// Fetches and handles tasks until `shutdown()` or cancellation.
     ///
-    /// Each subscription runs on its own, so a slow topic never holds the others back.
+    /// Each subscription runs on its own, so a slow topic never holds the others back, and
+    /// keeps up to `maxConcurrent` tasks in flight: as answers come back they are appended
+    /// together (one append per journal partition for all that finished meanwhile) and
+    /// more tasks are fetched, without waiting for the slowest task of a batch.
     public func run() async throws {
         defer { transport.leave() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for subscription in subscriptions.withLock({ $0 }) {
-                group.addTask { [self] in
-                    while !isStopping, !Task.isCancelled {
-                        if try await runOnce(subscription) == 0 { try? await Task.sleep(nanoseconds: idleMilliseconds * 1_000_000) }
-                    }
-                }
+                group.addTask { [self] in try await runContinuously(subscription) }
             }
             try await group.waitForAll()
         }
     }
 
-    /// One round over every subscription; returns how many task messages it took. For
-    /// callers that drive the worker themselves (tests, simulations).
+    /// What the fetching loop and the answering loop of one subscription share.
+    final class Flow: Sendable {
+        struct State {
+            /// Tasks whose handler has not finished.
+            var inFlight = 0
+            /// Answers finished and not yet appended, with the fetch they came from.
+            var finished: [(round: Int, command: Record)] = []
+            /// Fetches not yet acknowledged, by number: where fetching had got to, and how
+            /// many of their tasks are unanswered. Acknowledged in order, each once all of
+            /// its tasks and all before it are answered and their answers appended.
+            var rounds: [Int: (mark: [Int32: Int64], unanswered: Int)] = [:]
+            var firstRound = 0
+            var nextRound = 0
+            var fetching = true
+        }
+        let state = Mutex(State())
+        let (answers, answered) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (slots, slotFreed) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Fetches while fewer than `maxConcurrent` tasks are being handled; a second loop
+    /// appends the answers as they come (all that finished meanwhile in one append per
+    /// journal partition) and acknowledges the fetches they complete. Neither waits for the
+    /// other: handlers keep running while answers are made durable.
+    func runContinuously(_ subscription: Subscription) async throws {
+        let transport = transport
+        let topic = subscription.topic
+        let flow = Flow()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in try await answer(flow, topic: topic) }
+            var slots = flow.slots.makeAsyncIterator()
+            while !isStopping, !Task.isCancelled {
+                let free = subscription.maxConcurrent - flow.state.withLock { $0.inFlight }
+                guard free > 0 else {
+                    _ = await slots.next()  // wait until a handler finishes
+                    continue
+                }
+                let now = transport.now()
+                let (messages, mark) = try await DedicatedThread.run {
+                    (try transport.fetch(topic: topic, limit: free), transport.fetchMark(topic: topic))
+                }
+                guard !messages.isEmpty else {
+                    try? await Task.sleep(nanoseconds: idleMilliseconds * 1_000_000)
+                    continue
+                }
+                // A message whose lock has already run out is stale: a newer attempt follows.
+                let tasks = messages.filter { $0.lockExpirationTime > now }.map { ExternalTask(message: $0, workerId: workerId) }
+                if let lockDuration = subscription.lockDuration, !tasks.isEmpty {
+                    let commands = tasks.map { lockCommand(for: $0, milliseconds: lockDuration) }
+                    try await DedicatedThread.run { [self] in try send(commands) }
+                }
+                let round = flow.state.withLock { state in
+                    let round = state.nextRound
+                    state.nextRound += 1
+                    state.rounds[round] = (mark, tasks.count)
+                    state.inFlight += tasks.count
+                    return round
+                }
+                track(topic, tasks.count)
+                if tasks.isEmpty { flow.answered.yield() }  // nothing to wait for: acknowledge it
+                for task in tasks {
+                    group.addTask { [self] in
+                        let command = await answer(task, with: subscription)
+                        flow.state.withLock { state in
+                            state.finished.append((round, command))
+                            state.inFlight -= 1
+                        }
+                        track(topic, -1)
+                        flow.answered.yield()
+                        flow.slotFreed.yield()
+                    }
+                }
+            }
+            flow.state.withLock { $0.fetching = false }
+            flow.answered.yield()
+            try await group.waitForAll()
+        }
+    }
+
+    /// The answering loop of `runContinuously`: appends finished answers, acknowledges the
+    /// fetches they complete, and ends when fetching has stopped and every task is answered.
+    private func answer(_ flow: Flow, topic: String) async throws {
+        let transport = transport
+        var answers = flow.answers.makeAsyncIterator()
+        while true {
+            let (done, finishedAll) = flow.state.withLock { state in
+                defer { state.finished = [] }
+                return (state.finished, !state.fetching && state.inFlight == 0)
+            }
+            if !done.isEmpty { try await DedicatedThread.run { [self] in try send(done.map(\.command)) } }
+            let acknowledged = flow.state.withLock { state -> [Int32: Int64]? in
+                for (round, _) in done { state.rounds[round]?.unanswered -= 1 }
+                var mark: [Int32: Int64]?
+                while let round = state.rounds[state.firstRound], round.unanswered == 0 {
+                    mark = round.mark
+                    state.rounds[state.firstRound] = nil
+                    state.firstRound += 1
+                }
+                return mark
+            }
+            if let acknowledged { try await DedicatedThread.run { try transport.acknowledge(topic: topic, through: acknowledged) } }
+            if finishedAll, done.isEmpty { return }
+            if done.isEmpty { _ = await answers.next() }
+        }
+    }
+
+    /// Runs the handler for `task`; the command reporting its outcome (a handler that throws
+    /// reports a failure with no retries left).
+    private func answer(_ task: ExternalTask, with subscription: Subscription) async -> Record {
+        let outcome: TaskOutcome
+        do {
+            outcome = try await subscription.handler(task)
+        } catch {
+            outcome = .failure(message: "\(error)", retries: 0)
+        }
+        counter(task.topicName, outcome.name).increment()
+        return outcome.command(for: task, now: transport.now())
+    }
+
+    /// One round over every subscription (fetch, handle all, answer, acknowledge); returns
+    /// how many task messages it took. For callers that drive the worker themselves (tests,
+    /// simulations).
     public func poll() async throws -> Int {
         var handled = 0
         for subscription in subscriptions.withLock({ $0 }) {
@@ -129,16 +261,7 @@ public final class Worker: Sendable {
         defer { track(subscription.topic, -tasks.count) }
         let commands = await withTaskGroup(of: Record.self) { group in
             for task in tasks {
-                group.addTask {
-                    let outcome: TaskOutcome
-                    do {
-                        outcome = try await subscription.handler(task)
-                    } catch {
-                        outcome = .failure(message: "\(error)", retries: 0)
-                    }
-                    Counter(label: "baton_worker_tasks_total", dimensions: [("topic", task.topicName), ("outcome", outcome.name)]).increment()
-                    return outcome.command(for: task, now: transport.now())
-                }
+                group.addTask { [self] in await answer(task, with: subscription) }
             }
             var collected: [Record] = []
             collected.reserveCapacity(tasks.count)

@@ -54,7 +54,11 @@ struct TaskAnswerTests {
             taskKey: 7, attempt: 1, topicName: "t", activityId: "Work", activityInstanceId: "3", processInstanceId: "2",
             processDefinitionKey: "p:1", processDefinitionId: "p", businessKey: "", correlationId: "c", variables: [:],
             retries: 3, priority: 0, lockExpirationTime: 5, partition: 0, processTaskResults: .object([:]))
-        let written = Set(try #require(message.json.objectValue).keys)
+        // What the engine publishes (the bytes), read back.
+        let published = try JSONValue.parse(message.jsonBytes())
+        #expect(try TaskMessage(json: published) == message)
+        #expect(published == message.json)
+        let written = Set(try #require(published.objectValue).keys)
         #expect(Set(properties.keys) == written)
         #expect(Set(required.compactMap { if case .string(let name) = $0 { name } else { nil } }) == written.subtracting(["tenantId"]))
     }

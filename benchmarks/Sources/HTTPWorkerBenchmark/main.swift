@@ -60,30 +60,32 @@ let sampleTask = TaskMessage(
     processTaskResults: .object(["correlationId": .string("http-12345"), "taskResults": .array([])])).json.jsonBytes
 
 /// Raw: `concurrency` loops POSTing the sample body for about `seconds`.
-func rawRate(seconds: Double) async throws -> Double {
+func rawRate(seconds: Double, url: String, body: [UInt8], concurrency: Int) async throws -> Double {
     var settings = HTTPClient.Configuration()
     settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
     let started = BenchmarkSupport.seconds()
-    let done = Mutex(0)
-    try await withThrowingTaskGroup(of: Void.self) { group in
+    let done = try await withThrowingTaskGroup(of: Int.self) { group in
         for _ in 0..<concurrency {
             group.addTask {
+                var done = 0
                 while BenchmarkSupport.seconds() - started < seconds {
                     var request = HTTPClientRequest(url: url)
                     request.method = .POST
                     request.headers.add(name: "Content-Type", value: "application/json")
-                    request.body = .bytes(ByteBuffer(bytes: sampleTask))
+                    request.body = .bytes(ByteBuffer(bytes: body))
                     let response = try await client.execute(request, timeout: .seconds(10))
                     _ = try await response.body.collect(upTo: 1 << 20)
-                    done.withLock { $0 += 1 }
+                    done += 1
                 }
+                return done
             }
         }
-        try await group.waitForAll()
+        return try await group.reduce(0, +)
     }
+    let elapsed = BenchmarkSupport.seconds() - started
     try await client.shutdown()
-    return Double(done.withLock { $0 }) / (BenchmarkSupport.seconds() - started)
+    return Double(done) / elapsed
 }
 
 /// Baton: one-task instances on the file log, the engine and a configured HTTP worker in
@@ -92,7 +94,7 @@ func batonRate() async throws -> (perSecond: Double, posts: Int) {
     let directory = "/tmp/baton-bench-http-\(getpid())"
     _ = system("rm -rf \(directory)")
     defer { _ = system("rm -rf \(directory)") }
-    let log = try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2], partitionsByPrefix: [Topics.taskPrefix: 12])
+    let log = try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2], partitionsByPrefix: [Topics.taskPrefix: Int32(getenv("BATON_BENCH_TASK_PARTITIONS").flatMap { Int32(String(cString: $0)) } ?? 12)])
     let bpmn = """
         <?xml version="1.0" encoding="UTF-8"?>
         <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
@@ -102,7 +104,9 @@ func batonRate() async throws -> (perSecond: Double, posts: Int) {
         </bpmn:process></bpmn:definitions>
         """
     _ = try DeploymentCatalog.deploy(Array(bpmn.utf8), fileName: "one-task.bpmn", to: log)
-    let loop = EngineLoop(log: log, snapshots: { _ in nil }, clock: WallClock.now, warn: { print("warning: \($0)") })
+    var options = RuntimeOptions()
+    options.exportEvents = getenv("BATON_BENCH_NO_EVENTS") == nil
+    let loop = EngineLoop(log: log, snapshots: { _ in nil }, options: options, clock: WallClock.now, warn: { print("warning: \($0)") })
     let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
     let configuration = try WorkerConfiguration.load(
         "topics:\n  work: {http: {url: '\(url)'}, maxConcurrent: \(concurrency)}\n", file: "bench.yaml", environment: [:])
@@ -135,8 +139,8 @@ func batonRate() async throws -> (perSecond: Double, posts: Int) {
 
 print("HTTP worker benchmark: one-task instances on the file log (2 journal partitions, 12 task partitions), engine and a configured HTTP worker in one process, a no-op endpoint on 127.0.0.1; concurrency \(concurrency)")
 let baton = try await batonRate()
-let raw = try await rawRate(seconds: 3)
+let raw = try await rawRate(seconds: 3, url: url, body: sampleTask, concurrency: concurrency)
 print("  baton:  \(format(baton.perSecond)) PI/s (\(count) instances, \(baton.posts) POSTs: one per task)")
 print("  raw:    \(format(raw)) requests/s (async-http-client, the same endpoint, body and concurrency)")
 print("  ratio PI/s / raw requests/s: \(format2(baton.perSecond / raw))   (target 0.5)")
-try await server.close()
+try await server.close().get()
