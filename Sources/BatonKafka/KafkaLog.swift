@@ -136,13 +136,22 @@ public final class KafkaLog: KeyedLog {
 
     /// Reads to the end: the broker's high watermark cannot be trusted everywhere (the
     /// test broker reports the last batch's base offset + 1).
+    /// Counted by reading (a broker's high watermark may be wrong: the test broker's is),
+    /// and never below the high watermark. A read may come back empty before the end while
+    /// the broker catches up, so the end is the position after three empty reads in a row.
     public func endPosition(of partition: TopicPartition) throws(LogError) -> Int64 {
         var position: Int64 = 0
-        while true {
+        var empty = 0
+        while empty < 3 {
             let entries = try read(partition, from: position, limit: 10_000)
-            guard let last = entries.last else { return position }
-            position = last.position + 1
+            if let last = entries.last {
+                position = last.position + 1
+                empty = 0
+            } else {
+                empty += 1
+            }
         }
+        return max(position, try reportedEnd(of: partition))
     }
 
     private func offsets(_ group: String) throws(LogError) -> KafkaGroupOffsets {

@@ -26,6 +26,11 @@ public enum DedicatedThread {
         }
     }
 
+    /// Starts `body` on a blocking thread without waiting for it.
+    public static func start(_ body: @escaping @Sendable () -> Void) throws {
+        try BlockingThreads.shared.submit(body)
+    }
+
     struct ThreadStartError: Error, CustomStringConvertible {
         let code: Int32
         var description: String { "pthread_create failed with \(code)" }

@@ -1,18 +1,15 @@
 import BatonLog
 
 /// How the engine loops run the exporter: a batch per partition every
-/// `exportEveryMilliseconds`, enqueued with the loop's own appends (one flush for all);
-/// what the loop flushed is committed at most every `commitEveryMilliseconds`; everything
-/// is exported and committed before a loop stops or gives a partition up. A failure is
+/// `exportEveryMilliseconds` (written on the exporter's own thread); everything is exported
+/// and committed before a loop stops or gives a partition up. A failure is
 /// reported once and never stops the engine: the journal holds everything, and the
 /// exporter resumes from its committed position.
 struct EventExportSchedule {
     let exporter: EventExporter?
     let interval: Int64
-    let commitInterval: Int64 = 500
     let warn: @Sendable (String) -> Void
     private var last: Int64 = 0
-    private var lastCommit: Int64 = 0
     private var failing = false
 
     init(log: any Log, options: RuntimeOptions, warn: @escaping @Sendable (String) -> Void) {
@@ -32,15 +29,9 @@ struct EventExportSchedule {
         }
     }
 
-    /// Called after the loop flushed the log: commits what earlier ticks enqueued (now
-    /// durable) when the commit interval has passed, and enqueues a batch of each partition
-    /// when the export interval has.
+    /// Hands a batch of each partition to the exporter when the export interval has passed.
     mutating func tick(_ processors: some Sequence<PartitionProcessor>, now: Int64) {
         guard let exporter else { return }
-        if now - lastCommit >= commitInterval {
-            lastCommit = now
-            run { try exporter.commitFlushed(); return 0 }
-        }
         guard now - last >= interval else { return }
         last = now
         for processor in processors {
@@ -57,8 +48,7 @@ struct EventExportSchedule {
             while exported > 0 { exported = run { try exporter.export(processor) } }
         }
         run {
-            try log.flush()
-            try exporter.commitFlushed()
+            try exporter.finish()
             return 0
         }
     }

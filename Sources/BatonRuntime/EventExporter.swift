@@ -3,17 +3,23 @@ import BatonLog
 import BatonModel
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Copies every step's records to `baton.events` as JSON (topics/README.md), so a new
 /// downstream consumer (a read model, an audit log, a dashboard) follows every instance
 /// without touching the engine: "a new processing step is a new consumer".
 ///
-/// It is a consumer of the journal like any other (group `baton-events-exporter`): it reads
-/// a partition from where it is, enqueues the records of each step, keyed by correlationId,
-/// to the same partition number of `baton.events` (as many partitions as the journal), and
-/// commits what the engine loop's next flush has made durable (`commitFlushed`). After a
-/// crash the records since the last commit are appended again: `journalPartition`,
-/// `journalPosition` and `index` identify a record, and rise within a partition, so a
-/// consumer skips what it has seen.
+/// It is a consumer of the journal like any other (group `baton-events-exporter`). On the
+/// engine loop's thread, `export` takes the steps the partition's processor has read (or
+/// reads the journal again) and names each record's process and element from the engine's
+/// deployments; on a thread of its own, the records are written as JSON, appended keyed by
+/// correlationId to the same partition number of `baton.events` (as many partitions as the
+/// journal), and the position committed at most every `commitInterval` ms, so the engine
+/// never waits for the export's encoding or appends. After a crash the records since the
+/// last commit are appended again: `journalPartition`, `journalPosition` and `index`
+/// identify a record, and rise within a partition, so a consumer skips what it has seen.
 public final class EventExporter: Sendable {
     public static let group = "baton-events-exporter"
     let log: any Log
@@ -27,6 +33,27 @@ public final class EventExporter: Sendable {
     /// yet committed.
     private let cursors = Mutex<[Int32: Int64]>([:])
     private let uncommitted = Mutex<[Int32: Int64]>([:])
+    /// Batches handed to the writing thread, in order, and whether a thread is writing.
+    private let queue = Mutex<(batches: [Batch], writing: Bool, lastCommit: Int64, failure: String?)>(([], false, 0, nil))
+    /// Most batches waiting for the writing thread; `export` does nothing while it is behind.
+    static let queuedBatchesLimit = 8
+    let commitInterval: Int64 = 500
+
+    /// The records of some steps of one partition, ready to be written.
+    struct Batch: Sendable {
+        let partition: Int32
+        let items: [Item]
+        /// Everything before this journal position is in this batch or an earlier one.
+        let through: Int64
+    }
+
+    struct Item: Sendable {
+        let record: Record
+        let position: Int64
+        let index: Int
+        let process: ProcessVersion?
+        let graph: ExecutableProcess?
+    }
 
     struct ProcessVersion: Sendable {
         let id: String
@@ -54,6 +81,13 @@ public final class EventExporter: Sendable {
     /// The caller flushes the log, then calls `commitFlushed`.
     @discardableResult
     public func export(_ processor: PartitionProcessor) throws(LogError) -> Int {
+        if let failure = queue.withLock({ state -> String? in
+            defer { state.failure = nil }
+            return state.failure
+        }) {
+            throw LogError(failure)
+        }
+        guard queue.withLock({ $0.batches.count }) < Self.queuedBatchesLimit else { return 0 }
         let journal = TopicPartition(Topics.journal, processor.partition)
         let start: Int64
         if let cursor = cursors.withLock({ $0[processor.partition] }) {
@@ -77,8 +111,7 @@ public final class EventExporter: Sendable {
             }
             through = last.position + 1
         }
-        var messages: [[UInt8]] = []
-        var keys: [String] = []
+        var items: [Item] = []
         var known = processes.withLock { $0.removeValue(forKey: processor.partition) } ?? [:]
         for (position, step) in steps {
             for (index, record) in step.records.enumerated() {
@@ -89,27 +122,79 @@ public final class EventExporter: Sendable {
                     known[instanceKey] = ProcessVersion(id: instance.processId, version: instance.processVersion)
                 }
                 let process = known[instanceKey]
-                messages.append(EventJSON.record(
-                    record, partition: processor.partition, position: position, index: index, process: process.map { ($0.id, $0.version) },
+                items.append(Item(
+                    record: record, position: position, index: index, process: process,
                     graph: process.flatMap { processor.engine.processes.process(id: $0.id, version: $0.version)?.process }))
-                keys.append(record.key)
                 if record.recordType == .event, record.intent == .instanceCompleted || record.intent == .instanceCanceled {
                     known[instanceKey] = nil
                 }
             }
         }
         processes.withLock { $0[processor.partition] = known }
-        if !messages.isEmpty {
-            try log.enqueue(messages, keys: keys, to: TopicPartition(Topics.events, processor.partition))
-        }
         cursors.withLock { $0[processor.partition] = through }
-        uncommitted.withLock { $0[processor.partition] = through }
+        hand(Batch(partition: processor.partition, items: items, through: through))
         return Int(through - start)
     }
 
-    /// Commits the positions exported before the log's last flush (the caller has flushed
-    /// since `export`).
-    public func commitFlushed() throws(LogError) {
+    /// Queues a batch for the writing thread, starting one if none is writing.
+    private func hand(_ batch: Batch) {
+        let start = queue.withLock { state -> Bool in
+            state.batches.append(batch)
+            guard !state.writing else { return false }
+            state.writing = true
+            return true
+        }
+        guard start else { return }
+        do {
+            try DedicatedThread.start { [self] in write() }
+        } catch {
+            queue.withLock { state in
+                state.writing = false
+                state.failure = "no thread to write \(Topics.events): \(error)"
+            }
+        }
+    }
+
+    /// The writing thread: encodes and appends queued batches in order, commits what is
+    /// appended at most every `commitInterval` ms, and stops when the queue is empty. A
+    /// failed append drops that partition's queued batches and sends the export back to its
+    /// committed position (so nothing is skipped; some records may come twice).
+    private func write() {
+        while true {
+            guard let batch = queue.withLock({ state -> Batch? in
+                guard !state.batches.isEmpty else {
+                    state.writing = false
+                    return nil
+                }
+                return state.batches.removeFirst()
+            }) else { return }
+            do {
+                if !batch.items.isEmpty {
+                    let messages = batch.items.map {
+                        EventJSON.record($0.record, partition: batch.partition, position: $0.position, index: $0.index,
+                                         process: $0.process.map { ($0.id, $0.version) }, graph: $0.graph)
+                    }
+                    try log.append(messages, keys: batch.items.map(\.record.key), to: TopicPartition(Topics.events, batch.partition))
+                }
+                uncommitted.withLock { $0[batch.partition] = batch.through }
+                let now = RoundMetrics.monotonicMilliseconds()
+                if now - queue.withLock({ $0.lastCommit }) >= commitInterval {
+                    queue.withLock { $0.lastCommit = now }
+                    try commitAppended()
+                }
+            } catch {
+                queue.withLock { state in
+                    state.batches.removeAll { $0.partition == batch.partition }
+                    state.failure = "appending to \(Topics.events)-\(batch.partition): \(error)"
+                }
+                cursors.withLock { $0[batch.partition] = nil }
+                processes.withLock { $0[batch.partition] = nil }
+            }
+        }
+    }
+
+    /// Commits the positions whose records are appended.
+    func commitAppended() throws(LogError) {
         let positions = uncommitted.withLock { pending in
             defer { pending = [:] }
             return pending
@@ -117,6 +202,14 @@ public final class EventExporter: Sendable {
         for (partition, position) in positions.sorted(by: { $0.key < $1.key }) {
             try log.commit(group: Self.group, partition: TopicPartition(Topics.journal, partition), position: position)
         }
+    }
+
+    /// Waits until every handed batch is appended, then commits (before a loop stops or
+    /// gives a partition up).
+    public func finish() throws(LogError) {
+        while queue.withLock({ $0.writing || !$0.batches.isEmpty }) { usleep(1000) }
+        try commitAppended()
+        if let failure = queue.withLock({ $0.failure }) { throw LogError(failure) }
     }
 
     /// Forgets a partition's position (given up: its next holder reads the committed one).

@@ -64,20 +64,12 @@ struct EventsTopicTests {
         let directory = TemporaryDirectory("baton-events")
         defer { directory.remove() }
         let cli = CommandLineTests()
-        var where_: [String]
-        let log: any Log
-        if backend == "kafka" {
-            guard let address = KafkaBroker.address else { throw KafkaBroker.notConfigured }
-            let prefix = KafkaBroker.freshTopic("events") + "."
-            where_ = ["--kafka", address, "--topic-prefix", prefix]
-            log = try KafkaLog(try KafkaBroker.configuration(), topicPrefix: prefix, topics: [Topics.journal: 2, Topics.events: 2])
-        } else {
-            where_ = ["--data-dir", directory.path + "/data"]
-            log = try FileLog(directory: directory.path + "/data/log", topics: [Topics.journal: 2, Topics.events: 2])
-        }
+        let backendUnderTest = try BackendUnderTest(backend, label: "events", directory: directory, topics: [Topics.journal: 2, Topics.events: 2])
+        let where_ = backendUnderTest.arguments
+        let log = backendUnderTest.log
         let file = directory.path + "/events.bpmn"
         try writeFile(file, oneTaskProcess(id: "events", topic: "events-work"))
-        #expect(cli.baton("deploy \(where_.map { "'\($0)'" }.joined(separator: " ")) '\(file)'").status == 0)
+        #expect(cli.baton("deploy \(backendUnderTest.quoted) '\(file)'").status == 0)
         let script = directory.path + "/work.sh"
         try writeFile(script, Array("#!/bin/sh\nif grep -q '\"correlationId\":\"bad'; then exit 1; fi\necho '{}'\n".utf8))
         chmod(script, 0o755)

@@ -36,19 +36,11 @@ struct LagMetricsTests {
         let directory = TemporaryDirectory("baton-lag")
         defer { directory.remove() }
         let cli = CommandLineTests()
-        var where_: [String]
-        let log: any Log
-        if backend == "kafka" {
-            guard let address = KafkaBroker.address else { throw KafkaBroker.notConfigured }
-            let prefix = KafkaBroker.freshTopic("lag") + "."
-            where_ = ["--kafka", address, "--topic-prefix", prefix]
-            log = try KafkaLog(try KafkaBroker.configuration(), topicPrefix: prefix, topics: [Topics.journal: 2, Topics.tasks("lagging"): 3])
-        } else {
-            where_ = ["--data-dir", directory.path + "/data"]
-            log = try FileLog(directory: directory.path + "/data/log", topics: [Topics.journal: 2, Topics.tasks("lagging"): 3])
-        }
+        let backendUnderTest = try BackendUnderTest(backend, label: "lag", directory: directory, topics: [Topics.journal: 2, Topics.tasks("lagging"): 3])
+        let where_ = backendUnderTest.arguments
+        let log = backendUnderTest.log
         try Self.makeLag(log)
-        let arguments = where_.map { "'\($0)'" }.joined(separator: " ")
+        let arguments = backendUnderTest.quoted
 
         let table = cli.baton("topics lag \(arguments)")
         #expect(table.status == 0, "\(table.output)")

@@ -27,20 +27,12 @@ struct WorkerSharingTests {
         let cli = CommandLineTests()
         let service = try ConfiguredWorkerTests.Service(directory: directory)
         defer { service.stop() }
-        var where_: [String]
-        let log: any Log
-        if backend == "kafka" {
-            guard let address = KafkaBroker.address else { throw KafkaBroker.notConfigured }
-            let prefix = KafkaBroker.freshTopic("sharing") + "."
-            where_ = ["--kafka", address, "--topic-prefix", prefix]
-            log = try KafkaLog(try KafkaBroker.configuration(), topicPrefix: prefix, topics: [Topics.journal: 2])
-        } else {
-            where_ = ["--data-dir", directory.path + "/data"]
-            log = try FileLog(directory: directory.path + "/data/log", topics: [Topics.journal: 2])
-        }
+        let backendUnderTest = try BackendUnderTest(backend, label: "sharing", directory: directory, topics: [Topics.journal: 2])
+        let where_ = backendUnderTest.arguments
+        let log = backendUnderTest.log
         let file = directory.path + "/shared.bpmn"
         try writeFile(file, oneTaskProcess(id: "shared", topic: "shared"))
-        let deployed = cli.baton("deploy \(where_.map { "'\($0)'" }.joined(separator: " ")) '\(file)'")
+        let deployed = cli.baton("deploy \(backendUnderTest.quoted) '\(file)'")
         #expect(deployed.status == 0, "\(deployed.output)")
         try writeFile(directory.path + "/workers.yaml", Array("topics:\n  shared: {http: {url: '\(service.url)/slow?ms=100'}, maxConcurrent: 2}\n".utf8))
 

@@ -24,14 +24,6 @@ let oneTaskCount = arguments.count > 1 ? Int(arguments[1]) ?? 20_000 : 20_000
 let orderCount = arguments.count > 2 ? Int(arguments[2]) ?? 10_000 : 10_000
 let orderPath = arguments.count > 3 ? arguments[3] : "../bpmn/order-process.bpmn"
 
-let oneTaskBPMN = """
-    <?xml version="1.0" encoding="UTF-8"?>
-    <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
-    <bpmn:process id="one-task" isExecutable="true">
-    <bpmn:startEvent id="s"/><bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="work"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="e"/>
-    <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
-    </bpmn:process></bpmn:definitions>
-    """
 
 
 struct Outcome {

@@ -95,15 +95,7 @@ func batonRate() async throws -> (perSecond: Double, posts: Int) {
     _ = system("rm -rf \(directory)")
     defer { _ = system("rm -rf \(directory)") }
     let log = try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2], partitionsByPrefix: [Topics.taskPrefix: Int32(getenv("BATON_BENCH_TASK_PARTITIONS").flatMap { Int32(String(cString: $0)) } ?? 12)])
-    let bpmn = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
-        <bpmn:process id="one-task" isExecutable="true">
-        <bpmn:startEvent id="s"/><bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="work"/></bpmn:extensionElements></bpmn:serviceTask><bpmn:endEvent id="e"/>
-        <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
-        </bpmn:process></bpmn:definitions>
-        """
-    _ = try DeploymentCatalog.deploy(Array(bpmn.utf8), fileName: "one-task.bpmn", to: log)
+    _ = try DeploymentCatalog.deploy(Array(oneTaskBPMN.utf8), fileName: "one-task.bpmn", to: log)
     var options = RuntimeOptions()
     options.exportEvents = getenv("BATON_BENCH_NO_EVENTS") == nil
     let loop = EngineLoop(log: log, snapshots: { _ in nil }, options: options, clock: WallClock.now, warn: { print("warning: \($0)") })
