@@ -67,6 +67,18 @@ public enum POSIX {
         guard fsync(descriptor) == 0 else { throw error("fsync", path) }
     }
 
+    /// This process's environment variables.
+    public static func environment() -> [String: String] {
+        var variables: [String: String] = [:]
+        var cursor = environ
+        while let entry = cursor.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+            cursor += 1
+        }
+        return variables
+    }
+
     public static func list(_ directory: String) -> [String] {
         guard let handle = opendir(directory) else { return [] }
         defer { closedir(handle) }

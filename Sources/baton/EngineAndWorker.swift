@@ -85,7 +85,7 @@ struct WorkerCommand: AsyncParsableCommand {
         var configured: ConfiguredWorkers?
         if let config {
             let text = String(decoding: try POSIX.readFile(config), as: UTF8.self)
-            configured = ConfiguredWorkers(configuration: try WorkerConfiguration.load(text, file: config, environment: processEnvironment()))
+            configured = ConfiguredWorkers(configuration: try WorkerConfiguration.load(text, file: config, environment: POSIX.environment()))
         }
         let id = workerId ?? configured?.configuration.workerId ?? "worker-\(getpid())"
         let log = try data.openLog()
@@ -108,18 +108,6 @@ struct WorkerCommand: AsyncParsableCommand {
         try await endpoint?.stop()
         try await configured?.shutdown()
     }
-}
-
-/// The process's environment variables (for `${NAME}` in configuration files).
-func processEnvironment() -> [String: String] {
-    var variables: [String: String] = [:]
-    var entry = environ
-    while let pointer = entry.pointee {
-        let text = String(cString: pointer)
-        if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
-        entry += 1
-    }
-    return variables
 }
 
 /// Adapts Kafka group membership to the runtime's view of partition ownership.

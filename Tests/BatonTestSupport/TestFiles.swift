@@ -58,16 +58,7 @@ public func compileOne(_ bytes: [UInt8]) throws -> CompiledProcess {
 public func environmentValue(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
 /// This process's whole environment, for a child's (`ChildProcess.spawn`).
-public func environmentVariables() -> [String: String] {
-    var variables: [String: String] = [:]
-    var cursor = environ
-    while let entry = cursor.pointee {
-        let text = String(cString: entry)
-        if let equals = text.firstIndex(of: "=") { variables[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
-        cursor += 1
-    }
-    return variables
-}
+public func environmentVariables() -> [String: String] { POSIX.environment() }
 
 /// Writes `bytes` to `path` (replacing it), creating the folders on the way.
 public func writeFile(_ path: String, _ bytes: [UInt8]) throws {
