@@ -22,9 +22,14 @@ public final class ScrapeGauges: Sendable {
 
     init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
+    /// A metric's name as given (Baton's names carry their unit already) and its help text.
+    static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     /// A gauge's value now.
     public func set(_ name: String, _ labels: [(String, String)] = [], _ value: Double, help: String) {
-        registry.makeGauge(name: name, labels: labels, help: help).set(value)
+        registry.makeGauge(descriptor: Self.descriptor(name, help), labels: labels).set(value)
     }
 
     /// A counter that follows a running total (increments by what the total grew).
@@ -35,7 +40,7 @@ public final class ScrapeGauges: Sendable {
             totals[key] = max(previous, value)
             return max(0, value - previous)
         }
-        let counter = registry.makeCounter(name: name, labels: labels, help: help)
+        let counter = registry.makeCounter(descriptor: Self.descriptor(name, help), labels: labels)
         if growth > 0 { counter.increment(by: growth) }
     }
 }
