@@ -153,7 +153,7 @@ public final class ConfiguredWorkers: Sendable {
             }
         } catch {
             let elapsed = ContinuousClock.now - started
-            return .transient(message: "\(program) could not run: \(error) (after \(elapsed))", details: "")
+            return .transient(message: "\(program) failed (not started, or more than \(command.maximumOutputBytes) bytes of output): \(error) (after \(elapsed))", details: "")
         }
     }
 }

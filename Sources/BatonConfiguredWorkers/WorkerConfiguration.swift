@@ -101,8 +101,14 @@ public struct WorkerConfiguration: Sendable {
         }
     }
 
+    /// Larger configuration files are refused unread.
+    public static let maximumBytes = 1 << 20
+
     /// Reads a configuration; errors name the file, the line and the field.
     public static func load(_ text: String, file: String, environment: [String: String]) throws(ConfigurationError) -> WorkerConfiguration {
+        guard text.utf8.count <= maximumBytes else {
+            throw ConfigurationError(file: file, line: 0, "the file has \(text.utf8.count) bytes; a workers file may have at most \(maximumBytes)")
+        }
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else { throw ConfigurationError(file: file, line: 1, "the file is empty: it needs a 'topics' mapping") }

@@ -84,6 +84,10 @@ struct WorkerCommand: AsyncParsableCommand {
         let gauges = metrics.bootstrap()
         var configured: ConfiguredWorkers?
         if let config {
+            var info = stat()
+            if stat(config, &info) == 0, info.st_size > WorkerConfiguration.maximumBytes {
+                throw ValidationError("\(config): the file has \(info.st_size) bytes; a workers file may have at most \(WorkerConfiguration.maximumBytes)")
+            }
             let text = String(decoding: try POSIX.readFile(config), as: UTF8.self)
             configured = ConfiguredWorkers(configuration: try WorkerConfiguration.load(text, file: config, environment: POSIX.environment()))
         }

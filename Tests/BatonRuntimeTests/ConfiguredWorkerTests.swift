@@ -104,7 +104,7 @@ struct ConfiguredWorkerTests {
         let processes: [(topic: String, retries: Int, catches: String?)] = [
             ("http-ok", 3, nil), ("http-declined", 3, "DECLINED"), ("http-broken", 3, nil), ("http-refused", 3, nil),
             ("http-slow", 3, nil), ("http-flaky", 3, nil), ("exec-ok", 3, nil), ("exec-error", 3, "SCRIPT_ERROR"), ("exec-fail", 3, nil),
-            ("exec-slow", 3, nil),
+            ("exec-slow", 3, nil), ("http-notjson", 3, nil), ("http-huge", 3, nil), ("exec-garbage", 3, nil),
         ]
         for process in processes {
             let file = "\(directory.path)/\(process.topic).bpmn"
@@ -118,7 +118,8 @@ struct ConfiguredWorkerTests {
         try writeFile(scripts + "/error.sh", Array("#!/bin/sh\ncat >/dev/null\necho '{\"errorCode\":\"SCRIPT_ERROR\",\"errorMessage\":\"the script says no\"}'\nexit 3\n".utf8))
         try writeFile(scripts + "/fail.sh", Array("#!/bin/sh\ncat >/dev/null\necho 'disk full' >&2\nexit 1\n".utf8))
         try writeFile(scripts + "/slow.sh", Array("#!/bin/sh\ncat >/dev/null\nsleep 30\n".utf8))
-        for script in ["ok", "error", "fail", "slow"] { chmod("\(scripts)/\(script).sh", 0o755) }
+        try writeFile(scripts + "/garbage.sh", Array("#!/bin/sh\ncat >/dev/null\nyes z | head -c 3000000\n".utf8))
+        for script in ["ok", "error", "fail", "slow", "garbage"] { chmod("\(scripts)/\(script).sh", 0o755) }
         let config = """
             workerId: configured-test
             topics:
@@ -132,6 +133,9 @@ struct ConfiguredWorkerTests {
               exec-error: {exec: {command: ["\(scripts)/error.sh"]}}
               exec-fail: {exec: {command: "\(scripts)/fail.sh"}, retries: 0}
               exec-slow: {exec: {command: ["\(scripts)/slow.sh"], timeoutMs: 500}, retries: 0}
+              http-notjson: {http: {url: "${SERVICE}/notjson"}}
+              http-huge: {http: {url: "${SERVICE}/huge"}}
+              exec-garbage: {exec: {command: ["\(scripts)/garbage.sh"]}, retries: 0}
             """
         try writeFile(directory.path + "/workers.yaml", Array(config.utf8))
 
@@ -168,7 +172,7 @@ struct ConfiguredWorkerTests {
         #expect(scraped.contains(#"baton_task_topic_lag{topic="baton.task.http-ok",group="baton-workers.http-ok"}"#), "\(scraped)")
 
         let settled: Set<String> = ["http-ok", "http-declined", "http-slow", "exec-ok", "exec-error"]
-        let incidents: Set<String> = ["http-broken", "http-refused", "http-flaky", "exec-fail", "exec-slow"]
+        let incidents: Set<String> = ["http-broken", "http-refused", "http-flaky", "exec-fail", "exec-slow", "http-notjson", "http-huge", "exec-garbage"]
         var events = try Self.waitForEvents(data) { events in
             settled.allSatisfy { topic in events.contains { $0.intent == .instanceCompleted && $0.key == "\(topic)-1" } }
                 && incidents.allSatisfy { topic in events.contains { $0.intent == .incidentCreated && $0.key == "\(topic)-1" } }
@@ -200,6 +204,11 @@ struct ConfiguredWorkerTests {
         #expect(incident("exec-fail-1") != nil)
         #expect(events.filter { $0.intent == .taskFailed && $0.key == "exec-fail-1" }.count == 1)
         #expect(incident("exec-slow-1")?.message.contains("timed out after 500 ms") == true, "\(String(describing: incident("exec-slow-1")))")
+        // Garbage and oversized answers from a service: an incident naming what was wrong,
+        // and the worker goes on.
+        #expect(incident("http-notjson-1")?.message.contains("not JSON") == true, "\(String(describing: incident("http-notjson-1")))")
+        #expect(incident("http-huge-1")?.message.contains("more than 1048576 bytes") == true, "\(String(describing: incident("http-huge-1")))")
+        #expect(incident("exec-garbage-1") != nil, "\(String(describing: incident("exec-garbage-1")))")
         // The slow endpoint (3.5 s) kept its 1 s lock: one call, one attempt, no expiry.
         #expect(service.calls()["/slow"]?["http-slow-1"]?.count == 1)
         #expect(task(.taskCompleted, "http-slow-1")?.attempt == 1)
@@ -231,6 +240,8 @@ struct ConfiguredWorkerTests {
             ("topics:\n  a: {http: {url: 'http://x', bpmnErrorStatus: [200]}}\n", "bpmnErrorStatus must list HTTP statuses"),
             ("workerId: w\n", "'topics' must map at least one task topic"),
             ("topics: [\n", "w.yaml: not YAML"),
+            ("\u{FF}\u{FE}garbage: [[[\n", "w.yaml"),
+            ("# " + String(repeating: "x", count: 2 << 20) + "\ntopics: {}\n", "w.yaml: the file has 2097"),
         ]
         let directory = TemporaryDirectory("baton-config")
         defer { directory.remove() }

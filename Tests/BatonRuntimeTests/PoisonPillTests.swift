@@ -49,6 +49,8 @@ struct PoisonPillTests {
             (Array(#"{"intent":"completeTask","taskKey":"1"}"#.utf8), "not a JSON task answer"),
             (Array(#"{"type":"complete","taskId":"1-1","processInstanceId":"2","correlationId":"order-1"#.utf8), "not valid JSON"),
             (Array(#"{"type":"failure","taskId":"1-1","processInstanceId":"2","correlationId":"order-1","retries":-3}"#.utf8), "'retries' is -3"),
+            (Array((#"{"type":"complete","taskId":"1-1","processInstanceId":"2","correlationId":"order-1","data":""# + String(repeating: "x", count: 10_000) + #""}"#).utf8),
+             "more than the 4096 a command may have"),
             (unknownIntent, "unknown intent code 98"),
             (newerVersion, "record version 9 is not one this Baton reads"),
             (RecordCodec.encode(Self.create(other, deployments: deployments)), "belongs to journal partition"),

@@ -9,6 +9,8 @@ usage: http_service.py PORT STATE_DIR
   POST /refused   400
   POST /slow      waits ?ms= milliseconds (default 3000), then as /ok
   POST /flaky     503 while STATE_DIR/down exists, then as /ok
+  POST /notjson   200 with a body that is not JSON
+  POST /huge      200 with a 2 MiB JSON body
   GET  /calls     {"<path>": {"<correlationId>": [workerId, ...]}}: every call so far
 Prints "ready" once it listens.
 """
@@ -60,6 +62,14 @@ class Service(BaseHTTPRequestHandler):
         elif url.path == "/slow":
             time.sleep(int(parse_qs(url.query).get("ms", ["3000"])[0]) / 1000)
             self.reply(200, ok)
+        elif url.path == "/notjson":
+            data = b"<html>surprise</html>"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        elif url.path == "/huge":
+            self.reply(200, {"blob": "x" * (2 << 20)})
         elif url.path == "/flaky":
             self.reply(503, {"error": "down"}) if os.path.exists(os.path.join(state, "down")) else self.reply(200, ok)
         else:
