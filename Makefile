@@ -35,16 +35,18 @@ $(SPIFF_VENV)/installed-$(SPIFF_VERSION): | deps
 	$(SPIFF_VENV)/bin/pip install --quiet --disable-pip-version-check SpiffWorkflow==$(SPIFF_VERSION)
 	touch $@
 
-## clients: the real Kafka client the tests answer tasks with (confluent-kafka from PyPI) in
-## a virtualenv under .build/; kcat comes from Debian (deps).
+## clients: the real clients the tests use, from PyPI, in a virtualenv under .build/: the
+## Kafka client tasks are answered with (confluent-kafka) and Camunda 7's external task
+## client the gateway serves (camunda-external-task-client-python3); kcat comes from Debian.
 CLIENTS_VENV := .build/clients-venv
-CONFLUENT_KAFKA_VERSION := 2.16.1
-clients: $(CLIENTS_VENV)/installed-$(CONFLUENT_KAFKA_VERSION)
+CLIENT_PACKAGES := confluent-kafka==2.16.1 camunda-external-task-client-python3==4.5.0 pydantic==2.12.5
+CLIENTS_STAMP := $(CLIENTS_VENV)/installed-$(shell echo $(CLIENT_PACKAGES) | md5sum | cut -c1-12)
+clients: $(CLIENTS_STAMP)
 
-$(CLIENTS_VENV)/installed-$(CONFLUENT_KAFKA_VERSION): | deps
+$(CLIENTS_STAMP): | deps
 	rm -rf $(CLIENTS_VENV)
 	python3 -m venv $(CLIENTS_VENV)
-	$(CLIENTS_VENV)/bin/pip install --quiet --disable-pip-version-check confluent-kafka==$(CONFLUENT_KAFKA_VERSION)
+	$(CLIENTS_VENV)/bin/pip install --quiet --disable-pip-version-check $(CLIENT_PACKAGES)
 	touch $@
 
 build: deps

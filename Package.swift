@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "BatonWorker", targets: ["BatonWorker"]),
         .library(name: "BatonConfiguredWorkers", targets: ["BatonConfiguredWorkers"]),
         .library(name: "BatonMetrics", targets: ["BatonMetrics"]),
+        .library(name: "BatonGateway", targets: ["BatonGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -31,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        // Without its default traits: no full Foundation, no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // C libraries from Debian, one small system-library target each.
@@ -87,6 +90,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
+        // The REST gateway (Hummingbird): Camunda 7's external-task API over the log.
+        .target(
+            name: "BatonGateway",
+            dependencies: [
+                "BatonRuntime", "BatonWorker", "BatonModel", "BatonLog", "BatonEngine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // librdkafka bridge: producer, consumer, admin (the Kafka backend is being built).
         .target(name: "BatonKafka", dependencies: ["BatonLog", "BatonModel", "CRdKafka"]),
         // BPMN 2.0 XML -> document model -> executable model, with validation.
@@ -96,7 +107,7 @@ let package = Package(
             name: "baton",
             dependencies: [
                 "BatonBPMN", "BatonModel", "BatonEngine", "BatonLog", "BatonFileLog", "BatonRuntime", "BatonWorker", "BatonStorage", "BatonKafka",
-                "BatonConfiguredWorkers", "BatonMetrics",
+                "BatonConfiguredWorkers", "BatonMetrics", "BatonGateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

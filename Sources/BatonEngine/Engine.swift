@@ -64,7 +64,8 @@ enum CommandProcessor {
         case (.createInstance, .instance(let value)):
             InstanceProcessor.create(value, &writer)
         case (.completeTask, .task(let value)), (.failTask, .task(let value)), (.throwTaskError, .task(let value)),
-            (.expireTaskLock, .task(let value)), (.retryTask, .task(let value)), (.extendTaskLock, .task(let value)):
+            (.expireTaskLock, .task(let value)), (.retryTask, .task(let value)), (.extendTaskLock, .task(let value)),
+            (.unlockTask, .task(let value)):
             TaskProcessor.process(command.intent, value, &writer)
         case (.resolveIncident, .incident(let value)):
             IncidentProcessor.resolve(value, &writer)

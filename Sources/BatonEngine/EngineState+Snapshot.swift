@@ -1,10 +1,11 @@
 import BatonModel
 
 /// The binary form of a partition's state, for snapshots. Dictionaries are written in key
-/// order, so equal states give equal bytes. Format 2 (incidents keep the variables of the
-/// completion whose output mapping failed); format 1 snapshots still load.
+/// order, so equal states give equal bytes. Format 3 (tasks keep their lock owner); format 2
+/// (incidents keep the variables of the completion whose output mapping failed) and 1
+/// snapshots still load.
 extension EngineState {
-    static let snapshotFormat: UInt8 = 2
+    static let snapshotFormat: UInt8 = 3
 
     /// The snapshot; format 2 names every definition its instances run, with the checksum of
     /// its compiled graph, so a replica whose compiler numbers a definition otherwise refuses
@@ -119,6 +120,7 @@ extension InstanceState {
             }
             writer.signed(task.activatedAt)
             writer.string(task.lastError)
+            writer.string(task.lockOwner)
         }
         writer.unsigned(UInt64(timers.count))
         for key in timers.keys.sorted() {
@@ -190,7 +192,8 @@ extension InstanceState {
             }
             instance.tasks[taskKey] = TaskState(
                 key: taskKey, elementInstanceKey: elementInstanceKey, elementIndex: elementIndex, topic: topic, priority: priority,
-                attempt: attempt, retries: retries, phase: phase, activatedAt: try reader.signed(), lastError: try reader.string())
+                attempt: attempt, retries: retries, phase: phase, activatedAt: try reader.signed(), lastError: try reader.string(),
+                lockOwner: format >= 3 ? try reader.string() : "")
         }
         for _ in 0..<(try reader.count()) {
             let timer = TimerState(key: try reader.signed(), elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(), dueAt: try reader.signed())

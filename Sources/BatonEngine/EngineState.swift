@@ -101,6 +101,9 @@ public struct TaskState: Sendable, Hashable {
     /// When the current attempt was published (the `startTime` of its result).
     public internal(set) var activatedAt: Int64
     public internal(set) var lastError: String = ""
+    /// The worker that locked the current attempt (`extendTaskLock` with a workerId); empty
+    /// while no worker has claimed it. Answers from another worker are rejected.
+    public internal(set) var lockOwner: String = ""
 }
 
 public struct TimerState: Sendable, Hashable {

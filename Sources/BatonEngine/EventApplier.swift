@@ -208,8 +208,10 @@ enum TaskApplier {
             instance.tasks.values[index].retries = value.retries
             instance.tasks.values[index].phase = .active(lockExpiresAt: value.lockExpiresAt)
             instance.tasks.values[index].activatedAt = timestamp
+            instance.tasks.values[index].lockOwner = ""
         case .taskLockExtended:
             instance.tasks.values[index].phase = .active(lockExpiresAt: value.lockExpiresAt)
+            if !value.workerId.isEmpty { instance.tasks.values[index].lockOwner = value.workerId }
         default:
             break
         }

@@ -19,6 +19,15 @@ enum TaskProcessor {
             return
         }
         let token = writer.token(value.instanceKey, task.elementInstanceKey)!
+        // A claimed task answers to the worker that claimed it (Camunda's lock holder); an
+        // answer without a workerId (the SDK's, a JSON answer without one) is not checked.
+        let workerCommand = intent == .completeTask || intent == .failTask || intent == .throwTaskError || intent == .extendTaskLock || intent == .unlockTask
+        if workerCommand, !task.lockOwner.isEmpty, !value.workerId.isEmpty, value.workerId != task.lockOwner,
+            case .active(let lockExpiresAt) = task.phase, writer.now < lockExpiresAt
+        {
+            writer.reject("task \(task.key) is locked by worker '\(task.lockOwner)' until \(lockExpiresAt), not by '\(value.workerId)'")
+            return
+        }
         if intent == .completeTask || intent == .failTask || intent == .throwTaskError {
             guard SizeLimits.taskAnswerFits(value, &writer) else { return }
             // Variables merged as they come (no output mapping chooses among them) must fit.
@@ -40,7 +49,11 @@ enum TaskProcessor {
             var extended = record(task, token)
             extended.lockExpiresAt = writer.now + value.lockDuration
             extended.lockDuration = value.lockDuration
+            extended.workerId = value.workerId
             writer.write(.taskLockExtended, .task(extended))
+        case (.unlockTask, .active):
+            writer.write(.taskLockExpired, .task(record(task, token)))
+            ExternalTaskBehavior.activate(task, instanceKey: token.instanceKey, retries: task.retries, &writer)
         case (.expireTaskLock, .active(let lockExpiresAt)):
             guard writer.now >= lockExpiresAt else {
                 writer.reject("the lock of task \(task.key) runs until \(lockExpiresAt); the engine's time is \(writer.now)")

@@ -38,6 +38,9 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     case expireTaskLock = 303
     case retryTask = 304
     case extendTaskLock = 305
+    /// A worker gives its lock back: the task is published again at once (a new attempt,
+    /// no retry consumed), as Camunda's `unlock`.
+    case unlockTask = 306
     case taskCreated = 310
     case taskCompleted = 311
     case taskFailed = 312

@@ -124,6 +124,13 @@ public struct CommandWriter: Sendable {
         try log.append(commands.map(RecordCodec.encode), keys: commands.map(\.key), to: TopicPartition(Topics.journal, partition))
     }
 
+    /// Appends commands of any partitions: one batch per partition, in partition order.
+    public func appendEach(_ commands: [Record]) throws(LogError) {
+        var byPartition: [Int32: [Record]] = [:]
+        for command in commands { byPartition[try partition(of: command.key), default: []].append(command) }
+        for (partition, batch) in byPartition.sorted(by: { $0.key < $1.key }) { try append(batch, partition: partition) }
+    }
+
     /// Appends one command on its correlationId's partition.
     @discardableResult
     public func append(_ command: Record) throws(LogError) -> (partition: Int32, position: Int64) {

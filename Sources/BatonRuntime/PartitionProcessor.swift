@@ -121,6 +121,23 @@ public final class PartitionProcessor {
         progress(cursor)
     }
 
+    /// A read replica's round (the gateway's view of the state): loads new deployments,
+    /// reads what is new in the journal and applies its steps, processing nothing (commands
+    /// are left to the engine). Returns the entries read.
+    @discardableResult
+    public func follow() throws -> Int {
+        if try catalog.refresh(from: log) { engine.processes = catalog.registry }
+        var total = 0
+        while true {
+            let read = try readBatch()
+            pending = []
+            refusedPayloads = [:]
+            unqueuedFrom = nil
+            total += read
+            if read < options.readLimit { return total }
+        }
+    }
+
     /// Reads the journal to its end (steps are applied, commands queue up) without
     /// processing anything: afterwards the state is the fold of the whole journal.
     public func catchUp() throws {

@@ -77,16 +77,12 @@ struct Incidents: ParsableCommand {
 
     /// Appends one resolveIncident command per incident, batched per journal partition.
     static func retry(_ incidents: [(InstanceState, IncidentState)], retries: Int32, log: any Log) throws -> Int {
-        let writer = CommandWriter(log: log)
-        var byPartition: [Int32: [Record]] = [:]
         let now = WallClock.now()
-        for (instance, incident) in incidents {
-            let command = Record.command(
+        try CommandWriter(log: log).appendEach(incidents.map { instance, incident in
+            Record.command(
                 .resolveIncident, key: instance.correlationId,
                 value: .incident(IncidentRecord(instanceKey: instance.key, incidentKey: incident.key, retries: retries)), timestamp: now)
-            byPartition[try writer.partition(of: instance.correlationId), default: []].append(command)
-        }
-        for (partition, commands) in byPartition { try writer.append(commands, partition: partition) }
+        })
         return incidents.count
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatonGateway
 import BatonRuntime
 import BatonWorker
 import Logging
@@ -19,6 +20,10 @@ struct Run: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectory
     @OptionGroup var metrics: MetricsOptions
+    @OptionGroup var gatewayOptions: GatewayOptions
+
+    @Option(help: "Also serve the REST gateway (Camunda 7's /engine-rest) on this port (0: any free port, printed at start).")
+    var gatewayPort: Int?
 
     @Flag(help: "Also run the demo workers for bpmn/order-process.bpmn's task topics in this process.")
     var demoWorkers = false
@@ -50,6 +55,11 @@ struct Run: AsyncParsableCommand {
             DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
             services.append(WorkerService(worker: worker))
             demoWorker = worker
+        }
+        if let gatewayPort {
+            services.append(GatewayService(gateway: try Gateway(
+                log: log, transport: data.taskTransport(log), snapshots: data.snapshots(log),
+                configuration: try gatewayOptions.configuration(port: gatewayPort))))
         }
         let endpoint = try await metrics.start(gauges, log: log, engine: { loop.current }, worker: demoWorker)
         let partitions = try log.partitionCount(of: "baton.journal")

@@ -113,10 +113,11 @@ struct EngineHarness {
     }
 
     @discardableResult
-    mutating func taskCommand(_ intent: Intent, _ elementId: String, lockDuration: Int64 = 0) -> [Record] {
+    mutating func taskCommand(_ intent: Intent, _ elementId: String, lockDuration: Int64 = 0, workerId: String = "") -> [Record] {
         let task = task(elementId)!
         var value = TaskRecord(instanceKey: instanceKey, taskKey: task.key, attempt: task.attempt)
         value.lockDuration = lockDuration
+        value.workerId = workerId
         return send(intent, .task(value))
     }
 

@@ -110,6 +110,36 @@ struct TaskLifecycleTests {
         #expect(given.task("pay")?.phase == .active(lockExpiresAt: given.now + 60_000))
     }
 
+    @Test func aClaimedTaskAnswersOnlyToTheWorkerHoldingItsLock() throws {
+        var given = try harness()
+        given.start()
+        #expect(given.describe(given.taskCommand(.extendTaskLock, "pay", lockDuration: 60_000, workerId: "w1")) == ["taskLockExtended pay"])
+        #expect(given.task("pay")?.lockOwner == "w1")
+        // Another worker can neither claim it nor answer it while the lock runs...
+        let claim = given.describe(given.taskCommand(.extendTaskLock, "pay", lockDuration: 60_000, workerId: "w2"))
+        #expect(claim.first?.contains("is locked by worker 'w1'") == true, "\(claim)")
+        let answer = given.describe(given.taskCommand(.completeTask, "pay", workerId: "w2"))
+        #expect(answer.first?.contains("is locked by worker 'w1'") == true, "\(answer)")
+        // ... an answer without a workerId (the SDK's) is not checked; after the lock ran out,
+        // anyone may claim the task again.
+        given.now += 60_001
+        #expect(given.describe(given.taskCommand(.extendTaskLock, "pay", lockDuration: 1000, workerId: "w2")) == ["taskLockExtended pay"])
+        #expect(given.task("pay")?.lockOwner == "w2")
+        #expect(given.describe(given.taskCommand(.completeTask, "pay")).last == "instanceCompleted")
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func unlockPublishesTheTaskAgainAtOnce() throws {
+        var given = try harness()
+        given.start()
+        given.taskCommand(.extendTaskLock, "pay", lockDuration: 60_000, workerId: "w1")
+        let other = given.describe(given.taskCommand(.unlockTask, "pay", workerId: "w2"))
+        #expect(other.first?.contains("is locked by worker 'w1'") == true, "\(other)")
+        #expect(given.describe(given.taskCommand(.unlockTask, "pay", workerId: "w1")) == ["taskLockExpired pay", "taskActivated pay"])
+        #expect(given.task("pay")?.attempt == 2 && given.task("pay")?.retries == 2 && given.task("pay")?.lockOwner == "")
+        #expect(given.replayedState() == given.engine.state)
+    }
+
     @Test func resultsForOlderAttemptsAndDuplicatesAreRejected() throws {
         var given = try harness()
         given.start()

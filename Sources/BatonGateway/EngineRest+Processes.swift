@@ -1,0 +1,207 @@
+import BatonEngine
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonWorker
+import Hummingbird
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `/engine-rest` deployments, process definitions, process instances and incidents.
+extension EngineRest {
+    func registerProcesses(on rest: RouterGroup<BasicRequestContext>) {
+        rest.post("deployment/create") { request, _ in try await deploy(request) }
+        rest.get("process-definition") { request, _ in
+            var found = definitions()
+            if let key = request.uri.queryParameters.get("key") { found = found.filter { $0.processId == key } }
+            if request.uri.queryParameters.get("latestVersion") == "true" {
+                let latest = Dictionary(found.map { ($0.processId, $0.version) }, uniquingKeysWith: max)
+                found = found.filter { latest[$0.processId] == $0.version }
+            }
+            return GatewayResponse.json(.array(found.map(definitionJSON)))
+        }
+        rest.get("process-definition/key/:key") { _, context in
+            let key = context.parameters.get("key") ?? ""
+            guard let latest = definitions().last(where: { $0.processId == key }) else {
+                throw GatewayError.notFound("No matching process definition with key: \(key)")
+            }
+            return GatewayResponse.json(definitionJSON(latest))
+        }
+        rest.post("process-definition/key/:key/start") { request, context in try await start(request, key: context.parameters.get("key") ?? "") }
+        rest.get("process-instance") { request, _ in
+            var found = instances()
+            let query = request.uri.queryParameters
+            if let key = query.get("processDefinitionKey") { found = found.filter { $0.processId == key } }
+            if let businessKey = query.get("businessKey") { found = found.filter { $0.businessKey == businessKey } }
+            return GatewayResponse.json(.array(found.map(instanceJSON)))
+        }
+        rest.get("process-instance/:id") { _, context in GatewayResponse.json(instanceJSON(try instance(context))) }
+        rest.get("process-instance/:id/variables") { _, context in GatewayResponse.json(CamundaVariables.encode(try instance(context).variables)) }
+        rest.delete("process-instance/:id") { _, context in
+            let found = try instance(context)
+            let command = Record.command(.cancelInstance, key: found.correlationId, value: .instance(InstanceRecord(instanceKey: found.key)), timestamp: WallClock.now())
+            if case .rejected(let reason) = try await submit(command) { throw GatewayError.notFound("Process instance \(found.key) cannot be deleted: \(reason)") }
+            return GatewayResponse.noContent()
+        }
+        rest.get("incident") { request, _ in
+            var found = incidents()
+            if let instance = request.uri.queryParameters.get("processInstanceId") { found = found.filter { $0["processInstanceId"] == .string(instance) } }
+            return GatewayResponse.json(.array(found))
+        }
+    }
+
+    // MARK: Deployments
+
+    private func deploy(_ request: Request) async throws -> Response {
+        guard let contentType = request.headers[.contentType], let boundary = Multipart.boundary(contentType: contentType) else {
+            throw GatewayError.invalid("deployment/create takes multipart/form-data with the BPMN files as parts")
+        }
+        let parts = try Multipart.parts(try await gateway.body(of: request), boundary: boundary)
+        let name = parts.first { $0.name == "deployment-name" }.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
+        let files = parts.filter { $0.fileName != nil }
+        guard !files.isEmpty else { throw GatewayError.invalid("the deployment has no file part (a part with a filename, e.g. process.bpmn)") }
+        let log = gateway.log
+        var deployed: [(processId: String, fileName: String)] = []
+        var lastPosition: Int64 = 0
+        for file in files {
+            let fileName = file.fileName!
+            guard fileName.hasSuffix(".bpmn") || fileName.hasSuffix(".xml") || fileName.hasSuffix(".bpmn20.xml") else {
+                throw GatewayError.invalid("\(fileName): Baton deploys BPMN files (.bpmn, .bpmn20.xml); DMN and forms are not supported")
+            }
+            let result: DeployedFile
+            do {
+                result = try await DedicatedThread.run { try DeploymentCatalog.deploy(file.bytes, fileName: fileName, to: log) }
+            } catch let error as DeploymentRefused {
+                throw GatewayError.invalid("\(fileName) is not deployable: \(error)")
+            } catch {
+                throw GatewayError.invalid("\(fileName) is not deployable: \(error)")
+            }
+            lastPosition = max(lastPosition, result.position)
+            deployed += result.compiled.processes.compactMap(\.executable).map { ($0.processId, fileName) }
+        }
+        // Wait until this replica's view has the new versions, so the answer can name them.
+        let catalog = try await DedicatedThread.run { [readModel = gateway.readModel, lastPosition] in
+            for _ in 0..<200 {
+                try readModel.refresh(partition: 0)
+                if readModel.catalog().position > lastPosition { break }
+                usleep(10_000)
+            }
+            return readModel.catalog()
+        }
+        var definitions: [String: JSONValue] = [:]
+        for (processId, _) in deployed {
+            guard let version = catalog.versions.last(where: { $0.processId == processId }) else { continue }
+            let view = DefinitionView(processId: version.processId, version: version.version, fileName: version.fileName, position: version.position)
+            definitions[view.id] = definitionJSON(view)
+        }
+        return GatewayResponse.json(.object([
+            "id": .string(String(lastPosition)), "name": name.isEmpty ? .null : .string(name), "source": .null, "tenantId": .null,
+            "deploymentTime": .string(Self.date(WallClock.now())), "links": .array([]),
+            "deployedProcessDefinitions": .object(definitions),
+        ]))
+    }
+
+    struct DefinitionView {
+        let processId: String
+        let version: Int32
+        let fileName: String
+        let position: Int64
+        var id: String { "\(processId):\(version)" }
+    }
+
+    func definitions() -> [DefinitionView] {
+        gateway.readModel.catalog().versions.map { DefinitionView(processId: $0.processId, version: $0.version, fileName: $0.fileName, position: $0.position) }
+    }
+
+    private func definitionJSON(_ definition: DefinitionView) -> JSONValue {
+        .object([
+            "id": .string(definition.id), "key": .string(definition.processId), "name": .string(definition.processId),
+            "version": .number(Double(definition.version)), "deploymentId": .string(String(definition.position)),
+            "resource": .string(definition.fileName), "category": .null, "description": .null, "diagram": .null,
+            "suspended": .bool(false), "tenantId": .null, "versionTag": .null, "historyTimeToLive": .null, "startableInTasklist": .bool(true),
+        ])
+    }
+
+    // MARK: Instances
+
+    /// Starts the latest version of process `key`. The instance's correlationId (its journal
+    /// partition key) is its `correlationId` variable if it has one, else a fresh id.
+    private func start(_ request: Request, key: String) async throws -> Response {
+        let body = try await gateway.jsonObject(of: request)
+        let variables = try CamundaVariables.decode(body["variables"], field: "variables")
+        let businessKey = try Self.string(body, "businessKey") ?? ""
+        let catalog = gateway.readModel.catalog()
+        guard let version = catalog.registry.latestVersion(of: key) else { throw GatewayError.notFound("No matching process definition with key: \(key)") }
+        let explicit: String?
+        if case .string(let id)? = variables["correlationId"], !id.isEmpty { explicit = id } else { explicit = nil }
+        let correlationId = explicit ?? Self.freshCorrelationId()
+        let command = Record.command(
+            .createInstance, key: correlationId,
+            value: .instance(InstanceRecord(
+                processId: key, processVersion: version, businessKey: businessKey, variables: variables,
+                deploymentPosition: catalog.position, allowDuplicate: explicit == nil)),
+            timestamp: WallClock.now())
+        if case .rejected(let reason) = try await submit(command) { throw GatewayError.invalid("process '\(key)' was not started: \(reason)") }
+        guard let started = instances().last(where: { $0.correlationId == correlationId && $0.processId == key }) else {
+            // Started and already completed (no wait state): Camunda reports it ended.
+            return GatewayResponse.json(.object([
+                "id": .null, "definitionId": .string("\(key):\(version)"), "businessKey": businessKey.isEmpty ? .null : .string(businessKey),
+                "ended": .bool(true), "suspended": .bool(false), "tenantId": .null, "links": .array([]),
+            ]))
+        }
+        return GatewayResponse.json(instanceJSON(started))
+    }
+
+    static func freshCorrelationId() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = generator.next() as UInt64, low = generator.next() as UInt64
+        return "rest-" + String(high, radix: 16) + String(low, radix: 16)
+    }
+
+    func instances() -> [InstanceState] {
+        gateway.readModel.read { states, _ in states.flatMap { $0.instances.values } }.sorted { $0.key < $1.key }
+    }
+
+    private func instance(_ context: BasicRequestContext) throws -> InstanceState {
+        let text = context.parameters.get("id") ?? ""
+        guard let key = Int64(text), let found = gateway.readModel.read({ states, _ in states.lazy.compactMap { $0.instances[key] }.first }) else {
+            throw GatewayError.notFound("Process instance with id \(text) does not exist")
+        }
+        return found
+    }
+
+    private func instanceJSON(_ instance: InstanceState) -> JSONValue {
+        .object([
+            "id": .string(String(instance.key)), "definitionId": .string("\(instance.processId):\(instance.processVersion)"),
+            "businessKey": instance.businessKey.isEmpty ? .null : .string(instance.businessKey), "caseInstanceId": .null,
+            "ended": .bool(false), "suspended": .bool(false), "tenantId": .null, "links": .array([]),
+        ])
+    }
+
+    // MARK: Incidents
+
+    func incidents() -> [JSONValue] {
+        let tasks = Dictionary(allTasks().map { ($0.id.taskKey, $0) }, uniquingKeysWith: { first, _ in first })
+        return gateway.readModel.read { states, processes in
+            states.flatMap { state in
+                state.instances.values.flatMap { instance in
+                    instance.incidents.values.map { incident -> JSONValue in
+                        let process = processes.process(id: instance.processId, version: instance.processVersion)?.process
+                        let task = tasks[incident.taskKey]
+                        return .object([
+                            "id": .string(String(incident.key)), "processDefinitionId": .string("\(instance.processId):\(instance.processVersion)"),
+                            "processInstanceId": .string(String(instance.key)), "executionId": .string(String(incident.elementInstanceKey)),
+                            "incidentType": .string(task == nil ? "failedJob" : "failedExternalTask"),
+                            "activityId": .string(process?[element: incident.elementIndex].id ?? "#\(incident.elementIndex)"),
+                            "causeIncidentId": .string(String(incident.key)), "rootCauseIncidentId": .string(String(incident.key)),
+                            "configuration": task.map { .string($0.id.description) } ?? .null, "incidentMessage": .string(incident.message),
+                            "tenantId": .null, "jobDefinitionId": .null, "annotation": .null,
+                        ])
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonWorker
+import Hummingbird
+import Logging
+import NIOCore
+
+/// How a gateway listens and what it accepts.
+public struct GatewayConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (printed by `onRunning`).
+    public var port = 8080
+    /// Who may call it; empty: anyone (the gateway then says so at start).
+    public var credentials = Credentials()
+    /// Larger request bodies are refused with 413.
+    public var maximumBodyBytes = 4 << 20
+    /// The longest fetchAndLock long poll (Camunda's `asyncResponseTimeout` cap: 30 min).
+    public var longPollMaximum: Int64 = 1_800_000
+    /// How long a command waits for the engine's verdict before the gateway answers 503.
+    public var verdictTimeout: Int64 = 10_000
+    /// Most tasks one fetchAndLock may ask for.
+    public var maximumTasksPerFetch = 1_000
+
+    public init() {}
+}
+
+/// The REST gateway: Camunda 7's REST API (a subset, under `/engine-rest`) over the log. It
+/// holds no state of its own: commands are journal appends (durable before it answers),
+/// fetchAndLock reads the task topics as a member of their workers' groups, and queries
+/// read a fold of the journal (`ReadModel`). Several gateways may run against one log.
+public final class Gateway: Sendable {
+    public let log: any Log
+    public let readModel: ReadModel
+    public let claims: TaskClaims
+    public let configuration: GatewayConfiguration
+
+    public init(log: any Log, transport: any TaskTransport, snapshots: @escaping @Sendable (Int32) -> (any SnapshotStorage)?, configuration: GatewayConfiguration) throws {
+        self.log = log
+        self.configuration = configuration
+        readModel = try ReadModel(log: log, snapshots: snapshots)
+        claims = TaskClaims(transport: transport, log: log, readModel: readModel, verdictTimeout: configuration.verdictTimeout)
+    }
+
+    /// Serves until the task is cancelled; `onRunning` gets the port once it listens.
+    public func run(onRunning: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let router = Router()
+        router.add(middleware: GatewayMiddleware(credentials: configuration.credentials))
+        EngineRest(gateway: self).register(on: router)
+        var settings = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "Baton")
+        settings.backlog = 1024
+        let app = Application(
+            router: router, configuration: settings,
+            onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+            logger: Logger(label: "baton.gateway", factory: { _ in SwiftLogNoOpLogHandler() }))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.followJournal() }
+            group.addTask { try await app.run() }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Keeps the read model close to the journal's end for queries (commands that need the
+    /// engine's verdict read on their own).
+    private func followJournal() async throws {
+        while !Task.isCancelled {
+            try await DedicatedThread.run { try self.readModel.refresh() }
+            try? await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    /// The request body as bytes, at most `maximumBodyBytes` (413 beyond).
+    func body(of request: Request) async throws(GatewayError) -> [UInt8] {
+        do {
+            let buffer = try await request.body.collect(upTo: configuration.maximumBodyBytes)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw GatewayError(.contentTooLarge, type: "InvalidRequestException", "the request body is larger than \(configuration.maximumBodyBytes) bytes")
+        }
+    }
+
+    /// The request body as a JSON object (400 naming what is wrong).
+    func jsonObject(of request: Request) async throws(GatewayError) -> [String: JSONValue] {
+        let bytes = try await body(of: request)
+        if bytes.allSatisfy({ $0 == 32 || $0 == 10 || $0 == 13 || $0 == 9 }) { return [:] }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes)
+        } catch {
+            throw .invalid("the request body is not valid JSON: \(error)")
+        }
+        guard let object = json.objectValue else { throw .invalid("the request body must be a JSON object") }
+        return object
+    }
+}
+
+/// Authentication and Camunda's error bodies for every route.
+struct GatewayMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let credentials: Credentials
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard credentials.admits(request.headers[.authorization]) else {
+            var response = GatewayResponse.error(GatewayError(.unauthorized, type: "AuthenticationException", "missing or wrong credentials: send HTTP Basic or a bearer token"))
+            response.headers[.wwwAuthenticate] = "Basic realm=\"baton\""
+            return response
+        }
+        do {
+            return try await next(request, context)
+        } catch let error as GatewayError {
+            return GatewayResponse.error(error)
+        } catch let error as HTTPError {
+            return GatewayResponse.error(GatewayError(error.status, type: error.status == .notFound ? "RestException" : "InvalidRequestException", error.body ?? "\(error.status.reasonPhrase)"))
+        } catch {
+            return GatewayResponse.error(GatewayError(.internalServerError, type: "ProcessEngineException", "\(error)"))
+        }
+    }
+}
+
+/// JSON responses.
+enum GatewayResponse {
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response { json(value.jsonBytes, status: status) }
+
+    static func noContent() -> Response { Response(status: .noContent) }
+
+    static func error(_ error: GatewayError) -> Response { json(error.body, status: error.status) }
+}

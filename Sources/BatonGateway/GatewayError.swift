@@ -1,0 +1,33 @@
+import BatonModel
+import HTTPTypes
+
+/// A request the gateway refuses, answered with Camunda 7's error body
+/// (`{"type": "…Exception", "message": "…", "code": 0}`) and status.
+public struct GatewayError: Error, Sendable, CustomStringConvertible {
+    public let status: HTTPResponse.Status
+    public let type: String
+    public let message: String
+
+    public init(_ status: HTTPResponse.Status, type: String, _ message: String) {
+        self.status = status
+        self.type = type
+        self.message = message
+    }
+
+    /// 400: the request is malformed; the message names the field.
+    public static func invalid(_ message: String) -> GatewayError { GatewayError(.badRequest, type: "InvalidRequestException", message) }
+    /// 404: what the request names does not exist.
+    public static func notFound(_ message: String) -> GatewayError { GatewayError(.notFound, type: "RestException", message) }
+    /// 500: the engine refused the command (Camunda reports a lock held by another worker so).
+    public static func refused(_ message: String) -> GatewayError { GatewayError(.internalServerError, type: "BadUserRequestException", message) }
+
+    public var description: String { "\(status.code) \(type): \(message)" }
+
+    public var body: [UInt8] {
+        var json = JSONObjectWriter(capacity: 64 + message.utf8.count)
+        json.string("type", type)
+        json.string("message", message)
+        json.number("code", 0)
+        return json.finish()
+    }
+}

@@ -1,0 +1,225 @@
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonWorker
+import Synchronization
+
+/// What a fetchAndLock asks for on one topic.
+public struct TopicRequest: Sendable {
+    public var topicName: String
+    public var lockDuration: Int64
+    /// Variables to return (all when nil).
+    public var variables: [String]?
+    public var businessKey: String?
+    public var processDefinitionKeys: [String]?
+    public var processDefinitionIds: [String]?
+    public var tenantIds: [String]?
+    public var withoutTenantId = false
+    /// Only tasks whose instance has these variable values.
+    public var processVariables: [String: JSONValue] = [:]
+
+    public init(topicName: String, lockDuration: Int64) {
+        self.topicName = topicName
+        self.lockDuration = lockDuration
+    }
+
+    /// Whether the task of `message` is one this topic request takes.
+    func matches(_ message: TaskMessage) -> Bool {
+        if let businessKey, message.businessKey != businessKey { return false }
+        // Camunda's definition key is the BPMN process id; its definition id names the version.
+        if let keys = processDefinitionKeys, !keys.contains(message.processDefinitionId) { return false }
+        if let ids = processDefinitionIds, !ids.contains(message.processDefinitionKey) { return false }
+        if tenantIds != nil || withoutTenantId {
+            let tenant = message.tenantId ?? ""
+            let allowed = (!tenant.isEmpty && (tenantIds?.contains(tenant) ?? false)) || (withoutTenantId && tenant.isEmpty)
+            if !allowed { return false }
+        }
+        return processVariablesMatch(message)
+    }
+
+    private func processVariablesMatch(_ message: TaskMessage) -> Bool {
+        processVariables.allSatisfy { message.variables[$0.key] == $0.value }
+    }
+}
+
+/// A task claimed for a worker: its message and the lock the engine granted.
+public struct ClaimedTask: Sendable {
+    public let message: TaskMessage
+    public let id: ExternalTaskID
+    public let workerId: String
+    public let lockExpirationTime: Int64
+}
+
+/// fetchAndLock on top of the task topics: the gateway reads each topic as a member of its
+/// workers' consumer group (so gateway replicas and native workers share the work), keeps
+/// what it read in a buffer per topic, and hands a task to a worker only once the engine
+/// has granted that worker the lock (an `extendTaskLock` with the workerId, answered
+/// without rejection). Two replicas that read the same task (a rebalance) cannot both hand
+/// it out: the engine grants one lock. A buffered task whose lock ran out is dropped: the
+/// engine publishes it again as a new attempt. Positions are acknowledged once every task
+/// read before them is claimed or dropped, so a gateway killed with tasks in its buffer
+/// leaves them to the next member.
+public final class TaskClaims: Sendable {
+    let transport: any TaskTransport
+    let log: any Log
+    let readModel: ReadModel
+    let verdictTimeout: Int64
+    private let topics = Mutex<[String: TopicBuffer]>([:])
+    /// Most task messages buffered per topic.
+    static let bufferLimit = 2_000
+
+    struct Buffered {
+        let message: TaskMessage
+        let round: Int
+    }
+
+    struct TopicBuffer {
+        var tasks: [Buffered] = []
+        /// Per fetch round: the positions it reached and how many of its tasks are still buffered.
+        var rounds: [Int: (mark: [Int32: Int64], remaining: Int)] = [:]
+        var firstRound = 0
+        var nextRound = 0
+        var fetching = false
+        var lastFetch: Int64 = 0
+    }
+
+    public init(transport: any TaskTransport, log: any Log, readModel: ReadModel, verdictTimeout: Int64 = 10_000) {
+        self.transport = transport
+        self.log = log
+        self.readModel = readModel
+        self.verdictTimeout = verdictTimeout
+    }
+
+    /// Claims up to `maxTasks` tasks of the requested topics for `workerId`, waiting up to
+    /// `timeout` ms for the first one (Camunda's long polling). Returns what was claimed.
+    public func fetchAndLock(workerId: String, maxTasks: Int, usePriority: Bool, topics requests: [TopicRequest], timeout: Int64) async throws -> [ClaimedTask] {
+        let deadline = WallClock.now() + timeout
+        var backoff: UInt64 = 1_000_000
+        while true {
+            var claimed: [ClaimedTask] = []
+            for request in requests where claimed.count < maxTasks {
+                try await fill(request.topicName)
+                let candidates = take(request, limit: maxTasks - claimed.count, usePriority: usePriority)
+                if !candidates.isEmpty {
+                    claimed += try await lock(candidates, request: request, workerId: workerId)
+                }
+                try await acknowledgeClaimed(request.topicName)
+            }
+            if !claimed.isEmpty || WallClock.now() >= deadline || Task.isCancelled { return claimed }
+            try? await Task.sleep(nanoseconds: backoff)
+            backoff = min(backoff * 2, 8_000_000)
+        }
+    }
+
+    /// Reads new task messages of `topic` into its buffer (one reader at a time per topic;
+    /// at most every millisecond; never beyond the buffer limit).
+    private func fill(_ topic: String) async throws {
+        let now = WallClock.now()
+        let free: Int? = topics.withLock { topics in
+            var buffer = topics[topic] ?? TopicBuffer()
+            defer { topics[topic] = buffer }
+            guard !buffer.fetching, buffer.tasks.count < Self.bufferLimit, now > buffer.lastFetch else { return nil }
+            buffer.fetching = true
+            return Self.bufferLimit - buffer.tasks.count
+        }
+        guard let free else { return }
+        let transport = transport
+        let fetched: (messages: [TaskMessage], mark: [Int32: Int64])
+        do {
+            fetched = try await DedicatedThread.run {
+                (try transport.fetch(topic: topic, limit: min(free, 256)), transport.fetchMark(topic: topic))
+            }
+        } catch {
+            topics.withLock { $0[topic]?.fetching = false }
+            throw error
+        }
+        topics.withLock { topics in
+            var buffer = topics[topic]!
+            defer { topics[topic] = buffer }
+            buffer.fetching = false
+            buffer.lastFetch = now
+            guard !fetched.messages.isEmpty else { return }
+            let round = buffer.nextRound
+            buffer.nextRound += 1
+            buffer.rounds[round] = (fetched.mark, fetched.messages.count)
+            buffer.tasks += fetched.messages.map { Buffered(message: $0, round: round) }
+        }
+    }
+
+    /// Takes matching live tasks out of the buffer (stale ones are dropped on the way).
+    private func take(_ request: TopicRequest, limit: Int, usePriority: Bool) -> [Buffered] {
+        let now = WallClock.now()
+        return topics.withLock { topics in
+            guard var buffer = topics[request.topicName] else { return [] }
+            defer { topics[request.topicName] = buffer }
+            var taken: [Buffered] = []
+            var kept: [Buffered] = []
+            var order = Array(buffer.tasks.indices)
+            if usePriority { order.sort { buffer.tasks[$0].message.priority > buffer.tasks[$1].message.priority } }
+            var takenIndexes = Set<Int>()
+            for index in order where taken.count < limit {
+                let task = buffer.tasks[index]
+                if task.message.lockExpirationTime > now, request.matches(task.message) {
+                    taken.append(task)
+                    takenIndexes.insert(index)
+                }
+            }
+            for (index, task) in buffer.tasks.enumerated() where !takenIndexes.contains(index) {
+                if task.message.lockExpirationTime > now {
+                    kept.append(task)
+                } else {
+                    buffer.rounds[task.round]?.remaining -= 1
+                }
+            }
+            for task in taken { buffer.rounds[task.round]?.remaining -= 1 }
+            buffer.tasks = kept
+            return taken
+        }
+    }
+
+    /// Asks the engine to lock `candidates` for `workerId`; returns those it granted.
+    private func lock(_ candidates: [Buffered], request: TopicRequest, workerId: String) async throws -> [ClaimedTask] {
+        let now = WallClock.now()
+        var byPartition: [Int32: [(Buffered, Record)]] = [:]
+        for candidate in candidates {
+            let message = candidate.message
+            var value = TaskRecord(instanceKey: Int64(message.processInstanceId) ?? 0, taskKey: message.taskKey, attempt: message.attempt)
+            value.lockDuration = max(1, request.lockDuration)
+            value.workerId = workerId
+            let command = Record.command(.extendTaskLock, key: message.correlationId, value: .task(value), timestamp: now, partition: message.partition)
+            byPartition[message.partition, default: []].append((candidate, command))
+        }
+        let log = log
+        var claimed: [ClaimedTask] = []
+        for (partition, batch) in byPartition.sorted(by: { $0.key < $1.key }) {
+            let first = try await DedicatedThread.run { try CommandWriter(log: log).append(batch.map(\.1), partition: partition) }
+            for (offset, (candidate, _)) in batch.enumerated() {
+                let verdict = try await readModel.verdict(partition: partition, position: first + Int64(offset), timeout: verdictTimeout)
+                guard verdict == .accepted, let id = ExternalTaskID(message: candidate.message) else { continue }
+                claimed.append(ClaimedTask(message: candidate.message, id: id, workerId: workerId, lockExpirationTime: now + max(1, request.lockDuration)))
+            }
+        }
+        return claimed
+    }
+
+    /// Acknowledges the rounds whose tasks are all claimed or dropped, oldest first.
+    private func acknowledgeClaimed(_ topic: String) async throws {
+        let mark: [Int32: Int64]? = topics.withLock { topics in
+            guard var buffer = topics[topic] else { return nil }
+            defer { topics[topic] = buffer }
+            var mark: [Int32: Int64]?
+            while let round = buffer.rounds[buffer.firstRound], round.remaining <= 0 {
+                mark = round.mark
+                buffer.rounds[buffer.firstRound] = nil
+                buffer.firstRound += 1
+            }
+            return mark
+        }
+        guard let mark else { return }
+        let transport = transport
+        try await DedicatedThread.run { try transport.acknowledge(topic: topic, through: mark) }
+    }
+
+    /// The topics this gateway has read.
+    public var topicNames: [String] { topics.withLock { Array($0.keys) }.sorted() }
+}
