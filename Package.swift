@@ -124,6 +124,7 @@ let package = Package(
         .testTarget(
             name: "BatonRuntimeTests",
             dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonStorage", "BatonTestSupport"]),
+        .testTarget(name: "BatonGatewayTests", dependencies: ["BatonGateway", "BatonModel"]),
         .testTarget(name: "BatonKafkaTests", dependencies: ["BatonKafka", "BatonLog", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],
