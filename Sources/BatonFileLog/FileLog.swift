@@ -11,6 +11,12 @@ import Glibc
 /// (an append returns only after its batch is on disk), torn tails cut on open, consumer
 /// positions written atomically.
 ///
+/// `enqueue` writes at once and leaves the fsync to `flush()`, so an engine round costs one
+/// fsync per journal partition. Topics named in `deferredSync` (task topics and
+/// `baton.events`: both are made again from the journal after a crash) are not fsynced by
+/// `flush()`: a consumer's `commit` in such a topic, and `sync(_:)`, fsync it first, so a
+/// committed position never points past what a power cut could take back.
+///
 /// Several processes may use the same directory at once: appends are serialized with
 /// `flock` per partition, and every reader picks up what others appended.
 public final class FileLog: Log {
@@ -26,6 +32,10 @@ public final class FileLog: Log {
     private let creating = Mutex(())
     private let topicCounts = Mutex<[String: Int32]>([:])
     private let counters = Mutex(Statistics())
+    /// Name prefixes of topics whose enqueued appends `flush()` leaves to `commit`/`sync`.
+    private let deferredSync: [String]
+    /// Partitions `enqueue` wrote to since the last `flush()` (deferred topics excluded).
+    private let unsynced = Mutex<[TopicPartition: PartitionHandle]>([:])
 
     /// What this process appended so far (for benchmarks and metrics).
     public struct Statistics: Sendable {
@@ -44,10 +54,13 @@ public final class FileLog: Log {
     ///   - topics: partition counts of topics created by this process; a topic that exists
     ///     on disk keeps the count it was created with.
     ///   - repair: cut the log at a corrupt batch instead of refusing to open it.
+    ///   - deferredSync: prefixes of topics whose enqueued appends are fsynced only when a
+    ///     consumer commits a position in them or `sync(_:)` asks (see the type's note).
     public init(
         directory: String, defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], partitionsByPrefix: [String: Int32] = [:], segmentBytes: Int = 64 << 20,
-        repair: Bool = false
+        repair: Bool = false, deferredSync: [String] = []
     ) throws(LogError) {
+        self.deferredSync = deferredSync
         self.directory = directory
         self.defaultPartitions = defaultPartitions
         self.configuredTopics = topics
@@ -86,7 +99,7 @@ public final class FileLog: Log {
         return count
     }
 
-    private func handle(_ partition: TopicPartition) throws(LogError) -> PartitionHandle {
+    func handle(_ partition: TopicPartition) throws(LogError) -> PartitionHandle {
         guard !partition.topic.isEmpty, !partition.topic.contains("/"), !partition.topic.hasPrefix(".") else {
             throw LogError("'\(partition.topic)' is not a valid topic name")
         }
@@ -107,13 +120,49 @@ public final class FileLog: Log {
     @discardableResult
     public func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64 {
         let position = try handle(partition).append(entries)
+        count(entries)
+        return position
+    }
+
+    /// Writes now; the fsync waits for `flush()` (or, for a deferred topic, for a commit in
+    /// it or `sync(_:)`).
+    public func enqueue(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) {
+        let handle = try handle(partition)
+        _ = try handle.write(entries)
+        count(entries)
+        guard !isDeferred(partition.topic) else { return }
+        unsynced.withLock { $0[partition] = handle }
+    }
+
+    /// Makes every append this process enqueued durable, deferred topics aside.
+    public func flush() throws(LogError) {
+        let due = unsynced.withLock { pending in
+            defer { pending = [:] }
+            return pending.sorted { $0.key.description < $1.key.description }.map(\.value)
+        }
+        for handle in due { try handle.syncWrites() }
+    }
+
+    /// Writes now; durable once `sync(_:)` (or a commit in a deferred topic) returns.
+    public func appendDerived(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) {
+        _ = try handle(partition).write(entries)
+        count(entries)
+    }
+
+    /// Makes everything in `partition` durable, whichever process wrote it.
+    public func sync(_ partition: TopicPartition) throws(LogError) {
+        try handle(partition).syncAll()
+    }
+
+    func isDeferred(_ topic: String) -> Bool { deferredSync.contains { topic.hasPrefix($0) } }
+
+    private func count(_ entries: [[UInt8]]) {
         let bytes = entries.reduce(0) { $0 + $1.count }
         counters.withLock {
             $0.appends += 1
             $0.entries += entries.count
             $0.bytes += bytes
         }
-        return position
     }
 
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
@@ -129,6 +178,7 @@ public final class FileLog: Log {
     }
 
     public func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError) {
+        if isDeferred(partition.topic) { try sync(partition) }
         try ConsumerPositions.write(position, directory: directory, group: group, partition: partition)
     }
 }
@@ -146,13 +196,42 @@ final class PartitionHandle: Sendable {
     /// Writes under the process mutex and the cross-process file lock, then waits until the
     /// batch is durable. Appends that arrive while an fsync runs share the next one.
     func append(_ entries: [[UInt8]]) throws(LogError) -> Int64 {
-        let (position, sequence) = try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+        let (position, sequence) = try write(entries)
+        try sync(through: sequence)
+        return position
+    }
+
+    /// Writes a batch without waiting for it to be durable; its position and write sequence.
+    func write(_ entries: [[UInt8]]) throws(LogError) -> (position: Int64, sequence: UInt64) {
+        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
             try files.withFileLock { () throws(LogError) in
                 try files.refresh()
                 let position = try files.write(entries)
                 return (position, files.writeSequence)
             }
         }
+    }
+
+    /// The highest write sequence of this process known durable.
+    var syncedSequence: UInt64 { durability.withLock { $0 } }
+
+    /// Makes every batch this process wrote durable.
+    func syncWrites() throws(LogError) {
+        try sync(through: files.withLock { $0.writeSequence })
+    }
+
+    /// Makes the whole partition durable, other processes' writes included (their older
+    /// segments were synced when they rolled past them).
+    func syncAll() throws(LogError) {
+        let target = try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+            try files.refresh()
+            return files.durabilityTarget
+        }
+        try POSIX.sync(target.descriptor, target.path)
+        durability.withLock { $0 = max($0, target.sequence) }
+    }
+
+    private func sync(through sequence: UInt64) throws(LogError) {
         try durability.withLock { (synced: inout UInt64) throws(LogError) in
             guard synced < sequence else { return }
             // The target and the segment to sync are read together: when another append
@@ -162,7 +241,6 @@ final class PartitionHandle: Sendable {
             try POSIX.sync(target.descriptor, target.path)
             synced = max(synced, target.sequence)
         }
-        return position
     }
 
     func read(from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {

@@ -73,11 +73,22 @@ public protocol Log: AnyObject, Sendable {
     /// Waits until every enqueued append is durable; throws the first failure (the caller
     /// must then treat what it enqueued as possibly lost, and recover from the log).
     func flush() throws(LogError)
+
+    /// Appends entries made from the journal and made again after a crash (the events
+    /// export): a backend that can defer the fsync (the file log) writes them without
+    /// waiting, and `sync(_:)` makes them durable before their source position is committed.
+    func appendDerived(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError)
+    /// Makes everything appended to `partition` durable (nothing to do where appends are).
+    func sync(_ partition: TopicPartition) throws(LogError)
 }
 
 extension Log {
     public func enqueue(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) { try append(entries, to: partition) }
     public func flush() throws(LogError) {}
+    public func appendDerived(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) {
+        _ = try append(entries, keys: keys, to: partition)
+    }
+    public func sync(_ partition: TopicPartition) throws(LogError) {}
 
     /// Appends a batch whose entries carry keys (correlationIds). Backends that keep keys
     /// (Kafka, where any consumer may read them) store them; the others ignore them, the

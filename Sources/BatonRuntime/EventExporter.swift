@@ -174,7 +174,7 @@ public final class EventExporter: Sendable {
                         EventJSON.record($0.record, partition: batch.partition, position: $0.position, index: $0.index,
                                          process: $0.process.map { ($0.id, $0.version) }, graph: $0.graph)
                     }
-                    try log.append(messages, keys: batch.items.map(\.record.key), to: TopicPartition(Topics.events, batch.partition))
+                    try log.appendDerived(messages, keys: batch.items.map(\.record.key), to: TopicPartition(Topics.events, batch.partition))
                 }
                 uncommitted.withLock { $0[batch.partition] = batch.through }
                 let now = RoundMetrics.monotonicMilliseconds()
@@ -193,13 +193,14 @@ public final class EventExporter: Sendable {
         }
     }
 
-    /// Commits the positions whose records are appended.
+    /// Commits the positions whose records are appended, once those records are durable.
     func commitAppended() throws(LogError) {
         let positions = uncommitted.withLock { pending in
             defer { pending = [:] }
             return pending
         }
         for (partition, position) in positions.sorted(by: { $0.key < $1.key }) {
+            try log.sync(TopicPartition(Topics.events, partition))
             try log.commit(group: Self.group, partition: TopicPartition(Topics.journal, partition), position: position)
         }
     }

@@ -140,12 +140,14 @@ public final class Worker: Sendable {
         let transport = transport
         let topic = subscription.topic
         let flow = Flow()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        // Discarding: a handler's child task is freed as soon as it ends (a plain group
+        // keeps every finished child until it is awaited, ~20 KB per task).
+        try await withThrowingDiscardingTaskGroup { group in
             group.addTask { [self] in try await answer(flow, topic: topic) }
             var slots = flow.slots.makeAsyncIterator()
             while !isStopping, !Task.isCancelled {
                 let free = subscription.maxConcurrent - flow.state.withLock { $0.inFlight }
-                guard free > 0 else {
+                guard free >= max(1, subscription.maxConcurrent / 4) else {
                     _ = await slots.next()  // wait until a handler finishes
                     continue
                 }
@@ -187,7 +189,6 @@ public final class Worker: Sendable {
             }
             flow.state.withLock { $0.fetching = false }
             flow.answered.yield()
-            try await group.waitForAll()
         }
     }
 

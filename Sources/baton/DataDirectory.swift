@@ -49,7 +49,7 @@ struct DataDirectory: ParsableArguments {
                                 partitionsByPrefix: [Topics.taskPrefix: taskPartitions])
         }
         return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.events: partitions],
-                           partitionsByPrefix: [Topics.taskPrefix: taskPartitions], repair: repair)
+                           partitionsByPrefix: [Topics.taskPrefix: taskPartitions], repair: repair, deferredSync: Topics.remadeFromJournal)
     }
 
     /// How workers get tasks: a consumer group per task topic on Kafka, committed positions

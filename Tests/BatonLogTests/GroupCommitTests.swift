@@ -49,4 +49,33 @@ struct GroupCommitTests {
             #expect(own == (0..<100).map { "\(writer)-\($0)" })
         }
     }
+
+    /// `enqueue` writes at once (another process reads it before any fsync) and `flush()`
+    /// fsyncs it, except in deferred topics, which a consumer's commit fsyncs first.
+    @Test func flushSyncsEnqueuedAppendsAndCommitsSyncDeferredTopics() throws {
+        let directory = TemporaryDirectory("baton-deferred-sync")
+        defer { directory.remove() }
+        let log = try FileLog(directory: directory.path, defaultPartitions: 2, topics: ["journal": 1], deferredSync: ["derived."])
+        let journal = TopicPartition("journal", 0)
+        let derived = TopicPartition("derived.tasks", 1)
+        try log.enqueue([Array("step".utf8)], to: journal)
+        try log.enqueue([Array("task".utf8), Array("task 2".utf8)], to: derived)
+        #expect(try log.handle(journal).syncedSequence == 0)
+        let other = try FileLog(directory: directory.path)
+        #expect(try readAll(other, derived).map { String(decoding: $0.payload, as: UTF8.self) } == ["task", "task 2"])
+        #expect(try readAll(other, journal).count == 1)
+
+        try log.flush()
+        #expect(try log.handle(journal).syncedSequence == 1)
+        #expect(try log.handle(derived).syncedSequence == 0, "a deferred topic is not fsynced by flush")
+
+        try log.commit(group: "workers", partition: derived, position: 2)
+        #expect(try log.handle(derived).syncedSequence == 1, "a commit in a deferred topic fsyncs it first")
+        #expect(try log.committedPosition(group: "workers", partition: derived) == 2)
+
+        try log.appendDerived([Array("event".utf8)], keys: ["k"], to: derived)
+        #expect(try log.handle(derived).syncedSequence == 1)
+        try log.sync(derived)
+        #expect(try log.handle(derived).syncedSequence == 2)
+    }
 }

@@ -44,7 +44,7 @@ func runScenario(_ name: String, bpmn: [UInt8], processId: String, topics: [Stri
     let directory = "/tmp/baton-bench-\(getpid())-\(name)"
     _ = system("rm -rf \(directory)")
     defer { _ = system("rm -rf \(directory)") }
-    let fileLog = kafka == nil ? try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2]) : nil
+    let fileLog = kafka == nil ? try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2], deferredSync: Topics.remadeFromJournal) : nil
     let log: any Log = try fileLog ?? KafkaLog(
         KafkaConfiguration(bootstrapServers: kafka!), topicPrefix: "bench-\(getpid())-\(name).",
         topics: [Topics.journal: 2, Topics.snapshots: 2, Topics.events: 2])

@@ -60,11 +60,12 @@ let sampleTask = TaskMessage(
     processTaskResults: .object(["correlationId": .string("http-12345"), "taskResults": .array([])])).json.jsonBytes
 
 /// Raw: `concurrency` loops POSTing the sample body for about `seconds`.
-func rawRate(seconds: Double, url: String, body: [UInt8], concurrency: Int) async throws -> Double {
+func rawRate(seconds: Double, url: String, body: [UInt8], concurrency: Int) async throws -> (perSecond: Double, cpuMicroseconds: Double) {
     var settings = HTTPClient.Configuration()
     settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = concurrency
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
     let started = BenchmarkSupport.seconds()
+    let cpuBefore = processCPUSeconds()
     let done = try await withThrowingTaskGroup(of: Int.self) { group in
         for _ in 0..<concurrency {
             group.addTask {
@@ -84,17 +85,18 @@ func rawRate(seconds: Double, url: String, body: [UInt8], concurrency: Int) asyn
         return try await group.reduce(0, +)
     }
     let elapsed = BenchmarkSupport.seconds() - started
+    let cpu = processCPUSeconds() - cpuBefore
     try await client.shutdown()
-    return Double(done) / elapsed
+    return (Double(done) / elapsed, cpu / Double(done) * 1e6)
 }
 
 /// Baton: one-task instances on the file log, the engine and a configured HTTP worker in
 /// this process; instances per second from the first start to the last completion.
-func batonRate() async throws -> (perSecond: Double, posts: Int) {
+func batonRate() async throws -> (perSecond: Double, posts: Int, cpuMicroseconds: Double, peakMiB: Int) {
     let directory = "/tmp/baton-bench-http-\(getpid())"
     _ = system("rm -rf \(directory)")
     defer { _ = system("rm -rf \(directory)") }
-    let log = try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2], partitionsByPrefix: [Topics.taskPrefix: Int32(getenv("BATON_BENCH_TASK_PARTITIONS").flatMap { Int32(String(cString: $0)) } ?? 12)])
+    let log = try FileLog(directory: directory, topics: [Topics.journal: 2, Topics.events: 2], partitionsByPrefix: [Topics.taskPrefix: Int32(getenv("BATON_BENCH_TASK_PARTITIONS").flatMap { Int32(String(cString: $0)) } ?? 12)], deferredSync: Topics.remadeFromJournal)
     _ = try DeploymentCatalog.deploy(Array(oneTaskBPMN.utf8), fileName: "one-task.bpmn", to: log)
     var options = RuntimeOptions()
     options.exportEvents = getenv("BATON_BENCH_NO_EVENTS") == nil
@@ -109,6 +111,7 @@ func batonRate() async throws -> (perSecond: Double, posts: Int) {
     let before = NoOpHandler.served.withLock { $0 }
     let writer = CommandWriter(log: log)
     let started = BenchmarkSupport.seconds()
+    let cpuBefore = processCPUSeconds()
     for batchStart in stride(from: 0, to: count, by: 1000) {
         var byPartition: [Int32: [Record]] = [:]
         for index in batchStart..<min(count, batchStart + 1000) {
@@ -121,18 +124,19 @@ func batonRate() async throws -> (perSecond: Double, posts: Int) {
     }
     while loop.current.instancesCompleted < count { try await Task.sleep(nanoseconds: 1_000_000) }
     let elapsed = BenchmarkSupport.seconds() - started
+    let cpu = processCPUSeconds() - cpuBefore
     worker.shutdown()
     try await running.value
     try await workers.shutdown()
     loop.stop()
     try await engine.value
-    return (Double(count) / elapsed, NoOpHandler.served.withLock { $0 } - before)
+    return (Double(count) / elapsed, NoOpHandler.served.withLock { $0 } - before, cpu / Double(count) * 1e6, peakResidentKilobytes() / 1024)
 }
 
 print("HTTP worker benchmark: one-task instances on the file log (2 journal partitions, 12 task partitions), engine and a configured HTTP worker in one process, a no-op endpoint on 127.0.0.1; concurrency \(concurrency)")
 let baton = try await batonRate()
 let raw = try await rawRate(seconds: 3, url: url, body: sampleTask, concurrency: concurrency)
-print("  baton:  \(format(baton.perSecond)) PI/s (\(count) instances, \(baton.posts) POSTs: one per task)")
-print("  raw:    \(format(raw)) requests/s (async-http-client, the same endpoint, body and concurrency)")
-print("  ratio PI/s / raw requests/s: \(format2(baton.perSecond / raw))   (target 0.5)")
+print("  baton:  \(format(baton.perSecond)) PI/s (\(count) instances, \(baton.posts) POSTs: one per task), \(format(baton.cpuMicroseconds)) µs CPU per instance, peak RSS \(baton.peakMiB) MiB")
+print("  raw:    \(format(raw.perSecond)) requests/s (async-http-client, the same endpoint, body and concurrency), \(format(raw.cpuMicroseconds)) µs CPU per request")
+print("  ratio PI/s / raw requests/s: \(format2(baton.perSecond / raw.perSecond))   (target 0.5)")
 try await server.close().get()
