@@ -66,7 +66,7 @@ public struct TaskMessage: Sendable, Hashable {
     public func jsonBytes(workerId: String? = nil) -> [UInt8] {
         var json = JSONObjectWriter(capacity: 512)
         json.string("id", id)
-        json.string("taskKey", String(taskKey))
+        json.key("taskKey", taskKey)
         json.number("attempt", Int64(attempt))
         json.string("topicName", topicName)
         json.string("activityId", activityId)

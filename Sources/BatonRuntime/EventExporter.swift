@@ -276,7 +276,7 @@ enum EventJSON {
     }
 
     static func value(_ value: RecordValue, into bytes: inout [UInt8]) {
-        var json = JSONObjectWriter(into: bytes)
+        var json = JSONObjectWriter(continuing: &bytes)
         switch value {
         case .instance(let instance):
             json.key("instanceKey", instance.instanceKey)
