@@ -39,7 +39,7 @@ $(SPIFF_VENV)/installed-$(SPIFF_VERSION): | deps
 ## Kafka client tasks are answered with (confluent-kafka) and Camunda 7's external task
 ## client the gateway serves (camunda-external-task-client-python3); kcat comes from Debian.
 CLIENTS_VENV := .build/clients-venv
-CLIENT_PACKAGES := confluent-kafka==2.16.1 camunda-external-task-client-python3==4.5.0 pydantic==2.12.5
+CLIENT_PACKAGES := confluent-kafka==2.16.1 camunda-external-task-client-python3==4.5.0 pydantic==2.12.5 camunda-orchestration-sdk==10.0.1
 CLIENTS_STAMP := $(CLIENTS_VENV)/installed-$(shell echo $(CLIENT_PACKAGES) | md5sum | cut -c1-12)
 clients: $(CLIENTS_STAMP)
 

@@ -36,7 +36,7 @@ extension EngineRest {
         rest.put("external-task/:id/retries") { request, context in
             let text = context.parameters.get("id") ?? ""
             let body = try await gateway.jsonObject(of: request)
-            let retries = try Self.integer(body, "retries", required: true, minimum: 1, maximum: Int64(Int32.max))!
+            let retries = try RequestFields.integer(body, "retries", required: true, minimum: 1, maximum: Int64(Int32.max))!
             guard let id = ExternalTaskID(text), let task = task(id) else { throw GatewayError.notFound("External task with id \(text) does not exist") }
             guard task.incidentKey != nil else {
                 throw GatewayError.invalid("external task \(text) has no incident (it has \(task.retries) retries left); Baton sets retries to resolve an incident")
@@ -46,9 +46,9 @@ extension EngineRest {
         }
         rest.put("external-task/retries") { request, _ in
             let body = try await gateway.jsonObject(of: request)
-            let retries = try Self.integer(body, "retries", required: true, minimum: 1, maximum: Int64(Int32.max))!
-            let ids = try Self.strings(body, "externalTaskIds") ?? []
-            let instances = Set(try Self.strings(body, "processInstanceIds") ?? [])
+            let retries = try RequestFields.integer(body, "retries", required: true, minimum: 1, maximum: Int64(Int32.max))!
+            let ids = try RequestFields.strings(body, "externalTaskIds") ?? []
+            let instances = Set(try RequestFields.strings(body, "processInstanceIds") ?? [])
             if body["externalTaskQuery"] != nil || body["processInstanceQuery"] != nil || body["historicProcessInstanceQuery"] != nil {
                 throw GatewayError.invalid("Baton takes externalTaskIds and processInstanceIds; queries in a retries request are not supported")
             }
@@ -66,27 +66,27 @@ extension EngineRest {
 
     private func fetchAndLock(_ request: Request) async throws -> Response {
         let body = try await gateway.jsonObject(of: request)
-        let workerId = try Self.string(body, "workerId", required: true)!
+        let workerId = try RequestFields.string(body, "workerId", required: true)!
         guard !workerId.isEmpty else { throw GatewayError.invalid("workerId must not be empty") }
-        let maxTasks = try Self.integer(body, "maxTasks", required: true, minimum: 0, maximum: Int64(gateway.configuration.maximumTasksPerFetch))!
-        let usePriority = try Self.bool(body, "usePriority") ?? false
-        let timeout = try Self.integer(body, "asyncResponseTimeout", minimum: 0, maximum: gateway.configuration.longPollMaximum) ?? 0
+        let maxTasks = try RequestFields.integer(body, "maxTasks", required: true, minimum: 0, maximum: Int64(gateway.configuration.maximumTasksPerFetch))!
+        let usePriority = try RequestFields.bool(body, "usePriority") ?? false
+        let timeout = try RequestFields.integer(body, "asyncResponseTimeout", minimum: 0, maximum: gateway.configuration.longPollMaximum) ?? 0
         guard let topicsValue = body["topics"], case .array(let topicItems) = topicsValue else { throw GatewayError.invalid("topics must be an array") }
         var requests: [TopicRequest] = []
         for (index, item) in topicItems.enumerated() {
             guard let topic = item.objectValue else { throw GatewayError.invalid("topics[\(index)] must be an object") }
-            let name = try Self.string(topic, "topicName", required: true)!
+            let name = try RequestFields.string(topic, "topicName", required: true)!
             guard !name.isEmpty else { throw GatewayError.invalid("topics[\(index)].topicName must not be empty") }
-            let lockDuration = try Self.integer(topic, "lockDuration", required: true, minimum: 1)!
+            let lockDuration = try RequestFields.integer(topic, "lockDuration", required: true, minimum: 1)!
             var request = TopicRequest(topicName: name, lockDuration: lockDuration)
-            request.variables = try Self.strings(topic, "variables")
-            request.businessKey = try Self.string(topic, "businessKey")
-            if let key = try Self.string(topic, "processDefinitionKey") { request.processDefinitionKeys = [key] }
-            if let keys = try Self.strings(topic, "processDefinitionKeyIn") { request.processDefinitionKeys = (request.processDefinitionKeys ?? []) + keys }
-            if let id = try Self.string(topic, "processDefinitionId") { request.processDefinitionIds = [id] }
-            if let ids = try Self.strings(topic, "processDefinitionIdIn") { request.processDefinitionIds = (request.processDefinitionIds ?? []) + ids }
-            request.tenantIds = try Self.strings(topic, "tenantIdIn")
-            request.withoutTenantId = try Self.bool(topic, "withoutTenantId") ?? false
+            request.variables = try RequestFields.strings(topic, "variables")
+            request.businessKey = try RequestFields.string(topic, "businessKey")
+            if let key = try RequestFields.string(topic, "processDefinitionKey") { request.processDefinitionKeys = [key] }
+            if let keys = try RequestFields.strings(topic, "processDefinitionKeyIn") { request.processDefinitionKeys = (request.processDefinitionKeys ?? []) + keys }
+            if let id = try RequestFields.string(topic, "processDefinitionId") { request.processDefinitionIds = [id] }
+            if let ids = try RequestFields.strings(topic, "processDefinitionIdIn") { request.processDefinitionIds = (request.processDefinitionIds ?? []) + ids }
+            request.tenantIds = try RequestFields.strings(topic, "tenantIdIn")
+            request.withoutTenantId = try RequestFields.bool(topic, "withoutTenantId") ?? false
             if let filter = topic["processVariables"], filter != .null {
                 guard let object = filter.objectValue else { throw GatewayError.invalid("topics[\(index)].processVariables must be an object of name: value") }
                 request.processVariables = object
@@ -126,7 +126,7 @@ extension EngineRest {
         let body = try await gateway.jsonObject(of: request)
         var value = TaskRecord(instanceKey: id.instanceKey, taskKey: id.taskKey, attempt: id.attempt)
         if intent != .unlockTask {
-            value.workerId = try Self.string(body, "workerId", required: true)!
+            value.workerId = try RequestFields.string(body, "workerId", required: true)!
         }
         switch intent {
         case .completeTask:
@@ -136,16 +136,16 @@ extension EngineRest {
             let local = try CamundaVariables.decode(body["localVariables"], field: "localVariables")
             value.data = local.isEmpty ? .null : .object(local)
         case .failTask:
-            value.errorMessage = try Self.string(body, "errorMessage") ?? ""
-            value.errorDetails = try Self.string(body, "errorDetails") ?? ""
-            value.retries = Int32(try Self.integer(body, "retries", minimum: 0, maximum: Int64(Int32.max)) ?? 0)
-            value.retryTimeout = try Self.integer(body, "retryTimeout", minimum: 0) ?? 0
+            value.errorMessage = try RequestFields.string(body, "errorMessage") ?? ""
+            value.errorDetails = try RequestFields.string(body, "errorDetails") ?? ""
+            value.retries = Int32(try RequestFields.integer(body, "retries", minimum: 0, maximum: Int64(Int32.max)) ?? 0)
+            value.retryTimeout = try RequestFields.integer(body, "retryTimeout", minimum: 0) ?? 0
         case .throwTaskError:
-            value.errorCode = try Self.string(body, "errorCode", required: true)!
-            value.errorMessage = try Self.string(body, "errorMessage") ?? ""
+            value.errorCode = try RequestFields.string(body, "errorCode", required: true)!
+            value.errorMessage = try RequestFields.string(body, "errorMessage") ?? ""
             value.variables = try CamundaVariables.decode(body["variables"], field: "variables")
         case .extendTaskLock:
-            value.lockDuration = try Self.integer(body, "newDuration", required: true, minimum: 1)!
+            value.lockDuration = try RequestFields.integer(body, "newDuration", required: true, minimum: 1)!
         default:
             break
         }

@@ -60,38 +60,11 @@ extension EngineRest {
         }
         let parts = try Multipart.parts(try await gateway.body(of: request), boundary: boundary)
         let name = parts.first { $0.name == "deployment-name" }.map { String(decoding: $0.bytes, as: UTF8.self) } ?? ""
-        let files = parts.filter { $0.fileName != nil }
-        guard !files.isEmpty else { throw GatewayError.invalid("the deployment has no file part (a part with a filename, e.g. process.bpmn)") }
-        let log = gateway.log
-        var deployed: [(processId: String, fileName: String)] = []
-        var lastPosition: Int64 = 0
-        for file in files {
-            let fileName = file.fileName!
-            guard fileName.hasSuffix(".bpmn") || fileName.hasSuffix(".xml") || fileName.hasSuffix(".bpmn20.xml") else {
-                throw GatewayError.invalid("\(fileName): Baton deploys BPMN files (.bpmn, .bpmn20.xml); DMN and forms are not supported")
-            }
-            let result: DeployedFile
-            do {
-                result = try await DedicatedThread.run { try DeploymentCatalog.deploy(file.bytes, fileName: fileName, to: log) }
-            } catch let error as DeploymentRefused {
-                throw GatewayError.invalid("\(fileName) is not deployable: \(error)")
-            } catch {
-                throw GatewayError.invalid("\(fileName) is not deployable: \(error)")
-            }
-            lastPosition = max(lastPosition, result.position)
-            deployed += result.compiled.processes.compactMap(\.executable).map { ($0.processId, fileName) }
-        }
-        // Wait until this replica's view has the new versions, so the answer can name them.
-        let catalog = try await DedicatedThread.run { [readModel = gateway.readModel, lastPosition] in
-            for _ in 0..<200 {
-                try readModel.refresh(partition: 0)
-                if readModel.catalog().position > lastPosition { break }
-                usleep(10_000)
-            }
-            return readModel.catalog()
-        }
+        let deployed = try await gateway.deploy(parts.filter { $0.fileName != nil }.map { ($0.fileName!, $0.bytes) })
+        let catalog = deployed.catalog
+        let lastPosition = deployed.position
         var definitions: [String: JSONValue] = [:]
-        for (processId, _) in deployed {
+        for (processId, _) in deployed.processes {
             guard let version = catalog.versions.last(where: { $0.processId == processId }) else { continue }
             let view = DefinitionView(processId: version.processId, version: version.version, fileName: version.fileName, position: version.position)
             definitions[view.id] = definitionJSON(view)
@@ -131,7 +104,7 @@ extension EngineRest {
     private func start(_ request: Request, key: String) async throws -> Response {
         let body = try await gateway.jsonObject(of: request)
         let variables = try CamundaVariables.decode(body["variables"], field: "variables")
-        let businessKey = try Self.string(body, "businessKey") ?? ""
+        let businessKey = try RequestFields.string(body, "businessKey") ?? ""
         let catalog = gateway.readModel.catalog()
         guard let version = catalog.registry.latestVersion(of: key) else { throw GatewayError.notFound("No matching process definition with key: \(key)") }
         let explicit: String?

@@ -20,50 +20,6 @@ struct EngineRest: Sendable {
         registerProcesses(on: rest)
     }
 
-    // MARK: Request fields
-
-    static func string(_ object: [String: JSONValue], _ field: String, required: Bool = false) throws(GatewayError) -> String? {
-        guard let value = object[field], value != .null else {
-            if required { throw .invalid("\(field) is required") }
-            return nil
-        }
-        guard case .string(let text) = value else { throw .invalid("\(field) must be a string") }
-        guard text.utf8.count <= 65_536 else { throw .invalid("\(field) is longer than 65536 bytes") }
-        return text
-    }
-
-    static func integer(_ object: [String: JSONValue], _ field: String, required: Bool = false, minimum: Int64 = .min, maximum: Int64 = .max) throws(GatewayError) -> Int64? {
-        guard let value = object[field], value != .null else {
-            if required { throw .invalid("\(field) is required") }
-            return nil
-        }
-        guard case .number(let number) = value, number == number.rounded(.towardZero), abs(number) < 9.007_199_254_740_992e15 else {
-            throw .invalid("\(field) must be a whole number")
-        }
-        let integer = Int64(number)
-        guard integer >= minimum, integer <= maximum else {
-            throw .invalid(maximum == .max ? "\(field) must be at least \(minimum)" : "\(field) must be between \(minimum) and \(maximum)")
-        }
-        return integer
-    }
-
-    static func bool(_ object: [String: JSONValue], _ field: String) throws(GatewayError) -> Bool? {
-        guard let value = object[field], value != .null else { return nil }
-        guard case .bool(let flag) = value else { throw .invalid("\(field) must be true or false") }
-        return flag
-    }
-
-    static func strings(_ object: [String: JSONValue], _ field: String) throws(GatewayError) -> [String]? {
-        guard let value = object[field], value != .null else { return nil }
-        guard case .array(let items) = value else { throw .invalid("\(field) must be an array of strings") }
-        var strings: [String] = []
-        for item in items {
-            guard case .string(let text) = item else { throw .invalid("\(field) must be an array of strings") }
-            strings.append(text)
-        }
-        return strings
-    }
-
     /// Camunda's date format (`2026-11-27T23:00:00.000+0000`), from ms since the epoch (UTC).
     static func date(_ milliseconds: Int64) -> String {
         let days = Int64((Double(milliseconds) / 86_400_000).rounded(.down))
@@ -83,16 +39,5 @@ struct EngineRest: Sendable {
         return "\(year)-\(two(month))-\(two(day))T\(two(rest / 3_600_000)):\(two(rest / 60_000 % 60)):\(two(rest / 1000 % 60)).\(three(rest % 1000))+0000"
     }
 
-    /// Appends one command on its correlationId's partition and waits for the engine's
-    /// verdict: nil when it is accepted; 503 when the engine does not answer in time.
-    func submit(_ command: Record) async throws -> ReadModel.Verdict {
-        let log = gateway.log
-        let (partition, position) = try await DedicatedThread.run { try CommandWriter(log: log).append(command) }
-        guard let verdict = try await gateway.readModel.verdict(partition: partition, position: position, timeout: gateway.configuration.verdictTimeout) else {
-            throw GatewayError(
-                .serviceUnavailable, type: "ProcessEngineException",
-                "the command is in the journal (partition \(partition), position \(position)) but no engine has answered it within \(gateway.configuration.verdictTimeout) ms; is an engine running?")
-        }
-        return verdict
-    }
+    func submit(_ command: Record) async throws -> ReadModel.Verdict { try await gateway.submit(command).verdict }
 }

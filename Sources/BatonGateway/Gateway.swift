@@ -25,7 +25,8 @@ public struct GatewayConfiguration: Sendable {
     public init() {}
 }
 
-/// The REST gateway: Camunda 7's REST API (a subset, under `/engine-rest`) over the log. It
+/// The REST gateway: Camunda 7's REST API (a subset, under `/engine-rest`) and Camunda 8's
+/// Orchestration Cluster API (a subset, under `/v2`) over the log. It
 /// holds no state of its own: commands are journal appends (durable before it answers),
 /// fetchAndLock reads the task topics as a member of their workers' groups, and queries
 /// read a fold of the journal (`ReadModel`). Several gateways may run against one log.
@@ -47,6 +48,7 @@ public final class Gateway: Sendable {
         let router = Router()
         router.add(middleware: GatewayMiddleware(credentials: configuration.credentials))
         EngineRest(gateway: self).register(on: router)
+        OrchestrationRest(gateway: self).register(on: router)
         var settings = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "Baton")
         settings.backlog = 1024
         let app = Application(
@@ -68,6 +70,19 @@ public final class Gateway: Sendable {
             try await DedicatedThread.run { try self.readModel.refresh() }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
+    }
+
+    /// Appends one command on its correlationId's partition and waits for the engine's
+    /// verdict on it; 503 when no engine answers in time.
+    func submit(_ command: Record) async throws -> (partition: Int32, position: Int64, verdict: ReadModel.Verdict) {
+        let log = log
+        let (partition, position) = try await DedicatedThread.run { try CommandWriter(log: log).append(command) }
+        guard let verdict = try await readModel.verdict(partition: partition, position: position, timeout: configuration.verdictTimeout) else {
+            throw GatewayError(
+                .serviceUnavailable, type: "ProcessEngineException",
+                "the command is in the journal (partition \(partition), position \(position)) but no engine has answered it within \(configuration.verdictTimeout) ms; is an engine running?")
+        }
+        return (partition, position, verdict)
     }
 
     /// The request body as bytes, at most `maximumBodyBytes` (413 beyond).
@@ -101,19 +116,23 @@ struct GatewayMiddleware: RouterMiddleware {
     let credentials: Credentials
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        func answer(_ error: GatewayError) -> Response {
+            path.hasPrefix(OrchestrationRest.root + "/") ? GatewayResponse.problem(error, path: path) : GatewayResponse.error(error)
+        }
         guard credentials.admits(request.headers[.authorization]) else {
-            var response = GatewayResponse.error(GatewayError(.unauthorized, type: "AuthenticationException", "missing or wrong credentials: send HTTP Basic or a bearer token"))
+            var response = answer(GatewayError(.unauthorized, type: "AuthenticationException", "missing or wrong credentials: send HTTP Basic or a bearer token"))
             response.headers[.wwwAuthenticate] = "Basic realm=\"baton\""
             return response
         }
         do {
             return try await next(request, context)
         } catch let error as GatewayError {
-            return GatewayResponse.error(error)
+            return answer(error)
         } catch let error as HTTPError {
-            return GatewayResponse.error(GatewayError(error.status, type: error.status == .notFound ? "RestException" : "InvalidRequestException", error.body ?? "\(error.status.reasonPhrase)"))
+            return answer(GatewayError(error.status, type: error.status == .notFound ? "RestException" : "InvalidRequestException", error.body ?? "\(error.status.reasonPhrase)"))
         } catch {
-            return GatewayResponse.error(GatewayError(.internalServerError, type: "ProcessEngineException", "\(error)"))
+            return answer(GatewayError(.internalServerError, type: "ProcessEngineException", "\(error)"))
         }
     }
 }
@@ -129,4 +148,8 @@ enum GatewayResponse {
     static func noContent() -> Response { Response(status: .noContent) }
 
     static func error(_ error: GatewayError) -> Response { json(error.body, status: error.status) }
+
+    static func problem(_ error: GatewayError, path: String) -> Response {
+        Response(status: error.status, headers: [.contentType: "application/problem+json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.problem(path: path))))
+    }
 }

@@ -1,8 +1,9 @@
 import BatonModel
 import HTTPTypes
 
-/// A request the gateway refuses, answered with Camunda 7's error body
-/// (`{"type": "…Exception", "message": "…", "code": 0}`) and status.
+/// A request the gateway refuses, answered with its status and Camunda 7's error body
+/// (`{"type": "…Exception", "message": "…", "code": 0}`), or under `/v2` Camunda 8's RFC
+/// 9457 problem detail (`{"type", "title", "status", "detail", "instance"}`).
 public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let type: String
@@ -29,5 +30,29 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         json.string("message", message)
         json.number("code", 0)
         return json.finish()
+    }
+
+    /// Camunda 8's problem detail for a request to `path`.
+    public func problem(path: String) -> [UInt8] {
+        var json = JSONObjectWriter(capacity: 96 + message.utf8.count + path.utf8.count)
+        json.string("type", "about:blank")
+        json.string("title", problemTitle)
+        json.number("status", Int64(status.code))
+        json.string("detail", message)
+        json.string("instance", path)
+        return json.finish()
+    }
+
+    /// The titles Camunda 8's gateway gives its statuses.
+    var problemTitle: String {
+        switch status.code {
+        case 400: "INVALID_ARGUMENT"
+        case 401: "UNAUTHORIZED"
+        case 404: "NOT_FOUND"
+        case 409: "INVALID_STATE"
+        case 413: "PAYLOAD_TOO_LARGE"
+        case 503: "UNAVAILABLE"
+        default: status.code >= 500 ? "INTERNAL" : status.reasonPhrase
+        }
     }
 }

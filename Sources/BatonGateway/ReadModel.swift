@@ -22,6 +22,8 @@ public final class ReadModel: @unchecked Sendable {
     /// The engine's verdicts on the latest commands of each partition, by position (the
     /// newest `verdictsKept`), for the requests that wait for them.
     private var verdicts: [[Int64: Verdict]]
+    /// The instance each of those commands created, by command position.
+    private var createdInstances: [[Int64: Int64]]
     static let verdictsKept = 50_000
 
     public init(log: any Log, snapshots: @escaping @Sendable (Int32) -> (any SnapshotStorage)?) throws {
@@ -32,6 +34,7 @@ public final class ReadModel: @unchecked Sendable {
             return processor
         }
         verdicts = Array(repeating: [:], count: processors.count)
+        createdInstances = Array(repeating: [:], count: processors.count)
     }
 
     public var partitionCount: Int32 { Int32(processors.count) }
@@ -49,17 +52,26 @@ public final class ReadModel: @unchecked Sendable {
             try processor.follow()
             guard let read = processor.readSteps(from: from) else { return }
             var kept = verdicts[Int(partition)]
+            var created = createdInstances[Int(partition)]
             for (_, step) in read.steps {
                 for position in step.commandPositions where kept[position] == nil {
                     let rejection = step.records.first { $0.recordType == .rejection && $0.sourcePosition == position }
                     kept[position] = rejection.map { .rejected($0.rejectionReason) } ?? .accepted
+                }
+                for record in step.records where record.intent == .instanceCreated && record.recordType == .event {
+                    created[record.sourcePosition] = record.value.instanceKey
                 }
             }
             if kept.count > Self.verdictsKept {
                 let oldest = kept.keys.sorted().prefix(kept.count - Self.verdictsKept / 2)
                 for position in oldest { kept[position] = nil }
             }
+            if created.count > Self.verdictsKept {
+                let oldest = created.keys.sorted().prefix(created.count - Self.verdictsKept / 2)
+                for position in oldest { created[position] = nil }
+            }
             verdicts[Int(partition)] = kept
+            createdInstances[Int(partition)] = created
         }
     }
 
@@ -75,10 +87,47 @@ public final class ReadModel: @unchecked Sendable {
         }
     }
 
+    /// The key of the instance the command at `position` of `partition` created (once its
+    /// verdict is known), nil if it created none.
+    public func createdInstance(partition: Int32, position: Int64) -> Int64? {
+        lock.withLock { _ in createdInstances[Int(partition)][position] }
+    }
+
     /// Reads the state of every partition (under the model's lock: keep `body` short).
     public func read<Result>(_ body: (_ state: [EngineState], _ processes: ProcessRegistry) throws -> Result) rethrows -> Result {
         try lock.withLock { _ in
             try body(processors.map(\.engine.state), processors[0].catalog.registry)
+        }
+    }
+
+    /// The state of the partition a key was made on (the top 8 bits of every key the
+    /// engine makes), if that partition exists.
+    private func state(ofKey key: Int64) -> EngineState? {
+        let partition = Int(key >> 56)
+        guard key >= 0, partition < processors.count else { return nil }
+        return processors[partition].engine.state
+    }
+
+    /// An active instance by key.
+    public func instance(key: Int64) -> InstanceState? {
+        lock.withLock { _ in state(ofKey: key)?.instances[key] }
+    }
+
+    /// A task by key, with its instance (Camunda 8's job key is the task key).
+    public func task(key: Int64) -> (instance: InstanceState, task: TaskState)? {
+        lock.withLock { _ in
+            guard let state = state(ofKey: key) else { return nil }
+            for instance in state.instances.values { if let task = instance.tasks[key] { return (instance, task) } }
+            return nil
+        }
+    }
+
+    /// An open incident by key, with its instance.
+    public func incident(key: Int64) -> (instance: InstanceState, incident: IncidentState)? {
+        lock.withLock { _ in
+            guard let state = state(ofKey: key) else { return nil }
+            for instance in state.instances.values { if let incident = instance.incidents[key] { return (instance, incident) } }
+            return nil
         }
     }
 

@@ -47,7 +47,8 @@ struct GatewayService: Service {
         try await cancelWhenGracefulShutdown {
             try await gateway.run { port in
                 let open = gateway.configuration.credentials.isEmpty ? " (no credentials configured: every request is admitted)" : ""
-                print("gateway: http://\(gateway.configuration.host):\(port)/engine-rest\(open)")
+                let root = "http://\(gateway.configuration.host):\(port)"
+                print("gateway: \(root)/engine-rest (Camunda 7) and \(root)/v2 (Camunda 8)\(open)")
                 fflush(nil)
             }
         }
@@ -58,10 +59,11 @@ struct GatewayService: Service {
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
-        abstract: "Serve Camunda 7's REST API (external tasks, deployments, instances, incidents) over the log.",
+        abstract: "Serve Camunda 7's and Camunda 8's REST APIs (tasks and jobs, deployments, instances, incidents) over the log.",
         discussion: """
-            Existing Camunda 7 workers and clients point at http://HOST:PORT/engine-rest and run \
-            unchanged (docs/GATEWAY.md lists what is served). The gateway holds no state: \
+            Existing Camunda 7 workers and clients point at http://HOST:PORT/engine-rest, \
+            Camunda 8 job workers and SDKs at http://HOST:PORT/v2, and run unchanged \
+            (docs/GATEWAY.md lists what is served). The gateway holds no state: \
             commands are journal appends, durable before it answers; fetchAndLock reads the \
             task topics as a member of the workers' consumer groups and hands a task out once \
             the engine has granted the worker its lock; queries read a fold of the journal. \

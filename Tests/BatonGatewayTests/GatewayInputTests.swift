@@ -1,4 +1,4 @@
-import BatonGateway
+@testable import BatonGateway
 import BatonModel
 import Testing
 
@@ -62,5 +62,31 @@ struct GatewayInputTests {
                 #expect(error.message.contains("variables"), "\(error.message)")
             }
         }
+    }
+
+    /// Camunda 8 keys arrive as strings of digits (or numbers); anything else is refused
+    /// naming the field, and errors under /v2 are problem details.
+    @Test func camunda8KeysAndProblemDetails() throws {
+        #expect(try OrchestrationRest.key(["k": .string("72057594037927940")], "k") == 72_057_594_037_927_940)
+        #expect(try OrchestrationRest.key(["k": .number(42)], "k") == 42)
+        #expect(try OrchestrationRest.key(["k": .null], "k") == nil)
+        for bad: JSONValue in [.string("12a"), .string(""), .string("99999999999999999999"), .number(1.5), .bool(true), .array([])] {
+            do {
+                _ = try OrchestrationRest.key(["processDefinitionKey": bad], "processDefinitionKey")
+                Issue.record("accepted \(bad.jsonText)")
+            } catch {
+                #expect(error.message.contains("processDefinitionKey"), "\(error.message)")
+            }
+        }
+        #expect(throws: GatewayError.self) { try OrchestrationRest.checkTenant(["tenantId": .string("acme")]) }
+        try OrchestrationRest.checkTenant(["tenantId": .string("<default>")])
+
+        let problem = try JSONValue.parse(GatewayError.notFound("job with key 7 is not active").problem(path: "/v2/jobs/7/completion"))
+        #expect(problem == .object([
+            "type": .string("about:blank"), "title": .string("NOT_FOUND"), "status": .number(404),
+            "detail": .string("job with key 7 is not active"), "instance": .string("/v2/jobs/7/completion"),
+        ]))
+        #expect(GatewayError.invalid("x").problemTitle == "INVALID_ARGUMENT")
+        #expect(GatewayError(.conflict, type: "InvalidState", "x").problemTitle == "INVALID_STATE")
     }
 }

@@ -1,0 +1,151 @@
+"""Camunda 8's Python SDK (camunda-orchestration-sdk, from PyPI) against Baton's gateway:
+topology, deploy, create instances, a job worker that completes jobs with variables, fails
+one with retries and a back-off, throws a BPMN error caught by a boundary event and fails
+two for good (incidents); one incident is fixed by raising the job's retries, the other by
+resolving the incident; an instance is canceled; problem details for an unknown job,
+malformed requests and wrong credentials. Exits non-zero naming what went wrong; prints
+RESULT <json> at the end.
+
+Usage: camunda8_client.py BASE_URL USER PASSWORD   (BASE_URL: http://host:port, no path)
+"""
+import asyncio
+import os
+import sys
+import tempfile
+import time
+
+import requests
+from camunda_orchestration_sdk import (CamundaAsyncClient, CamundaClient, JobChangeset, JobError, JobFailure,
+                                       JobUpdateRequest, ProcessCreationById, WorkerConfig)
+from camunda_orchestration_sdk.models.process_instance_creation_instruction_base_variables import \
+    ProcessInstanceCreationInstructionBaseVariables as Variables
+
+BASE, USER, PASSWORD = sys.argv[1], sys.argv[2], sys.argv[3]
+CONFIG = {"CAMUNDA_REST_ADDRESS": BASE + "/v2", "CAMUNDA_AUTH_STRATEGY": "BASIC",
+          "CAMUNDA_BASIC_AUTH_USERNAME": USER, "CAMUNDA_BASIC_AUTH_PASSWORD": PASSWORD}
+AUTH = (USER, PASSWORD)
+BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:error id="Declined" errorCode="DECLINED"/>
+  <bpmn:process id="pay-order" isExecutable="true">
+    <bpmn:startEvent id="Start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="Pay"/>
+    <bpmn:serviceTask id="Pay"><bpmn:extensionElements><zeebe:taskDefinition type="pay" retries="3"/></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="Pay" targetRef="Paid"/>
+    <bpmn:endEvent id="Paid"/>
+    <bpmn:boundaryEvent id="OnDeclined" attachedToRef="Pay"><bpmn:errorEventDefinition errorRef="Declined"/></bpmn:boundaryEvent>
+    <bpmn:sequenceFlow id="f3" sourceRef="OnDeclined" targetRef="Refused"/>
+    <bpmn:endEvent id="Refused"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+BEHAVIOURS = ["ok", "ok", "declined", "flaky", "broken", "broken"]
+
+
+def fail(message):
+    print("FAILED: " + message, flush=True)
+    sys.exit(1)
+
+
+def running():
+    return requests.get(BASE + "/engine-rest/process-instance", auth=AUTH).json()
+
+
+client = CamundaClient(configuration=CONFIG)
+
+topology = client.get_topology()
+if topology.partitions_count < 1 or not topology.brokers:
+    fail(f"topology: {topology}")
+
+with tempfile.TemporaryDirectory() as directory:
+    path = os.path.join(directory, "pay-order.bpmn")
+    with open(path, "w") as file:
+        file.write(BPMN)
+    deployment = client.deploy_resources_from_files([path])
+definitions = [d.process_definition for d in deployment.deployments if d.process_definition]
+if [d.process_definition_id for d in definitions] != ["pay-order"]:
+    fail(f"deployment: {deployment}")
+
+started = {}
+for index, behaviour in enumerate(BEHAVIOURS):
+    created = client.create_process_instance(data=ProcessCreationById(
+        process_definition_id="pay-order",
+        variables=Variables.from_dict({"behaviour": behaviour, "amount": 10 + index, "correlationId": f"pay-{index}"})))
+    if created.process_definition_key != definitions[0].process_definition_key:
+        fail(f"created from another definition: {created}")
+    started[str(created.process_instance_key)] = behaviour
+
+# One more, canceled before any worker runs.
+doomed = client.create_process_instance(data=ProcessCreationById(process_definition_id="pay-order",
+                                                                 variables=Variables.from_dict({"behaviour": "ok"})))
+client.cancel_process_instance(process_instance_key=doomed.process_instance_key, data=None)
+
+seen = {"ok": 0, "declined": 0, "flaky": 0, "broken": 0}
+broken_jobs = []
+healthy = False
+
+
+async def handle(job):
+    variables = job.variables.to_dict()
+    behaviour = variables["behaviour"]
+    if variables.get("amount") is None:
+        raise JobFailure("no amount", retries=0)
+    if behaviour == "declined":
+        seen["declined"] += 1
+        raise JobError("DECLINED", "card declined", {"declineReason": "insufficient funds"})
+    if behaviour == "flaky" and seen["flaky"] == 0:
+        seen["flaky"] += 1
+        raise JobFailure("gateway timeout", retries=2, retry_back_off=200)
+    if behaviour == "broken" and not healthy:
+        seen["broken"] += 1
+        broken_jobs.append(str(job.job_key))
+        raise JobFailure("service down", retries=0)
+    if behaviour == "ok":
+        seen["ok"] += 1
+    return {"charged": True, "receipt": {"amount": variables["amount"]}}
+
+
+async def work():
+    global healthy
+    async with CamundaAsyncClient(configuration=CONFIG) as workers:
+        workers.create_job_worker(config=WorkerConfig(job_type="pay", job_timeout_milliseconds=20000,
+                                                      request_timeout_milliseconds=1000, max_concurrent_jobs=8),
+                                  callback=handle)
+        runner = asyncio.create_task(workers.run_workers())
+        deadline = time.time() + 90
+        while time.time() < deadline and running():
+            if len(broken_jobs) == 2 and not healthy:
+                # The failing service is healthy again: one job gets new retries (which
+                # resolves its incident), the other's incident is resolved directly.
+                healthy = True
+                client.update_job(job_key=broken_jobs[0], data=JobUpdateRequest(changeset=JobChangeset(retries=2)))
+                incidents = requests.get(BASE + "/engine-rest/incident", auth=AUTH).json()
+                if len(incidents) != 1:
+                    fail(f"expected one incident left after raising retries, got {incidents}")
+                client.resolve_incident(incident_key=incidents[0]["id"])
+            await asyncio.sleep(0.2)
+        runner.cancel()
+        try:
+            await runner
+        except (asyncio.CancelledError, Exception):
+            pass
+
+asyncio.run(work())
+
+left = running()
+if left:
+    fail(f"instances still running after 90 s: {left}; seen {seen}")
+
+# Problem details: an unknown job, a malformed request, wrong credentials.
+checks = [
+    (requests.post(BASE + "/v2/jobs/123/completion", auth=AUTH, json={}), 404, "NOT_FOUND"),
+    (requests.post(BASE + "/v2/jobs/activation", auth=AUTH, json={"type": "pay", "maxJobsToActivate": 1}), 400, "INVALID_ARGUMENT"),
+    (requests.post(BASE + "/v2/process-instances", auth=AUTH, json={"processDefinitionId": "nothing"}), 404, "NOT_FOUND"),
+    (requests.get(BASE + "/v2/topology", auth=(USER, "wrong")), 401, "UNAUTHORIZED"),
+]
+for response, status, title in checks:
+    body = response.json()
+    if response.status_code != status or body.get("title") != title or body.get("status") != status or not body.get("detail"):
+        fail(f"expected {status} {title}, got {response.status_code} {response.text[:300]}")
+print("RESULT " + __import__("json").dumps({"seen": seen, "started": len(started), "brokenJobs": len(broken_jobs)}), flush=True)
