@@ -39,6 +39,28 @@ extension EngineRest {
         }
         rest.get("process-instance/:id") { _, context in GatewayResponse.json(instanceJSON(try instance(context))) }
         rest.get("process-instance/:id/variables") { _, context in GatewayResponse.json(CamundaVariables.encode(try instance(context).variables)) }
+        rest.get("process-instance/:id/variables/:name") { _, context in
+            let name = context.parameters.get("name") ?? ""
+            guard let value = try instance(context).variables[name] else {
+                throw GatewayError.notFound("process instance variable with name \(name) does not exist")
+            }
+            return GatewayResponse.json(CamundaVariables.typed(value))
+        }
+        rest.post("process-instance/:id/variables") { request, context in
+            let body = try await gateway.jsonObject(of: request)
+            if let deletions = try RequestFields.strings(body, "deletions"), !deletions.isEmpty {
+                throw GatewayError.invalid("deletions: Baton does not delete variables (set them to null instead)")
+            }
+            try await setVariables(try CamundaVariables.decode(body["modifications"], field: "modifications"), context)
+            return GatewayResponse.noContent()
+        }
+        rest.put("process-instance/:id/variables/:name") { request, context in
+            let name = context.parameters.get("name") ?? ""
+            let body = try await gateway.jsonObject(of: request)
+            let decoded = try CamundaVariables.decode(.object([name: .object(body)]), field: "variable")
+            try await setVariables(decoded, context)
+            return GatewayResponse.noContent()
+        }
         rest.delete("process-instance/:id") { _, context in
             let found = try instance(context)
             let command = Record.command(.cancelInstance, key: found.correlationId, value: .instance(InstanceRecord(instanceKey: found.key)), timestamp: WallClock.now())
@@ -135,6 +157,17 @@ extension EngineRest {
 
     func instances() -> [InstanceState] {
         gateway.readModel.read { states, _ in states.flatMap { $0.instances.values } }.sorted { $0.key < $1.key }
+    }
+
+    /// Sets variables of an instance through the engine (`setVariables`).
+    private func setVariables(_ variables: [String: JSONValue], _ context: BasicRequestContext) async throws {
+        let found = try instance(context)
+        guard !variables.isEmpty else { throw GatewayError.invalid("modifications names no variables") }
+        let command = Record.command(
+            .setVariables, key: found.correlationId, value: .variables(VariablesRecord(instanceKey: found.key, variables: variables)), timestamp: WallClock.now())
+        if case .rejected(let reason) = try await submit(command) {
+            throw GatewayError.invalid("variables of process instance \(found.key) were not set: \(reason)")
+        }
     }
 
     private func instance(_ context: BasicRequestContext) throws -> InstanceState {

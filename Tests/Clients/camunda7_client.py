@@ -65,6 +65,21 @@ for index, behaviour in enumerate(BEHAVIOURS):
                                     business_key=f"order-{index}")
     started[instance["id"]] = behaviour
 
+# Variables set through the API land in the instance (the engine's setVariables).
+first = next(iter(started))
+changed = requests.post(f"{BASE}/process-instance/{first}/variables", headers=headers(),
+                        json={"modifications": {"note": {"value": "vip", "type": "String"}}})
+single = requests.put(f"{BASE}/process-instance/{first}/variables/priority", headers=headers(), json={"value": 5, "type": "Integer"})
+if changed.status_code != 204 or single.status_code != 204:
+    fail(f"setting variables: {changed.status_code} {changed.text} / {single.status_code} {single.text}")
+note = requests.get(f"{BASE}/process-instance/{first}/variables/note", headers=headers()).json()
+every = requests.get(f"{BASE}/process-instance/{first}/variables", headers=headers()).json()
+if note.get("value") != "vip" or every.get("priority", {}).get("value") != 5 or every.get("amount", {}).get("value") != 10:
+    fail(f"variables read back: {note} {every}")
+refused = requests.post(f"{BASE}/process-instance/{first}/variables", headers=headers(), json={"deletions": ["note"]})
+if refused.status_code != 400 or "deletions" not in refused.json().get("message", ""):
+    fail(f"a deletion got {refused.status_code} {refused.text}")
+
 client = ExternalTaskClient("python-worker", BASE, {**AUTH, "maxTasks": 10, "asyncResponseTimeout": 1000,
                                                      "lockDuration": 20000})
 executor = ExternalTaskExecutor("python-worker", client)
