@@ -120,7 +120,7 @@ let package = Package(
         // parallel build, Foundation's ICU headers and the system's (through libxml2) clash.
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonStorage", "BatonTestSupport"]),
         .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel", "BatonTestSupport"]),
-        .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "BatonKafka", "CRdKafka", "BatonTestSupport"]),
+        .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "BatonStorage", "BatonKafka", "CRdKafka", "BatonTestSupport"]),
         .testTarget(
             name: "BatonRuntimeTests",
             dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonStorage", "BatonTestSupport"]),

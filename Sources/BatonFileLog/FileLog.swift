@@ -30,6 +30,7 @@ public final class FileLog: Log {
     private let partitions = Mutex<[TopicPartition: PartitionHandle]>([:])
     /// Serializes the creation of `partitions` files within this process.
     private let creating = Mutex(())
+    private let committing = Mutex(())
     private let topicCounts = Mutex<[String: Int32]>([:])
     private let counters = Mutex(Statistics())
     /// Name prefixes of topics whose enqueued appends `flush()` leaves to `commit`/`sync`.
@@ -179,7 +180,11 @@ public final class FileLog: Log {
 
     public func commit(group: String, partition: TopicPartition, position: Int64) throws(LogError) {
         if isDeferred(partition.topic) { try sync(partition) }
-        try ConsumerPositions.write(position, directory: directory, group: group, partition: partition)
+        // One commit at a time in this process: concurrent commits of one position (the
+        // gateway's requests) never interleave their writes.
+        try committing.withLock { _ throws(LogError) in
+            try ConsumerPositions.write(position, directory: directory, group: group, partition: partition)
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import BatonLog
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -94,7 +95,10 @@ public enum POSIX {
 
     /// Writes a small file atomically: temporary file, fsync, rename, fsync of the directory.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(LogError) {
-        let temporary = path + ".tmp"
+        // A name of its own per write: two writers of the same file (threads of one process
+        // committing one position, two processes after a rebalance) never rename each
+        // other's half-written file, nor find theirs gone.
+        let temporary = path + ".tmp.\(getpid()).\(temporaryCounter.add(1, ordering: .relaxed).newValue)"
         let descriptor = try open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
         do throws(LogError) {
             try writeFully(descriptor, bytes, at: 0, temporary)
@@ -104,9 +108,15 @@ public enum POSIX {
             throw error
         }
         close(descriptor)
-        guard rename(temporary, path) == 0 else { throw error("rename", temporary) }
+        guard rename(temporary, path) == 0 else {
+            let failure = error("rename", temporary)
+            unlink(temporary)
+            throw failure
+        }
         try syncDirectory(directory)
     }
+
+    private static let temporaryCounter = Atomic<UInt64>(0)
 }
 
 extension POSIX {

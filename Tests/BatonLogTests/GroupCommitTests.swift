@@ -1,5 +1,6 @@
 @testable import BatonFileLog
 import BatonLog
+import BatonStorage
 import BatonTestSupport
 import Testing
 
@@ -77,5 +78,28 @@ struct GroupCommitTests {
         #expect(try log.handle(derived).syncedSequence == 1)
         try log.sync(derived)
         #expect(try log.handle(derived).syncedSequence == 2)
+    }
+
+    /// Many threads committing the same group's position at once (the gateway's concurrent
+    /// requests did): every commit succeeds and the position read back is one of theirs.
+    @Test func concurrentCommitsOfOnePositionAllSucceed() async throws {
+        let directory = TemporaryDirectory("baton-concurrent-commits")
+        defer { directory.remove() }
+        let log = try FileLog(directory: directory.path, topics: ["t": 1])
+        let partition = TopicPartition("t", 0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for writer in 0..<8 {
+                group.addTask {
+                    for index in 0..<40 { try log.commit(group: "g", partition: partition, position: Int64(writer * 1000 + index)) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let committed = try #require(try log.committedPosition(group: "g", partition: partition))
+        #expect(committed % 1000 == 39, "the last commit of one of the writers, got \(committed)")
+        let other = try FileLog(directory: directory.path, topics: ["t": 1])
+        let leftovers = POSIX.list(directory.path + "/.consumers/g")
+        #expect(leftovers == ["t-0"], "no temporary files left: \(leftovers)")
+        #expect(try other.committedPosition(group: "g", partition: partition) == committed)
     }
 }
