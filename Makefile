@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-http bench-kafka clean
+.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-http bench-gateway bench-kafka clean
 
 all: build
 
@@ -89,10 +89,16 @@ demo-http: validate
 	ORDER_SERVICE=http://127.0.0.1:$(ORDER_SERVICE_PORT) .build/release/baton demo --orders $(or $(ORDERS),2000) \
 	  --worker-config examples/order-workers/workers.yaml; status=$$?; kill $$service; exit $$status
 
-## bench: the engine core benchmark (in memory, one core), then end to end on the file log.
+## bench: the engine core benchmark (in memory, one core), then end to end on the file log,
+## then the REST gateway (Camunda 7 workers over HTTP).
 bench: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
 	cd benchmarks && .build/release/EmbeddedBenchmark $(or $(ONE_TASK),20000) $(or $(ORDERS),10000) ../bpmn/order-process.bpmn
+	cd benchmarks && .build/release/GatewayBenchmark $(or $(GATEWAY_TASKS),10000) $(or $(WORKERS),64) $(or $(RATE),200)
+
+## bench-gateway: only the REST gateway benchmark.
+bench-gateway: deps
+	cd benchmarks && $(SWIFT) build -c release && .build/release/GatewayBenchmark $(or $(GATEWAY_TASKS),10000) $(or $(WORKERS),64) $(or $(RATE),200)
 
 ## bench-http: the generic HTTP worker against a local no-op endpoint (one-task instances on
 ## the file log) beside the same run's raw HTTP request rate.

@@ -56,6 +56,20 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
+        .executableTarget(
+            name: "GatewayBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "BatonGateway", package: "Baton"),
+                .product(name: "BatonRuntime", package: "Baton"),
+                .product(name: "BatonWorker", package: "Baton"),
+                .product(name: "BatonFileLog", package: "Baton"),
+                .product(name: "BatonLog", package: "Baton"),
+                .product(name: "BatonModel", package: "Baton"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

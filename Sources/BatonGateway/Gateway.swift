@@ -56,19 +56,10 @@ public final class Gateway: Sendable {
             onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
             logger: Logger(label: "baton.gateway", factory: { _ in SwiftLogNoOpLogHandler() }))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await self.followJournal() }
+            group.addTask { try await self.readModel.follow() }
             group.addTask { try await app.run() }
             try await group.next()
             group.cancelAll()
-        }
-    }
-
-    /// Keeps the read model close to the journal's end for queries (commands that need the
-    /// engine's verdict read on their own).
-    private func followJournal() async throws {
-        while !Task.isCancelled {
-            try await DedicatedThread.run { try self.readModel.refresh() }
-            try? await Task.sleep(nanoseconds: 20_000_000)
         }
     }
 

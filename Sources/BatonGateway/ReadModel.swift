@@ -5,6 +5,10 @@ import BatonRuntime
 import BatonWorker
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The gateway's view of the state: one read replica per journal partition, folding the
 /// journal as the engine does (steps applied, commands left to the engine). State is a fold
 /// of the log, so every gateway replica computes the same view; it lags the engine by a
@@ -18,6 +22,7 @@ public final class ReadModel: @unchecked Sendable {
     }
 
     private let lock = Mutex<Void>(())
+    private let waiting = VerdictWaiters()
     private let processors: [PartitionProcessor]
     /// The engine's verdicts on the latest commands of each partition, by position (the
     /// newest `verdictsKept`), for the requests that wait for them.
@@ -51,39 +56,77 @@ public final class ReadModel: @unchecked Sendable {
             let from = processor.cursor
             try processor.follow()
             guard let read = processor.readSteps(from: from) else { return }
-            var kept = verdicts[Int(partition)]
-            var created = createdInstances[Int(partition)]
+            let index = Int(partition)
+            // In place: these dictionaries hold tens of thousands of entries, and a copy per
+            // read would cost more than the read.
             for (_, step) in read.steps {
-                for position in step.commandPositions where kept[position] == nil {
-                    let rejection = step.records.first { $0.recordType == .rejection && $0.sourcePosition == position }
-                    kept[position] = rejection.map { .rejected($0.rejectionReason) } ?? .accepted
+                var rejections: [Int64: String] = [:]
+                for record in step.records {
+                    if record.recordType == .rejection {
+                        rejections[record.sourcePosition] = record.rejectionReason
+                    } else if record.intent == .instanceCreated, record.recordType == .event {
+                        createdInstances[index][record.sourcePosition] = record.value.instanceKey
+                    }
                 }
-                for record in step.records where record.intent == .instanceCreated && record.recordType == .event {
-                    created[record.sourcePosition] = record.value.instanceKey
+                for position in step.commandPositions where verdicts[index][position] == nil {
+                    verdicts[index][position] = rejections[position].map { .rejected($0) } ?? .accepted
                 }
             }
-            if kept.count > Self.verdictsKept {
-                let oldest = kept.keys.sorted().prefix(kept.count - Self.verdictsKept / 2)
-                for position in oldest { kept[position] = nil }
+            if verdicts[index].count > Self.verdictsKept {
+                for position in verdicts[index].keys.sorted().prefix(verdicts[index].count - Self.verdictsKept / 2) { verdicts[index][position] = nil }
             }
-            if created.count > Self.verdictsKept {
-                let oldest = created.keys.sorted().prefix(created.count - Self.verdictsKept / 2)
-                for position in oldest { created[position] = nil }
+            if createdInstances[index].count > Self.verdictsKept {
+                for position in createdInstances[index].keys.sorted().prefix(createdInstances[index].count - Self.verdictsKept / 2) {
+                    createdInstances[index][position] = nil
+                }
             }
-            verdicts[Int(partition)] = kept
-            createdInstances[Int(partition)] = created
         }
     }
 
     /// The engine's verdict on the command at `position` of `partition`, waiting up to
-    /// `timeout` ms for the engine to answer it; nil if it has not answered by then.
+    /// `timeout` ms for the engine to answer it; nil if it has not answered by then. While
+    /// `follow()` runs, requests wait for its reads (one reader for every waiting request);
+    /// otherwise each reads for itself.
     public func verdict(partition: Int32, position: Int64, timeout: Int64) async throws -> Verdict? {
+        if let known = knownVerdict(partition: partition, position: position) { return known }
+        if waiting.isFollowed {
+            return await waiting.wait(partition: partition, position: position, deadline: WallClock.now() + timeout)
+        }
         let deadline = WallClock.now() + timeout
         while true {
             try await DedicatedThread.run { try self.refresh(partition: partition) }
-            if let verdict = lock.withLock({ _ in verdicts[Int(partition)][position] }) { return verdict }
+            if let verdict = knownVerdict(partition: partition, position: position) { return verdict }
             if WallClock.now() >= deadline { return nil }
             try await Task.sleep(nanoseconds: 1_000_000)
+        }
+    }
+
+    func knownVerdict(partition: Int32, position: Int64) -> Verdict? {
+        lock.withLock { _ in verdicts[Int(partition)][position] }
+    }
+
+    /// Keeps the model at the journal's end until cancelled: every 20 ms, and every 0.2 ms
+    /// while requests wait for verdicts, which it then hands them.
+    public func follow() async throws {
+        let stop = Mutex(false)
+        waiting.isFollowed = true
+        defer { waiting.isFollowed = false }
+        try await withTaskCancellationHandler {
+            try await DedicatedThread.run {
+                var lastRefresh: Int64 = 0
+                while !stop.withLock({ $0 }) {
+                    let now = WallClock.now()
+                    let pending = self.waiting.hasWaiters
+                    if pending || now - lastRefresh >= 20 {
+                        try self.refresh()
+                        lastRefresh = now
+                        self.waiting.answer(now: WallClock.now(), with: self.knownVerdict)
+                    }
+                    usleep(pending ? 200 : 1_000)
+                }
+            }
+        } onCancel: {
+            stop.withLock { $0 = true }
         }
     }
 

@@ -65,6 +65,7 @@ public final class TaskClaims: Sendable {
     let readModel: ReadModel
     let verdictTimeout: Int64
     private let topics = Mutex<[String: TopicBuffer]>([:])
+    private let arrivals = TaskArrivals()
     /// Most task messages buffered per topic.
     static let bufferLimit = 2_000
 
@@ -81,6 +82,8 @@ public final class TaskClaims: Sendable {
         var nextRound = 0
         var fetching = false
         var lastFetch: Int64 = 0
+        /// Whether the buffered tasks have different priorities (else no sorting is needed).
+        var mixedPriorities = false
     }
 
     public init(transport: any TaskTransport, log: any Log, readModel: ReadModel, verdictTimeout: Int64 = 10_000) {
@@ -94,7 +97,7 @@ public final class TaskClaims: Sendable {
     /// `timeout` ms for the first one (Camunda's long polling). Returns what was claimed.
     public func fetchAndLock(workerId: String, maxTasks: Int, usePriority: Bool, topics requests: [TopicRequest], timeout: Int64) async throws -> [ClaimedTask] {
         let deadline = WallClock.now() + timeout
-        var backoff: UInt64 = 1_000_000
+        let topicSet = Set(requests.map(\.topicName)).sorted().joined(separator: "\u{0}")
         while true {
             var claimed: [ClaimedTask] = []
             for request in requests where claimed.count < maxTasks {
@@ -106,10 +109,21 @@ public final class TaskClaims: Sendable {
                 try await acknowledgeClaimed(request.topicName)
             }
             if !claimed.isEmpty || WallClock.now() >= deadline || Task.isCancelled { return claimed }
-            try? await Task.sleep(nanoseconds: backoff)
-            backoff = min(backoff * 2, 8_000_000)
+            // Nothing yet: one waiting request per set of topics polls them, the rest sleep.
+            if await arrivals.pollOrWait(topicSet, until: deadline) {
+                defer { arrivals.resignPoller(of: topicSet) }
+                while WallClock.now() < deadline, !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 1_000_000)
+                    arrivals.wakeExpired(now: WallClock.now())
+                    for request in requests { try await fill(request.topicName) }
+                    if requests.contains(where: { buffered($0.topicName) }) { break }
+                }
+            }
         }
     }
+
+    /// Whether `topic` has tasks buffered.
+    private func buffered(_ topic: String) -> Bool { topics.withLock { !($0[topic]?.tasks.isEmpty ?? true) } }
 
     /// Reads new task messages of `topic` into its buffer (one reader at a time per topic;
     /// at most every millisecond; never beyond the buffer limit).
@@ -134,47 +148,57 @@ public final class TaskClaims: Sendable {
             throw error
         }
         topics.withLock { topics in
-            var buffer = topics[topic]!
-            defer { topics[topic] = buffer }
-            buffer.fetching = false
-            buffer.lastFetch = now
-            guard !fetched.messages.isEmpty else { return }
-            let round = buffer.nextRound
-            buffer.nextRound += 1
-            buffer.rounds[round] = (fetched.mark, fetched.messages.count)
-            buffer.tasks += fetched.messages.map { Buffered(message: $0, round: round) }
+            Self.add(fetched, to: &topics[topic]!, at: now)
         }
     }
 
-    /// Takes matching live tasks out of the buffer (stale ones are dropped on the way).
+    /// Appends what a fetch read to the buffer, in place.
+    private static func add(_ fetched: (messages: [TaskMessage], mark: [Int32: Int64]), to buffer: inout TopicBuffer, at now: Int64) {
+        buffer.fetching = false
+        buffer.lastFetch = now
+        guard !fetched.messages.isEmpty else { return }
+        let round = buffer.nextRound
+        buffer.nextRound += 1
+        buffer.rounds[round] = (fetched.mark, fetched.messages.count)
+        let priority = buffer.tasks.first?.message.priority ?? fetched.messages[0].priority
+        if fetched.messages.contains(where: { $0.priority != priority }) { buffer.mixedPriorities = true }
+        buffer.tasks += fetched.messages.map { Buffered(message: $0, round: round) }
+    }
+
+    /// Takes matching live tasks out of the buffer (stale ones met on the way are dropped).
     private func take(_ request: TopicRequest, limit: Int, usePriority: Bool) -> [Buffered] {
         let now = WallClock.now()
         return topics.withLock { topics in
-            guard var buffer = topics[request.topicName] else { return [] }
-            defer { topics[request.topicName] = buffer }
-            var taken: [Buffered] = []
-            var kept: [Buffered] = []
-            var order = Array(buffer.tasks.indices)
-            if usePriority { order.sort { buffer.tasks[$0].message.priority > buffer.tasks[$1].message.priority } }
-            var takenIndexes = Set<Int>()
-            for index in order where taken.count < limit {
-                let task = buffer.tasks[index]
-                if task.message.lockExpirationTime > now, request.matches(task.message) {
-                    taken.append(task)
-                    takenIndexes.insert(index)
-                }
-            }
-            for (index, task) in buffer.tasks.enumerated() where !takenIndexes.contains(index) {
-                if task.message.lockExpirationTime > now {
-                    kept.append(task)
-                } else {
-                    buffer.rounds[task.round]?.remaining -= 1
-                }
-            }
-            for task in taken { buffer.rounds[task.round]?.remaining -= 1 }
-            buffer.tasks = kept
-            return taken
+            guard topics[request.topicName] != nil else { return [] }
+            return Self.take(from: &topics[request.topicName]!, request, limit: limit, usePriority: usePriority, now: now)
         }
+    }
+
+    /// In place: the buffer holds up to `bufferLimit` task messages and every fetch looks at
+    /// it, so it is neither copied nor rebuilt; a scan stops once it has taken `limit`.
+    private static func take(from buffer: inout TopicBuffer, _ request: TopicRequest, limit: Int, usePriority: Bool, now: Int64) -> [Buffered] {
+        guard !buffer.tasks.isEmpty else { return [] }
+        var order = Array(buffer.tasks.indices)
+        if usePriority, buffer.mixedPriorities {
+            order.sort { buffer.tasks[$0].message.priority > buffer.tasks[$1].message.priority }
+        }
+        var takenIndexes: [Int] = []
+        var leaving: [Int] = []
+        for index in order where takenIndexes.count < limit {
+            if buffer.tasks[index].message.lockExpirationTime <= now {
+                leaving.append(index)
+            } else if request.matches(buffer.tasks[index].message) {
+                takenIndexes.append(index)
+                leaving.append(index)
+            }
+        }
+        let taken = takenIndexes.map { buffer.tasks[$0] }
+        for index in leaving.sorted(by: >) {
+            buffer.rounds[buffer.tasks[index].round]?.remaining -= 1
+            buffer.tasks.remove(at: index)
+        }
+        if buffer.tasks.isEmpty { buffer.mixedPriorities = false }
+        return taken
     }
 
     /// Asks the engine to lock `candidates` for `workerId`; returns those it granted.
