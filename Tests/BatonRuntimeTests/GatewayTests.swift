@@ -41,21 +41,28 @@ struct GatewayTests {
         let run = try ChildProcess.spawn(
             Self.binary, ["run", "--gateway-port", "0", "--credentials", directory.path + "/credentials"] + backendUnderTest.arguments,
             output: output, errorsToOutput: true)
-        var url: String?
-        // Generous: the whole suite runs in parallel on two cores.
-        let deadline = ContinuousClock.now + .seconds(120)
-        while url == nil, ContinuousClock.now < deadline, run.exitStatus() == nil {
-            let printed = String(decoding: (try? POSIX.readFile(output)) ?? [], as: UTF8.self)
-            url = printed.split(separator: "\n").first { $0.hasPrefix("gateway: http://") }.map { String($0.dropFirst("gateway: ".count).prefix { $0 != " " }) }
-            if url == nil { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        guard let url else {
+        guard let url = try await address(printedBy: run, in: output) else {
             Issue.record("baton run printed no gateway address: \(String(decoding: (try? POSIX.readFile(output)) ?? [], as: UTF8.self))")
             run.kill(SIGKILL)
             _ = run.wait()
             return nil
         }
         return RunningGateway(run: run, url: url, backend: backendUnderTest, output: output)
+    }
+
+    /// The Camunda 7 address a `baton run --gateway-port` or `baton gateway` prints, waiting
+    /// for it (nil if the process ends or nothing comes within 2 minutes).
+    static func address(printedBy process: ChildProcess, in output: String) async throws -> String? {
+        // Generous: the whole suite runs in parallel on two cores.
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ContinuousClock.now < deadline, process.exitStatus() == nil {
+            let printed = String(decoding: (try? POSIX.readFile(output)) ?? [], as: UTF8.self)
+            if let url = printed.split(separator: "\n").first(where: { $0.hasPrefix("gateway: http://") }) {
+                return String(url.dropFirst("gateway: ".count).prefix { $0 != " " })
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return nil
     }
 
     /// Stops the gateway's `baton run` and checks that what the clients appended, the
@@ -111,5 +118,61 @@ struct GatewayTests {
         #expect(summary?["brokenJobs"] == .number(2))
         #expect(summary?["seen"] == .object(["ok": .number(2), "declined": .number(1), "flaky": .number(1), "broken": .number(2)]))
         Self.expectNothingLeft(gateway)
+    }
+
+    /// Two gateways on one log, workers of both Camunda clients on each (as behind a load
+    /// balancer), 1,000 order-process instances; gateway B is killed with SIGKILL when a
+    /// third of the tasks are done. Every instance completes, and the events topic shows
+    /// every task of every instance completed exactly once (the workers may have run a
+    /// task twice: B's locked tasks came back when their locks ran out).
+    @Test func twoGatewaysOneKilledEveryTaskCompletedOnce() async throws {
+        let directory = TemporaryDirectory("baton-two-gateways")
+        defer { directory.remove() }
+        guard let gatewayA = try await Self.startGateway("file", in: directory) else { return }
+        defer { gatewayA.run.kill(SIGKILL); _ = gatewayA.run.wait() }
+        let outputB = directory.path + "/gateway-b.out"
+        let gatewayB = try ChildProcess.spawn(
+            Self.binary, ["gateway", "--port", "0", "--credentials", directory.path + "/credentials"] + gatewayA.backend.arguments,
+            output: outputB, errorsToOutput: true)
+        defer { gatewayB.kill(SIGKILL); _ = gatewayB.wait() }
+        guard let urlB = try await Self.address(printedBy: gatewayB, in: outputB) else {
+            Issue.record("baton gateway printed no address: \(String(decoding: (try? POSIX.readFile(outputB)) ?? [], as: UTF8.self))")
+            return
+        }
+        let count = 1_000
+        let script = TestFiles.packageRoot + "/Tests/Clients/two_gateways.py"
+        let bpmn = TestFiles.packageRoot + "/bpmn/order-process.bpmn"
+        let rootB = String(urlB.dropLast(RunningGateway.engineRestPath.count))
+        let client = try ExternalClientTests.shell(
+            "'\(ExternalClientTests.python)' '\(script)' '\(gatewayA.root)' '\(rootB)' \(gatewayB.pid) demo s3cret '\(bpmn)' \(count) 2>&1 | grep -v '| DEBUG\\|| INFO'",
+            in: directory)
+        #expect(client.status == 0, "the workers: \(client.output.suffix(3000))\nbaton run: \(gatewayA.printed.suffix(2000))")
+        #expect(gatewayB.exitStatus() != nil, "gateway B was killed")
+        let summary = try Self.result(client.output)
+        for type in ["validate-order", "reserve-inventory", "charge-payment", "ship-order", "notify-customer"] {
+            #expect(summary?["handled"]?[type] == .number(Double(count)), "\(type): \(summary?.jsonText ?? String(client.output.suffix(2000)))")
+        }
+
+        // The events topic: each record once (by journal partition, position, index), each
+        // task of each instance completed once, every instance completed.
+        Self.expectNothingLeft(gatewayA)
+        var seen: Set<String> = []
+        var completedTasks: [String: Int] = [:]
+        var completedInstances = 0
+        for partition in Int32(0)..<2 {
+            for entry in try readAll(gatewayA.backend.log, TopicPartition(Topics.events, partition)) {
+                let event = try JSONValue.parse(entry.payload)
+                guard case .number(let position)? = event["journalPosition"], case .number(let index)? = event["index"],
+                      seen.insert("\(partition)/\(position)/\(index)").inserted,
+                      event["recordType"] == .string("event"), case .string(let intent)? = event["intent"] else { continue }
+                if intent == "instanceCompleted" { completedInstances += 1 }
+                if intent == "taskCompleted", case .string(let element)? = event["elementId"], case .string(let instance)? = event["instanceKey"] {
+                    completedTasks[instance + "/" + element, default: 0] += 1
+                }
+            }
+        }
+        #expect(completedInstances == count)
+        #expect(completedTasks.count == count * 5)
+        #expect(completedTasks.values.allSatisfy { $0 == 1 }, "tasks completed more than once: \(completedTasks.filter { $0.value > 1 }.prefix(5))")
     }
 }
