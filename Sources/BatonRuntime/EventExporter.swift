@@ -223,8 +223,8 @@ public final class EventExporter: Sendable {
 
 /// A record as the events topic carries it, written straight to bytes (fixed field order,
 /// no intermediate dictionaries: the export runs for every record the engine writes).
-enum EventJSON {
-    static func record(
+public enum EventJSON {
+    public static func record(
         _ record: Record, partition: Int32, position: Int64, index: Int, process: (id: String, version: Int32)?, graph: ExecutableProcess?
     ) -> [UInt8] {
         var json = JSONObjectWriter(capacity: 320)

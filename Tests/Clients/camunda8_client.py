@@ -40,7 +40,7 @@ BPMN = """<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
-BEHAVIOURS = ["ok", "ok", "declined", "flaky", "broken", "broken"]
+BEHAVIOURS = ["ok", "ok", "declined", "flaky", "broken", "broken", "broken"]
 
 
 def fail(message):
@@ -115,15 +115,24 @@ async def work():
         runner = asyncio.create_task(workers.run_workers())
         deadline = time.time() + 90
         while time.time() < deadline and running():
-            if len(broken_jobs) == 2 and not healthy:
+            if len(broken_jobs) == 3 and not healthy and len(requests.get(BASE + "/engine-rest/incident", auth=AUTH).json()) == 3:
                 # The failing service is healthy again: one job gets new retries (which
-                # resolves its incident), the other's incident is resolved directly.
+                # resolves its incident), another's incident is resolved directly, the last
+                # through Baton's own API (bulk, by topic and error).
                 healthy = True
                 client.update_job(job_key=broken_jobs[0], data=JobUpdateRequest(changeset=JobChangeset(retries=2)))
                 incidents = requests.get(BASE + "/engine-rest/incident", auth=AUTH).json()
-                if len(incidents) != 1:
-                    fail(f"expected one incident left after raising retries, got {incidents}")
+                if len(incidents) != 2:
+                    fail(f"expected two incidents left after raising retries, got {incidents}")
                 client.resolve_incident(incident_key=incidents[0]["id"])
+                refused = requests.post(BASE + "/baton/v1/incidents/retry", auth=AUTH, json={})
+                if refused.status_code != 400 or "topic" not in refused.json().get("message", ""):
+                    fail(f"a bulk retry naming no incidents got {refused.status_code} {refused.text}")
+                none = requests.post(BASE + "/baton/v1/incidents/retry", auth=AUTH, json={"topic": "other", "retries": 1}).json()
+                bulk = requests.post(BASE + "/baton/v1/incidents/retry", auth=AUTH,
+                                     json={"topic": "pay", "elementId": "Pay", "errorContains": "service down", "retries": 1}).json()
+                if none.get("retried") != 0 or bulk.get("retried") != 1 or bulk.get("incidents") != [incidents[1]["id"]]:
+                    fail(f"bulk retry through Baton's API: {none} {bulk}")
             await asyncio.sleep(0.2)
         runner.cancel()
         try:
@@ -136,6 +145,20 @@ asyncio.run(work())
 left = running()
 if left:
     fail(f"instances still running after 90 s: {left}; seen {seen}")
+
+# Baton's own API: an instance's history from the journal, the workers' lag.
+history = requests.get(BASE + "/baton/v1/instances/pay-0/history", auth=AUTH).json()
+intents = [record["intent"] for record in history.get("records", []) if record["recordType"] == "event"]
+if history.get("correlationId") != "pay-0" or intents[0] != "instanceCreated" or intents[-1] != "instanceCompleted" \
+        or "taskCompleted" not in intents:
+    fail(f"history of pay-0: {history}")
+missing = requests.get(BASE + "/baton/v1/instances/nobody/history", auth=AUTH)
+if missing.status_code != 404:
+    fail(f"history of an unknown id got {missing.status_code} {missing.text}")
+lag = requests.get(BASE + "/baton/v1/lag", auth=AUTH).json()
+pay = [topic for topic in lag.get("topics", []) if topic["topic"] == "baton.task.pay"]
+if len(pay) != 1 or pay[0]["group"] != "baton-workers.pay" or pay[0]["end"] < len(BEHAVIOURS):
+    fail(f"lag: {lag}")
 
 # Problem details: an unknown job, a malformed request, wrong credentials.
 checks = [
