@@ -164,7 +164,16 @@ extension ProcessCompilation {
             }
             priority = value
         }
-        return TaskDefinition(topic: topic, retries: retries, priority: priority)
+        var topicExpression: ParsedExpression?
+        if ParsedExpression.looksLikeExpression(topic) {
+            do {
+                topicExpression = try ParsedExpression.parse(topic)
+            } catch {
+                report(.serviceTaskWithoutTopic, node: index, "task type '\(topic.prefix(80))' does not parse as an expression: \(error)")
+                return nil
+            }
+        }
+        return TaskDefinition(topic: topic, topicExpression: topicExpression, retries: retries, priority: priority)
     }
 
     private mutating func scriptDefinition(_ index: Int32) -> ScriptDefinition? {

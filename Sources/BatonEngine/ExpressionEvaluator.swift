@@ -69,6 +69,7 @@ struct ExpressionEvaluator {
             switch (segment, current) {
             case (.field(let field), .object(let members)): current = members[field] ?? .null
             case (.index(let index), .array(let items)): current = index < items.count ? items[index] : .null
+            case (.fromEnd(let count), .array(let items)): current = count >= 1 && count <= items.count ? items[items.count - count] : .null
             default: return .null
             }
         }

@@ -12,12 +12,29 @@ enum ExternalTaskBehavior {
             writer.raiseIncident(.expressionFailed, token, failure.message)
             return
         }
-        BoundaryTimers.arm(timers, token, &writer)
         let definition = token.element.task!
+        var topic = definition.topic
+        if let expression = definition.topicExpression {
+            // Evaluated once, when the task is created: retries and re-activations keep it.
+            let value: JSONValue
+            do {
+                value = try writer.evaluator(token.instanceKey, extra: inputs).evaluate(expression.root)
+            } catch {
+                writer.raiseIncident(.expressionFailed, token, "task type '\(expression.source)': \(error.message)")
+                return
+            }
+            if let problem = TaskDefinition.topicProblem(value) {
+                writer.raiseIncident(.expressionFailed, token, "task type '\(expression.source)' gave no topic: \(problem)")
+                return
+            }
+            guard case .string(let name) = value else { return }
+            topic = name
+        }
+        BoundaryTimers.arm(timers, token, &writer)
         var task = TaskRecord(instanceKey: token.instanceKey, taskKey: writer.nextKey(), attempt: 1)
         task.elementInstanceKey = token.elementInstanceKey
         task.elementIndex = token.elementIndex
-        task.topic = definition.topic
+        task.topic = topic
         task.retries = Int32(definition.retries)
         task.priority = Int32(definition.priority)
         task.lockDuration = writer.configuration.lockDuration

@@ -141,19 +141,37 @@ public struct ExecutableFlow: Sendable, Hashable {
 
 /// What a worker needs to pick an external task up.
 public struct TaskDefinition: Sendable, Hashable {
-    /// The task topic (Camunda 7 `camunda:topic`, Camunda 8 `zeebe:taskDefinition type`).
+    /// The task topic (Camunda 7 `camunda:topic`, Camunda 8 `zeebe:taskDefinition type`); the
+    /// expression's source when the topic is an expression.
     public let topic: String
+    /// A topic written as an expression (`type="=&quot;work-&quot; + region"`), evaluated
+    /// when the task is created.
+    public let topicExpression: ParsedExpression?
     /// Attempts before an incident is raised.
     public let retries: Int
     public let priority: Int
 
     public static let defaultRetries = 3
     public static let userTaskTopic = "baton.user-task"
+    /// The longest topic an expression may give (Kafka's limit on topic names is 249).
+    public static let maximumTopicLength = 200
 
-    public init(topic: String, retries: Int = TaskDefinition.defaultRetries, priority: Int = 0) {
+    public init(topic: String, topicExpression: ParsedExpression? = nil, retries: Int = TaskDefinition.defaultRetries, priority: Int = 0) {
         self.topic = topic
+        self.topicExpression = topicExpression
         self.retries = retries
         self.priority = priority
+    }
+
+    /// Why `name` (an expression's result) cannot be a task topic, or nil if it can.
+    public static func topicProblem(_ name: JSONValue) -> String? {
+        guard case .string(let text) = name else { return "\(name.jsonText) is not a string" }
+        if text.isEmpty { return "it is empty" }
+        if text.utf8.count > maximumTopicLength { return "it is longer than \(maximumTopicLength) bytes" }
+        if text.hasPrefix(".") || text.contains(where: { $0 == "/" || $0 == "\u{0}" || $0.isWhitespace }) {
+            return "'\(text.prefix(60))' holds a character a topic name cannot ('/', whitespace, a leading '.')"
+        }
+        return nil
     }
 }
 

@@ -43,12 +43,12 @@ public struct ParsedExpression: Sendable, Hashable, CustomStringConvertible {
         if trimmed.hasPrefix("=") {
             let body = String(trimmed.dropFirst())
             return ParsedExpression(
-                source: trimmed, dialect: .feel, root: try ExpressionParser.parse(body, offset: 1))
+                source: trimmed, dialect: .feel, root: try ExpressionParser.parse(body, offset: 1, dialect: .feel))
         }
         if (trimmed.hasPrefix("${") || trimmed.hasPrefix("#{")) && trimmed.hasSuffix("}") {
             let body = String(trimmed.dropFirst(2).dropLast())
             return ParsedExpression(
-                source: trimmed, dialect: .juel, root: try ExpressionParser.parse(body, offset: 2))
+                source: trimmed, dialect: .juel, root: try ExpressionParser.parse(body, offset: 2, dialect: .juel))
         }
         throw ExpressionError(
             message: "'\(trimmed.prefix(40))' is not an expression: write FEEL as '=…' or JUEL as '${…}'",
@@ -77,7 +77,10 @@ public indirect enum Expression: Sendable, Hashable {
 
 public enum PathSegment: Sendable, Hashable {
     case field(String)
+    /// 0-based from the start (JUEL's `[0]`, FEEL's `[1]`).
     case index(Int)
+    /// 1-based from the end (FEEL's `[-1]` is the last item); 0 finds nothing (FEEL's `[0]`).
+    case fromEnd(Int)
 }
 
 public enum UnaryOperator: String, Sendable, Hashable {

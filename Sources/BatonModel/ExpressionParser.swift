@@ -5,10 +5,12 @@ struct ExpressionParser {
     private var index = 0
     private var depth = 0
     private let offset: Int
+    /// FEEL counts list items from 1 (and from the end with negative indexes), JUEL from 0.
+    private let dialect: ParsedExpression.Dialect
 
-    static func parse(_ text: String, offset: Int) throws(ExpressionError) -> Expression {
+    static func parse(_ text: String, offset: Int, dialect: ParsedExpression.Dialect) throws(ExpressionError) -> Expression {
         var lexer = ExpressionLexer(text: text, offset: offset)
-        var parser = ExpressionParser(tokens: try lexer.tokenize(), offset: offset)
+        var parser = ExpressionParser(tokens: try lexer.tokenize(), offset: offset, dialect: dialect)
         guard parser.tokens.count > 1 else {
             throw ExpressionError(message: "expression is empty", offset: offset)
         }
@@ -19,7 +21,8 @@ struct ExpressionParser {
         return expression
     }
 
-    private init(tokens: [ExpressionToken], offset: Int) {
+    private init(tokens: [ExpressionToken], offset: Int, dialect: ParsedExpression.Dialect) {
+        self.dialect = dialect
         self.tokens = tokens
         self.offset = offset
     }
@@ -175,13 +178,19 @@ struct ExpressionParser {
                 advance()
             } else if isSymbol("[") {
                 advance()
+                let negative = dialect == .feel && isSymbol("-")
+                if negative { advance() }
                 switch current.kind {
                 case .number(let value) where value >= 0 && value == value.rounded() && value < 1e9:
-                    segments.append(.index(Int(value)))
-                case .string(let name):
+                    let index = Int(value)
+                    switch dialect {
+                    case .juel: segments.append(.index(index))
+                    case .feel: segments.append(negative ? .fromEnd(index) : index == 0 ? .fromEnd(0) : .index(index - 1))
+                    }
+                case .string(let name) where !negative:
                     segments.append(.field(name))
                 default:
-                    throw unexpected("an index or a quoted field name inside '[ ]'")
+                    throw unexpected(dialect == .feel ? "an index (1 is the first item, -1 the last) or a quoted field name inside '[ ]'" : "an index or a quoted field name inside '[ ]'")
                 }
                 advance()
                 guard isSymbol("]") else { throw unexpected("']'") }

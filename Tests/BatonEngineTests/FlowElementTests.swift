@@ -315,4 +315,44 @@ struct FlowElementTests {
         #expect(given.engine.process(again, at: given.now).isEmpty)
         #expect(given.engine.state.instances.count == 1)
     }
+
+    /// A Camunda 8 job type written as a FEEL expression is evaluated when the task is
+    /// created (it used to be taken as the literal topic name); one that gives no usable
+    /// topic is an incident, and resolving it with the missing variable creates the task.
+    @Test func taskTypeExpressionsAreEvaluatedWhenTheTaskIsCreated() throws {
+        var given = try EngineHarness("""
+            <bpmn:startEvent id="s"/>
+            <bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="=&quot;work-&quot; + region" retries="2"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:endEvent id="e"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+            """)
+        _ = given.start(["region": .string("eu")])
+        #expect(given.task("work")?.topic == "work-eu")
+        _ = given.fail("work", retries: 1)
+        _ = given.send(.retryTask, .task(TaskRecord(instanceKey: given.instanceKey, taskKey: given.task("work")!.key, attempt: given.task("work")!.attempt)))
+        #expect(given.task("work")?.topic == "work-eu", "a retry keeps the topic the expression gave")
+
+        var missing = try EngineHarness("""
+            <bpmn:startEvent id="s"/>
+            <bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="=&quot;work-&quot; + region"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:endEvent id="e"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/><bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+            """)
+        let started = missing.start()
+        #expect(missing.describe(started).last == "incidentCreated work expressionFailed")
+        #expect(missing.instance!.incidents.values.first!.message.contains("gave no topic: null is not a string"), "\(missing.instance!.incidents.values.first!.message)")
+        #expect(missing.task("work") == nil)
+        _ = missing.resolveIncident(variables: ["region": .string("us")])
+        #expect(missing.task("work")?.topic == "work-us")
+
+        for bad in ["=&quot;a/b&quot;", "=&quot;&quot;", "=1 + 2"] {
+            var given = try EngineHarness("""
+                <bpmn:startEvent id="s"/>
+                <bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="\(bad)"/></bpmn:extensionElements></bpmn:serviceTask>
+                <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work"/>
+                """)
+            let records = given.start()
+            #expect(given.describe(records).last == "incidentCreated work expressionFailed", "\(bad)")
+        }
+    }
 }

@@ -40,7 +40,13 @@ struct ExpressionParserTests {
         #expect(try ParsedExpression.parse("=3.25").root == .number(3.25))
         #expect(try ParsedExpression.parse("='single'").root == .string("single"))
         #expect(try ParsedExpression.parse("=\"a\\\"b\"").root == .string("a\"b"))
-        #expect(try ParsedExpression.parse("=items[2].price").root == .path([.field("items"), .index(2), .field("price")]))
+        // FEEL counts from 1, and from the end with negative indexes; JUEL (Java) from 0.
+        #expect(try ParsedExpression.parse("=items[2].price").root == .path([.field("items"), .index(1), .field("price")]))
+        #expect(try ParsedExpression.parse("=items[-1]").root == .path([.field("items"), .fromEnd(1)]))
+        #expect(try ParsedExpression.parse("=items[0]").root == .path([.field("items"), .fromEnd(0)]))
+        #expect(try ParsedExpression.parse("${items[2].price}").root == .path([.field("items"), .index(2), .field("price")]))
+        #expect(throws: ExpressionError.self) { try ParsedExpression.parse("${items[-1]}") }
+        #expect(throws: ExpressionError.self) { try ParsedExpression.parse("=m[-\"key\"]") }
         #expect(try ParsedExpression.parse("=m[\"odd key\"]").root == .path([.field("m"), .field("odd key")]))
         #expect(try ParsedExpression.parse("=-x").root == .unary(.negate, .path([.field("x")])))
         #expect(try ParsedExpression.parse("  ${ a }  ").source == "${ a }")
@@ -55,7 +61,7 @@ struct ExpressionParserTests {
         ("=\"open", "string is not closed"),
         ("=a # b", "unexpected character '#'"),
         ("=a.", "field name"),
-        ("=a[-1]", "index"),
+        ("${a[-1]}", "index"),
         ("${}", "empty"),
     ])
     func malformedExpressionsNameTheProblem(_ text: String, _ fragment: String) {
