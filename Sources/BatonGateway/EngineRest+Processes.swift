@@ -129,15 +129,8 @@ extension EngineRest {
         let businessKey = try RequestFields.string(body, "businessKey") ?? ""
         let catalog = gateway.readModel.catalog()
         guard let version = catalog.registry.latestVersion(of: key) else { throw GatewayError.notFound("No matching process definition with key: \(key)") }
-        let explicit: String?
-        if case .string(let id)? = variables["correlationId"], !id.isEmpty { explicit = id } else { explicit = nil }
-        let correlationId = explicit ?? Self.freshCorrelationId()
-        let command = Record.command(
-            .createInstance, key: correlationId,
-            value: .instance(InstanceRecord(
-                processId: key, processVersion: version, businessKey: businessKey, variables: variables,
-                deploymentPosition: catalog.position, allowDuplicate: explicit == nil)),
-            timestamp: WallClock.now())
+        let command = Gateway.startCommand(processId: key, version: version, businessKey: businessKey, variables: variables, catalog: catalog)
+        let correlationId = command.key
         if case .rejected(let reason) = try await submit(command) { throw GatewayError.invalid("process '\(key)' was not started: \(reason)") }
         guard let started = instances().last(where: { $0.correlationId == correlationId && $0.processId == key }) else {
             // Started and already completed (no wait state): Camunda reports it ended.
@@ -147,12 +140,6 @@ extension EngineRest {
             ]))
         }
         return GatewayResponse.json(instanceJSON(started))
-    }
-
-    static func freshCorrelationId() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64, low = generator.next() as UInt64
-        return "rest-" + String(high, radix: 16) + String(low, radix: 16)
     }
 
     func instances() -> [InstanceState] {

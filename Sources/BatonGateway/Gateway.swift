@@ -77,6 +77,22 @@ public final class Gateway: Sendable {
         return (partition, position, verdict)
     }
 
+    /// The command starting `processId` at `version`. The instance's correlationId (its
+    /// journal partition key) is its `correlationId` variable if it has one (a second start
+    /// for it is then refused, one order one instance), else a fresh id.
+    static func startCommand(processId: String, version: Int32, businessKey: String, variables: [String: JSONValue], catalog: DeploymentCatalog) -> Record {
+        let explicit: String?
+        if case .string(let id)? = variables["correlationId"], !id.isEmpty { explicit = id } else { explicit = nil }
+        var generator = SystemRandomNumberGenerator()
+        let fresh = { "rest-" + String(generator.next() as UInt64, radix: 16) + String(generator.next() as UInt64, radix: 16) }
+        return Record.command(
+            .createInstance, key: explicit ?? fresh(),
+            value: .instance(InstanceRecord(
+                processId: processId, processVersion: version, businessKey: businessKey, variables: variables,
+                deploymentPosition: catalog.position, allowDuplicate: explicit == nil)),
+            timestamp: WallClock.now())
+    }
+
     /// The request body as bytes, at most `maximumBodyBytes` (413 beyond).
     func body(of request: Request) async throws(GatewayError) -> [UInt8] {
         do {

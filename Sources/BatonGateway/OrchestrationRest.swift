@@ -100,15 +100,7 @@ struct OrchestrationRest: Sendable {
         }
         let variables = try Self.variables(body, "variables")
         let businessId = try RequestFields.string(body, "businessId") ?? ""
-        let explicit: String?
-        if case .string(let id)? = variables["correlationId"], !id.isEmpty { explicit = id } else { explicit = nil }
-        let correlationId = explicit ?? EngineRest.freshCorrelationId()
-        let command = Record.command(
-            .createInstance, key: correlationId,
-            value: .instance(InstanceRecord(
-                processId: definition.processId, processVersion: definition.version, businessKey: businessId, variables: variables,
-                deploymentPosition: catalog.position, allowDuplicate: explicit == nil)),
-            timestamp: WallClock.now())
+        let command = Gateway.startCommand(processId: definition.processId, version: definition.version, businessKey: businessId, variables: variables, catalog: catalog)
         let submitted = try await gateway.submit(command)
         if case .rejected(let reason) = submitted.verdict {
             throw GatewayError(.conflict, type: "InvalidState", "process '\(definition.processId)' was not started: \(reason)")

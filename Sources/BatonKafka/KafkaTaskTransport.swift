@@ -93,12 +93,19 @@ public final class KafkaTaskTransport: @unchecked Sendable {
         let result = rd_kafka_commit(member.handle, list, 0)
         for (partition, offset) in mark where member.fetched[partition] == offset { member.fetched[partition] = nil }
         // A rebalance took partitions away mid-round: their new holder reads them from the
-        // last committed offset, and the engine rejects the answers it then gets twice.
-        let rebalanced: Set<rd_kafka_resp_err_t> = [
+        // last committed offset, and the engine rejects the answers it then gets twice. A
+        // coordinator that is loading, moving or slow to answer (a broker starting, a group
+        // forming under load) loses nothing either: the next commit covers these offsets,
+        // and until then a restart only delivers answered tasks again. Neither stops the
+        // worker.
+        let passing: Set<rd_kafka_resp_err_t> = [
             RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS, RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION, RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID,
-            RD_KAFKA_RESP_ERR__NO_OFFSET,
+            RD_KAFKA_RESP_ERR__NO_OFFSET, RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST,
+            RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS, RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE,
+            RD_KAFKA_RESP_ERR_NOT_COORDINATOR, RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR__TIMED_OUT,
+            RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__WAIT_COORD,
         ]
-        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || rebalanced.contains(result) else {
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR || passing.contains(result) else {
             throw LogError("committing task offsets of \(physical): \(String(cString: rd_kafka_err2str(result)))")
         }
     }

@@ -83,41 +83,43 @@ struct GatewayTests {
         try output.split(separator: "\n").last { $0.hasPrefix("RESULT ") }.map { try JSONValue.parse(String($0.dropFirst("RESULT ".count))) }
     }
 
-    @Test(arguments: ["file", "kafka"])
-    func camunda7PythonClientRunsUnchanged(_ backend: String) async throws {
+    /// Runs a client script against a fresh gateway on `backend` (its address: the Camunda 7
+    /// URL, or the root with `root`), expects it to succeed and leave nothing running;
+    /// returns its RESULT.
+    static func runClient(_ name: String, script: String, backend: String, root: Bool = false) async throws -> JSONValue? {
         let directory = TemporaryDirectory("baton-gateway")
         defer { directory.remove() }
-        guard let gateway = try await Self.startGateway(backend, in: directory) else { return }
+        guard let gateway = try await startGateway(backend, in: directory) else { return nil }
         defer { gateway.run.kill(SIGKILL); _ = gateway.run.wait() }
-        let client = try ExternalClientTests.shell("'\(ExternalClientTests.python)' '\(Self.script)' '\(gateway.url)' demo s3cret 2>&1", in: directory)
-        #expect(client.status == 0, "the Camunda 7 Python client: \(client.output.suffix(3000))\nbaton run: \(gateway.printed.suffix(2000))")
-        let summary = try Self.result(client.output)
+        let client = try ExternalClientTests.shell(
+            "'\(ExternalClientTests.python)' '\(script)' '\(root ? gateway.root : gateway.url)' demo s3cret 2>&1", in: directory)
+        #expect(client.status == 0, "\(name): \(client.output.suffix(3000))\nbaton run: \(gateway.printed.suffix(2000))")
+        expectNothingLeft(gateway)
+        return try result(client.output)
+    }
+
+    @Test(arguments: ["file", "kafka"])
+    func camunda7PythonClientRunsUnchanged(_ backend: String) async throws {
+        let summary = try await Self.runClient("the Camunda 7 Python client", script: Self.script, backend: backend)
         #expect(summary?["started"] == .number(6))
         #expect(summary?["retried"] == .number(1), "one task ran out of retries and was retried in bulk")
         #expect(summary?["seen"] == .object([
             "ok": .number(2), "declined": .number(1), "flaky": .number(1), "broken": .number(3), "slow": .number(1),
         ]))
-        Self.expectNothingLeft(gateway)
     }
 
     /// Camunda 8's Python SDK (camunda-orchestration-sdk) against `/v2`: topology, deploy,
     /// create and cancel instances, a job worker completing, failing with retries and
-    /// back-off, throwing a BPMN error, two incidents fixed by new retries and by resolution,
-    /// problem details (Tests/Clients/camunda8_client.py).
+    /// back-off, throwing a BPMN error, three incidents fixed by new retries, by resolution
+    /// and by Baton's bulk retry; Baton's history and lag; problem details
+    /// (Tests/Clients/camunda8_client.py).
     @Test(arguments: ["file", "kafka"])
     func camunda8PythonSDKRunsUnchanged(_ backend: String) async throws {
-        let directory = TemporaryDirectory("baton-gateway-v2")
-        defer { directory.remove() }
-        guard let gateway = try await Self.startGateway(backend, in: directory) else { return }
-        defer { gateway.run.kill(SIGKILL); _ = gateway.run.wait() }
         let script = TestFiles.packageRoot + "/Tests/Clients/camunda8_client.py"
-        let client = try ExternalClientTests.shell("'\(ExternalClientTests.python)' '\(script)' '\(gateway.root)' demo s3cret 2>&1", in: directory)
-        #expect(client.status == 0, "the Camunda 8 Python SDK: \(client.output.suffix(3000))\nbaton run: \(gateway.printed.suffix(2000))")
-        let summary = try Self.result(client.output)
+        let summary = try await Self.runClient("the Camunda 8 Python SDK", script: script, backend: backend, root: true)
         #expect(summary?["started"] == .number(7))
         #expect(summary?["brokenJobs"] == .number(3))
         #expect(summary?["seen"] == .object(["ok": .number(2), "declined": .number(1), "flaky": .number(1), "broken": .number(3)]))
-        Self.expectNothingLeft(gateway)
     }
 
     /// Two gateways on one log, workers of both Camunda clients on each (as behind a load

@@ -1,4 +1,5 @@
 import BatonLog
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,6 +9,13 @@ import Glibc
 /// for running the test binary again in a fresh process.
 public struct ChildProcess: Sendable {
     public let pid: pid_t
+    /// Set once the child is reaped: its pid may then belong to another process (pids are
+    /// reused, and threads use them up quickly), so signals to it are no longer sent.
+    private let reaped = ReapedFlag()
+
+    final class ReapedFlag: Sendable {
+        let value = Mutex(false)
+    }
 
     /// - Parameters:
     ///   - environment: the child's whole environment (nil: this process's).
@@ -35,20 +43,34 @@ public struct ChildProcess: Sendable {
         return ChildProcess(pid: pid)
     }
 
-    public func kill(_ signal: Int32) { _ = Glibc.kill(pid, signal) }
+    init(pid: pid_t) { self.pid = pid }
 
-    /// The exit status if the child has ended (reaping it), nil while it runs.
+    /// Sends `signal`, unless the child has been reaped (its pid may be another's by now).
+    public func kill(_ signal: Int32) {
+        reaped.value.withLock { reaped in
+            if !reaped { _ = Glibc.kill(pid, signal) }
+        }
+    }
+
+    /// The exit status if the child has ended (reaping it), nil while it runs, -1 once it
+    /// has been reaped.
     public func exitStatus() -> Int32? {
-        var status: Int32 = 0
-        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
-        if status & 0x7F != 0 { return 128 + (status & 0x7F) }
-        return (status >> 8) & 0xFF
+        reaped.value.withLock { reaped -> Int32? in
+            if reaped { return -1 }
+            var status: Int32 = 0
+            guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+            reaped = true
+            return status & 0x7F != 0 ? 128 + (status & 0x7F) : (status >> 8) & 0xFF
+        }
     }
 
     /// The exit status (128 + signal when killed by one), or -1 if it was already reaped.
     public func wait() -> Int32 {
         var status: Int32 = 0
-        guard waitpid(pid, &status, 0) == pid else { return -1 }
+        guard !reaped.value.withLock({ $0 }) else { return -1 }
+        let result = waitpid(pid, &status, 0)
+        guard result == pid else { return -1 }
+        reaped.value.withLock { $0 = true }
         if status & 0x7F != 0 { return 128 + (status & 0x7F) }
         return (status >> 8) & 0xFF
     }
