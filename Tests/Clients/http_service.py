@@ -47,7 +47,12 @@ class Service(BaseHTTPRequestHandler):
 
     def do_POST(self):
         url = urlparse(self.path)
-        task = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        expected = int(self.headers.get("Content-Length", 0))
+        raw = self.rfile.read(expected)
+        if len(raw) < expected:
+            # The caller died mid-request (a worker killed with SIGKILL): not a call.
+            return
+        task = json.loads(raw or b"{}")
         with lock:
             calls.setdefault(url.path, {}).setdefault(task.get("correlationId", "?"), []).append(task.get("workerId"))
         ok = {"approved": True, "variables": {"handledBy": task.get("workerId")}}
