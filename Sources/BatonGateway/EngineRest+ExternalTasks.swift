@@ -196,24 +196,29 @@ extension EngineRest {
         gateway.readModel.read { states, processes in
             states.flatMap { state in
                 state.instances.values.flatMap { instance in
-                    instance.tasks.values.map { task in
-                        let process = processes.process(id: instance.processId, version: instance.processVersion)?.process
-                        var lockExpiresAt: Int64?
-                        if case .active(let until) = task.phase, !task.lockOwner.isEmpty { lockExpiresAt = until }
-                        return TaskView(
-                            id: ExternalTaskID(instanceKey: instance.key, taskKey: task.key, attempt: task.attempt, correlationId: instance.correlationId),
-                            topic: task.topic, activityId: process?[element: task.elementIndex].id ?? "#\(task.elementIndex)",
-                            processId: instance.processId, processVersion: instance.processVersion, businessKey: instance.businessKey,
-                            retries: task.retries, priority: task.priority, workerId: task.lockOwner, lockExpiresAt: lockExpiresAt,
-                            errorMessage: task.lastError, incidentKey: instance.incidents.values.first { $0.taskKey == task.key }?.key)
-                    }
+                    instance.tasks.values.map { Self.view(of: $0, in: instance, processes: processes) }
                 }
             }
         }.sorted { ($0.id.instanceKey, $0.id.taskKey) < ($1.id.instanceKey, $1.id.taskKey) }
     }
 
+    /// One task by id: found through its key's partition, not by listing every task.
     func task(_ id: ExternalTaskID) -> TaskView? {
-        allTasks().first { $0.id == id }
+        guard let (instance, task) = gateway.readModel.task(key: id.taskKey), instance.key == id.instanceKey else { return nil }
+        let view = Self.view(of: task, in: instance, processes: gateway.readModel.catalog().registry)
+        return view.id == id ? view : nil
+    }
+
+    static func view(of task: TaskState, in instance: InstanceState, processes: ProcessRegistry) -> TaskView {
+        let process = processes.process(id: instance.processId, version: instance.processVersion)?.process
+        var lockExpiresAt: Int64?
+        if case .active(let until) = task.phase, !task.lockOwner.isEmpty { lockExpiresAt = until }
+        return TaskView(
+            id: ExternalTaskID(instanceKey: instance.key, taskKey: task.key, attempt: task.attempt, correlationId: instance.correlationId),
+            topic: task.topic, activityId: process?[element: task.elementIndex].id ?? "#\(task.elementIndex)",
+            processId: instance.processId, processVersion: instance.processVersion, businessKey: instance.businessKey,
+            retries: task.retries, priority: task.priority, workerId: task.lockOwner, lockExpiresAt: lockExpiresAt,
+            errorMessage: task.lastError, incidentKey: instance.incidents.values.first { $0.taskKey == task.key }?.key)
     }
 
     /// The tasks matching the query parameters of `GET /external-task`.

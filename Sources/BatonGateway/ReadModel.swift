@@ -110,7 +110,11 @@ public final class ReadModel: @unchecked Sendable {
     public func follow() async throws {
         let stop = Mutex(false)
         waiting.isFollowed = true
-        defer { waiting.isFollowed = false }
+        defer {
+            waiting.isFollowed = false
+            // Nobody answers them any more: they get no verdict (503) rather than hang.
+            waiting.answer(now: .max) { _, _ in nil }
+        }
         try await withTaskCancellationHandler {
             try await DedicatedThread.run {
                 var lastRefresh: Int64 = 0

@@ -76,6 +76,9 @@ note = requests.get(f"{BASE}/process-instance/{first}/variables/note", headers=h
 every = requests.get(f"{BASE}/process-instance/{first}/variables", headers=headers()).json()
 if note.get("value") != "vip" or every.get("priority", {}).get("value") != 5 or every.get("amount", {}).get("value") != 10:
     fail(f"variables read back: {note} {every}")
+wrong = requests.put(f"{BASE}/process-instance/{first}/variables/priority", headers=headers(), json={"value": "high", "type": "Integer"})
+if wrong.status_code != 400 or "priority" not in wrong.json().get("message", ""):
+    fail(f"a variable of the wrong type got {wrong.status_code} {wrong.text}")
 refused = requests.post(f"{BASE}/process-instance/{first}/variables", headers=headers(), json={"deletions": ["note"]})
 if refused.status_code != 400 or "deletions" not in refused.json().get("message", ""):
     fail(f"a deletion got {refused.status_code} {refused.text}")

@@ -160,12 +160,30 @@ pay = [topic for topic in lag.get("topics", []) if topic["topic"] == "baton.task
 if len(pay) != 1 or pay[0]["group"] != "baton-workers.pay" or pay[0]["end"] < len(BEHAVIOURS):
     fail(f"lag: {lag}")
 
+# Baton's API refuses garbage naming the field (its errors have the Camunda 7 body).
+for response, mention in [
+    (requests.get(BASE + "/baton/v1/instances/" + "x" * 2000 + "/history", auth=AUTH), "1024"),
+    (requests.post(BASE + "/baton/v1/incidents/retry", auth=AUTH, json={"all": True, "retries": "many"}), "retries"),
+    (requests.post(BASE + "/baton/v1/incidents/retry", auth=AUTH, json={"topic": 7}), "topic"),
+    (requests.post(BASE + "/baton/v1/incidents/retry", auth=AUTH, data=b"{" * 100), "JSON"),
+]:
+    if response.status_code != 400 or mention not in response.json().get("message", ""):
+        fail(f"expected 400 naming '{mention}', got {response.status_code} {response.text[:300]}")
+
 # Problem details: an unknown job, a malformed request, wrong credentials.
 checks = [
     (requests.post(BASE + "/v2/jobs/123/completion", auth=AUTH, json={}), 404, "NOT_FOUND"),
     (requests.post(BASE + "/v2/jobs/activation", auth=AUTH, json={"type": "pay", "maxJobsToActivate": 1}), 400, "INVALID_ARGUMENT"),
     (requests.post(BASE + "/v2/process-instances", auth=AUTH, json={"processDefinitionId": "nothing"}), 404, "NOT_FOUND"),
     (requests.get(BASE + "/v2/topology", auth=(USER, "wrong")), 401, "UNAUTHORIZED"),
+    (requests.post(BASE + "/v2/jobs/activation", auth=AUTH, data="{not json"), 400, "INVALID_ARGUMENT"),
+    (requests.post(BASE + "/v2/jobs/activation", auth=AUTH, data=b"x" * (5 << 20)), 413, "PAYLOAD_TOO_LARGE"),
+    (requests.post(BASE + "/v2/jobs/activation", auth=AUTH,
+                   json={"type": "pay", "timeout": 1000, "maxJobsToActivate": 10 ** 9}), 400, "INVALID_ARGUMENT"),
+    (requests.post(BASE + "/v2/process-instances", auth=AUTH, json={"processDefinitionKey": "12ab"}), 400, "INVALID_ARGUMENT"),
+    (requests.post(BASE + "/v2/deployments", auth=AUTH, files={"resources": ("notes.txt", b"not bpmn", "text/plain")}), 400,
+     "INVALID_ARGUMENT"),
+    (requests.patch(BASE + "/v2/jobs/123", auth=AUTH, json={"changeset": {"timeout": "soon"}}), 400, "INVALID_ARGUMENT"),
 ]
 for response, status, title in checks:
     body = response.json()
