@@ -51,8 +51,9 @@ let package = Package(
         .target(name: "BatonModel"),
         // PURE: processors, appliers, element behaviours, expression evaluation.
         .target(name: "BatonEngine", dependencies: ["BatonModel"]),
-        // The log contract, the in-memory backend and murmur2 partitioning.
-        .target(name: "BatonLog"),
+        // The log contract and the in-memory backend (murmur2 partitioning lives in BatonModel:
+        // the engine checks where a message's correlation key belongs).
+        .target(name: "BatonLog", dependencies: ["BatonModel"]),
         // The embedded durable log: segments, CRC32C, lz4 batches, group-commit fsync.
         .target(name: "BatonFileLog", dependencies: ["BatonLog", "BatonStorage"]),
         // Durable-file building blocks shared by the file log and snapshots: POSIX calls
@@ -120,12 +121,12 @@ let package = Package(
         // parallel build, Foundation's ICU headers and the system's (through libxml2) clash.
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonStorage", "BatonTestSupport"]),
         .testTarget(name: "BatonBPMNTests", dependencies: ["BatonBPMN", "BatonModel", "BatonTestSupport"]),
-        .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonFileLog", "BatonStorage", "BatonKafka", "CRdKafka", "BatonTestSupport"]),
+        .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonModel", "BatonFileLog", "BatonStorage", "BatonKafka", "CRdKafka", "BatonTestSupport"]),
         .testTarget(
             name: "BatonRuntimeTests",
             dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonStorage", "BatonTestSupport"]),
         .testTarget(name: "BatonGatewayTests", dependencies: ["BatonGateway", "BatonModel"]),
-        .testTarget(name: "BatonKafkaTests", dependencies: ["BatonKafka", "BatonLog", "BatonTestSupport"]),
+        .testTarget(name: "BatonKafkaTests", dependencies: ["BatonKafka", "BatonLog", "BatonModel", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],
     swiftLanguageModes: [.v6]

@@ -24,6 +24,9 @@ public struct BPMNFlowNode: Sendable, Hashable {
     public var inputMappings: [BPMNMapping] = []
     public var outputMappings: [BPMNMapping] = []
     public var script: BPMNScript?
+    /// Receive and send tasks: the `messageRef` attribute (events carry theirs in the
+    /// event definition).
+    public var messageRef: String?
     /// Call activities: `calledElement` or `zeebe:calledElement processId`.
     public var calledElement: String?
     /// Sub-processes, transactions and ad-hoc sub-processes: their content.

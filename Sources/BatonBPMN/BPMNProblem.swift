@@ -21,6 +21,8 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case timerInvalid
         case scriptInvalid
         case mappingInvalid
+        case messageReferenceInvalid
+        case eventBasedGatewayInvalid
     }
 
     public let fileName: String

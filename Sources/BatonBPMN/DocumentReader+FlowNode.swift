@@ -14,6 +14,7 @@ extension DocumentReader {
         node.triggeredByEvent = element.attribute("triggeredByEvent") == "true"
         node.defaultFlow = element.attribute("default")
         node.calledElement = element.attribute("calledElement")
+        node.messageRef = element.attribute("messageRef")
         readCamunda7Attributes(element, into: &node)
 
         for child in element.children {

@@ -7,6 +7,7 @@ struct ElementDetails {
     var timer: TimerDefinition?
     var errorCode: String?
     var script: ScriptDefinition?
+    var message: MessageDefinition?
     var inputs: [VariableMapping] = []
     var outputs: [VariableMapping] = []
 }
@@ -50,8 +51,31 @@ extension ProcessCompilation {
             let code = errorCode(reference, node: index, required: false)
             if reference != nil, code == nil { return nil }
             return ElementDetails(kind: .errorBoundaryEvent, errorCode: code)
-        case (.boundaryEvent, .timer(let timer)?) where node.cancelActivity:
+        case (.boundaryEvent, .timer(let timer)?):
             return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerBoundaryEvent, timer: $0) }
+        case (.startEvent, .message(let reference)?):
+            guard node.isInterrupting else {
+                unsupported(index, "non-interrupting message start event (of an event sub-process)")
+                return nil
+            }
+            return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageStartEvent, message: $0) }
+        case (.intermediateCatchEvent, .message(let reference)?):
+            return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageCatchEvent, message: $0) }
+        case (.boundaryEvent, .message(let reference)?):
+            return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageBoundaryEvent, message: $0) }
+        case (.receiveTask, nil):
+            guard let message = messageDefinition(node.messageRef, node: index) else { return nil }
+            return withMappings(ElementDetails(kind: .receiveTask, message: message), node: index)
+        case (.eventBasedGateway, nil):
+            return ElementDetails(kind: .eventBasedGateway)
+        case (.intermediateThrowEvent, .message?):
+            return externalTask(.messageThrowEvent, index, what: "message intermediateThrowEvent")
+        case (.endEvent, .message?):
+            return externalTask(.messageEndEvent, index, what: "message endEvent")
+        case (.sendTask, nil):
+            return externalTask(.sendTask, index, what: "sendTask")
+        case (.businessRuleTask, nil):
+            return externalTask(.businessRuleTask, index, what: "businessRuleTask")
         case (.task, nil):
             return withMappings(ElementDetails(kind: .undefinedTask), node: index)
         case (.manualTask, nil):
@@ -79,11 +103,48 @@ extension ProcessCompilation {
         }
     }
 
+    /// Elements that Baton runs as external tasks when they name a topic: a worker sends
+    /// the message (or evaluates the rule). Without a topic there is nothing to run them.
+    private mutating func externalTask(_ kind: ElementKind, _ index: Int32, what: String) -> ElementDetails? {
+        guard nodes[Int(index)].taskDefinition?.topic?.isEmpty == false else {
+            unsupported(index, "\(what) without a task topic (<zeebe:taskDefinition type=\"...\"/> or camunda:type=\"external\" camunda:topic=\"...\": a worker sends the message)")
+            return nil
+        }
+        guard let task = taskDefinition(index, defaultTopic: nil) else { return nil }
+        return withMappings(ElementDetails(kind: kind, task: task), node: index)
+    }
+
+    /// The message a catch event or receive task waits for: `messageRef` must name a
+    /// `<message>` with a name; a Camunda 8 correlation key must parse.
+    private mutating func messageDefinition(_ reference: String?, node index: Int32) -> MessageDefinition? {
+        guard let reference, !reference.isEmpty else {
+            report(.messageReferenceInvalid, node: index, "the element has no messageRef: name the <message> it waits for")
+            return nil
+        }
+        guard let declaration = document.messages.first(where: { $0.id == reference }) else {
+            report(.messageReferenceInvalid, node: index, "messageRef '\(reference)' names no <message> of the file")
+            return nil
+        }
+        guard let name = declaration.name, !name.isEmpty else {
+            report(.messageReferenceInvalid, node: index, "<message id=\"\(reference)\"> (line \(declaration.line)) has no name; messages are published by name")
+            return nil
+        }
+        guard !ParsedExpression.looksLikeExpression(name) else {
+            report(.messageReferenceInvalid, node: index, "<message id=\"\(reference)\"> has the name '\(name.prefix(80))', an expression; Baton needs a literal message name")
+            return nil
+        }
+        guard let key = declaration.correlationKey, !key.isEmpty else { return MessageDefinition(name: name) }
+        let source = ParsedExpression.looksLikeExpression(key) ? key : "=\(key)"
+        do {
+            return MessageDefinition(name: name, correlationKey: try ParsedExpression.parse(source))
+        } catch {
+            report(.messageReferenceInvalid, node: index, "correlationKey '\(key.prefix(80))' of <message id=\"\(reference)\">: \(error)")
+            return nil
+        }
+    }
+
     private static func constructName(_ node: BPMNFlowNode, _ definition: BPMNEventDefinition?) -> String {
         if node.kind == .subProcess, node.triggeredByEvent { return "event sub-process" }
-        if node.kind == .boundaryEvent, case .timer? = definition, !node.cancelActivity {
-            return "non-interrupting timer boundaryEvent"
-        }
         guard let definition else { return node.kind.rawValue }
         let trigger = definition.elementName.removingSuffix("EventDefinition")
         return "\(trigger) \(node.kind.rawValue)"

@@ -19,6 +19,10 @@ extension ProcessCompilation {
                 }
             }
             guard details[index]?.kind.isGateway == true else { continue }
+            if node.kind == .eventBasedGateway {
+                checkEventBasedGateway(element)
+                continue
+            }
             if outgoing[index].isEmpty {
                 report(.gatewayWithoutOutgoing, node: element, "gateway has no outgoing sequence flow")
                 continue
@@ -32,6 +36,26 @@ extension ProcessCompilation {
             } else if let defaultFlow, !unconditioned.isEmpty {
                 report(.exclusiveGatewayAmbiguous, node: element,
                        "outgoing flow \(names) has no condition, so default flow '\(flows[Int(defaultFlow)].id)' would never be taken")
+            }
+        }
+    }
+
+    /// An event-based gateway waits for the first of the events its flows lead to: at least
+    /// two, each an intermediate message or timer catch event, on unconditioned flows.
+    private mutating func checkEventBasedGateway(_ element: Int32) {
+        let flowsOut = outgoing[Int(element)]
+        if flowsOut.count < 2 {
+            report(.eventBasedGatewayInvalid, node: element, "an event-based gateway needs at least two outgoing flows (found \(flowsOut.count))")
+        }
+        for flow in flowsOut {
+            if let condition = flows[Int(flow)].conditionExpression, !condition.isEmpty {
+                report(.eventBasedGatewayInvalid, node: element, "outgoing flow '\(flows[Int(flow)].id)' has a condition; the flows of an event-based gateway cannot")
+            }
+            guard let (_, target) = flowEndpoints[Int(flow)] else { continue }
+            let kind = details[Int(target)]?.kind
+            if kind != .messageCatchEvent && kind != .timerCatchEvent {
+                report(.eventBasedGatewayInvalid, node: element,
+                       "outgoing flow '\(flows[Int(flow)].id)' leads to \(nodes[Int(target)].kind.rawValue) '\(nodes[Int(target)].id)'; it must lead to an intermediate message or timer catch event")
             }
         }
     }
@@ -60,14 +84,18 @@ extension ProcessCompilation {
             report(.missingStartEvent, node: Int32(index), "a start event cannot have incoming sequence flows")
         }
         let rootStarts = noneStartEvents(in: nil)
+        let messageStarts = nodes.indices.filter { nodeScopes[$0] == nil && details[$0]?.kind == .messageStartEvent }
         if process.isExecutable {
-            if rootStarts.isEmpty {
+            if rootStarts.isEmpty && messageStarts.isEmpty {
                 report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
-                       "the process has no none start event, so no instance can be started")
+                       "the process has no none or message start event, so no instance can be started")
             } else if rootStarts.count > 1 {
                 report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
                        "the process has \(rootStarts.count) none start events; Baton starts instances at exactly one")
             }
+        }
+        for index in nodes.indices where details[index]?.kind == .messageStartEvent && nodeScopes[index] != nil {
+            report(.missingStartEvent, node: Int32(index), "a message start event inside an embedded sub-process is not valid BPMN (only event sub-processes have them)")
         }
         for index in nodes.indices where details[index]?.kind == .subProcess {
             let starts = noneStartEvents(in: Int32(index))
@@ -134,7 +162,7 @@ extension ProcessCompilation {
                 cancelActivity: node.cancelActivity,
                 innerStartEvent: detail.kind == .subProcess ? noneStartEvents(in: Int32(index)).first : nil,
                 task: detail.task, timer: detail.timer, errorCode: detail.errorCode, script: detail.script,
-                inputs: detail.inputs, outputs: detail.outputs)
+                message: detail.message, inputs: detail.inputs, outputs: detail.outputs)
         }
         let executableFlows = flows.indices.map { index in
             let (source, target) = flowEndpoints[index]!
@@ -142,6 +170,6 @@ extension ProcessCompilation {
         }
         return ExecutableProcess(
             processId: process.id, name: process.name, elements: elements, flows: executableFlows,
-            startEvent: noneStartEvents(in: nil)[0])
+            startEvent: noneStartEvents(in: nil).first ?? -1)
     }
 }

@@ -1,21 +1,25 @@
 import BatonModel
 
 /// Time-driven work an instance waits for: a timer to fire, a worker's lock to run out, a
-/// failed task's retry timeout to pass.
+/// failed task's retry timeout to pass; and a buffered message's time to live to end.
 public enum DueWork: Sendable, Hashable {
     case timer(instanceKey: Int64, timerKey: Int64, dueAt: Int64)
     case lockExpiry(instanceKey: Int64, taskKey: Int64, attempt: Int32, dueAt: Int64)
     case retry(instanceKey: Int64, taskKey: Int64, attempt: Int32, dueAt: Int64)
+    /// A buffered message's time to live ends (it belongs to no instance).
+    case messageExpiry(messageKey: Int64, dueAt: Int64)
 
+    /// The instance the work belongs to; 0 for a message.
     public var instanceKey: Int64 {
         switch self {
         case .timer(let instanceKey, _, _), .lockExpiry(let instanceKey, _, _, _), .retry(let instanceKey, _, _, _): instanceKey
+        case .messageExpiry: 0
         }
     }
 
     public var dueAt: Int64 {
         switch self {
-        case .timer(_, _, let dueAt), .lockExpiry(_, _, _, let dueAt), .retry(_, _, _, let dueAt): dueAt
+        case .timer(_, _, let dueAt), .lockExpiry(_, _, _, let dueAt), .retry(_, _, _, let dueAt), .messageExpiry(_, let dueAt): dueAt
         }
     }
 
@@ -109,7 +113,7 @@ public struct DueWorkIndex: Sendable, Hashable {
 extension DueWork {
     var sortKey: Int64 {
         switch self {
-        case .timer(_, let key, _), .lockExpiry(_, let key, _, _), .retry(_, let key, _, _): key
+        case .timer(_, let key, _), .lockExpiry(_, let key, _, _), .retry(_, let key, _, _), .messageExpiry(let key, _): key
         }
     }
 }

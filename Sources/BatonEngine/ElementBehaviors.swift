@@ -6,14 +6,17 @@ enum ElementBehaviors {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         switch token.deployed.kind(token.elementIndex) {
         case .noneStartEvent, .noneThrowEvent, .noneEndEvent, .errorBoundaryEvent, .timerBoundaryEvent,
-            .parallelGateway:
+            .parallelGateway, .messageStartEvent, .messageBoundaryEvent:
             writer.leave(token, &agenda)
         case .manualTask, .undefinedTask:
             guard OutputMappings.apply(token, extra: [:], &writer) else { return }
             writer.leave(token, &agenda)
         case .terminateEndEvent: EndEventBehavior.terminate(token, &writer, &agenda)
         case .errorEndEvent: EndEventBehavior.throwError(token, &writer, &agenda)
-        case .serviceTask, .userTask: ExternalTaskBehavior.run(token, &writer)
+        case .serviceTask, .userTask, .sendTask, .businessRuleTask, .messageThrowEvent, .messageEndEvent:
+            ExternalTaskBehavior.run(token, &writer, &agenda)
+        case .messageCatchEvent, .receiveTask: MessageCatchBehavior.run(token, &writer, &agenda)
+        case .eventBasedGateway: EventBasedGatewayBehavior.run(token, &writer, &agenda)
         case .scriptTask: ScriptTaskBehavior.run(token, &writer, &agenda)
         case .exclusiveGateway: ExclusiveGatewayBehavior.run(token, &writer, &agenda)
         case .inclusiveGateway: InclusiveGatewayBehavior.run(token, &writer, &agenda)

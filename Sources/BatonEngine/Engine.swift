@@ -75,6 +75,14 @@ enum CommandProcessor {
             OperatorProcessor.cancel(value, &writer)
         case (.setVariables, .variables(let value)):
             OperatorProcessor.setVariables(value, &writer)
+        case (.publishMessage, .message(let value)):
+            MessageProcessor.publish(value, &writer)
+        case (.correlateMessage, .message(let value)):
+            MessageProcessor.correlate(value, &writer)
+        case (.expireMessage, .message(let value)):
+            MessageProcessor.expire(value, &writer)
+        case (.ingestEvent, .message(let value)):
+            MessageProcessor.ingest(value, &writer)
         case (.refuseEntry, .entry(let value)):
             writer.reject(value.reason)
         default:

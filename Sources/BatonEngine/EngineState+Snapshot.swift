@@ -1,11 +1,11 @@
 import BatonModel
 
 /// The binary form of a partition's state, for snapshots. Dictionaries are written in key
-/// order, so equal states give equal bytes. Format 3 (tasks keep their lock owner); format 2
-/// (incidents keep the variables of the completion whose output mapping failed) and 1
-/// snapshots still load.
+/// order, so equal states give equal bytes. Format 4 (message subscriptions, buffered
+/// messages, applied source offsets); formats 3 (tasks keep their lock owner), 2 (incidents
+/// keep the variables of the completion whose output mapping failed) and 1 still load.
 extension EngineState {
-    static let snapshotFormat: UInt8 = 3
+    static let snapshotFormat: UInt8 = 4
 
     /// The snapshot; format 2 names every definition its instances run, with the checksum of
     /// its compiled graph, so a replica whose compiler numbers a definition otherwise refuses
@@ -24,6 +24,23 @@ extension EngineState {
         }
         writer.unsigned(UInt64(instances.count))
         for key in instances.keys.sorted() { instances[key]!.encode(into: &writer) }
+        writer.unsigned(UInt64(messages.count))
+        for key in messages.messages.keys.sorted() {
+            let message = messages.messages[key]!
+            writer.signed(message.key)
+            writer.string(message.name)
+            writer.string(message.correlationKey)
+            writer.variables(message.variables)
+            writer.signed(message.expiresAt)
+            writer.string(message.messageId)
+            writer.unsigned(UInt64(message.correlatedInstances.count))
+            for instance in message.correlatedInstances { writer.signed(instance) }
+        }
+        writer.unsigned(UInt64(sourceOffsets.count))
+        for source in sourceOffsets.keys.sorted() {
+            writer.string(source)
+            writer.signed(sourceOffsets[source]!)
+        }
         return writer.bytes
     }
 
@@ -53,6 +70,16 @@ extension EngineState {
             let instance = try InstanceState.decode(from: &reader, format: format, processes: processes)
             state.instances[instance.key] = instance
         }
+        if format >= 4 {
+            for _ in 0..<(try reader.count()) {
+                var message = BufferedMessage(
+                    key: try reader.signed(), name: try reader.string(), correlationKey: try reader.string(),
+                    variables: try reader.variables(), expiresAt: try reader.signed(), messageId: try reader.string())
+                for _ in 0..<(try reader.count()) { message.correlatedInstances.append(try reader.signed()) }
+                state.messages.insert(message)
+            }
+            for _ in 0..<(try reader.count()) { state.sourceOffsets[try reader.string()] = try reader.signed() }
+        }
         state.rebuildIndexes()
         guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }
         return state
@@ -67,6 +94,8 @@ extension EngineState {
         dueWork = DueWorkIndex()
         openIncidents = 0
         instancesWithIncidents = 0
+        subscriptionsByAddress = [:]
+        for message in messages.messages.values { dueWork.insert(.messageExpiry(messageKey: message.key, dueAt: message.expiresAt)) }
         for key in instances.keys.sorted() {
             let instance = instances[key]!
             instancesByCorrelation[instance.correlationId, default: []].append(key)
@@ -74,6 +103,13 @@ extension EngineState {
             for task in instance.tasks.values { dueWork.replace(nil, with: DueWork(task, instanceKey: key)) }
             openIncidents += instance.incidents.count
             if !instance.incidents.isEmpty { instancesWithIncidents += 1 }
+        }
+        // Subscriptions of one address in the order they were opened (keys grow with position).
+        let subscriptions = instances.values.flatMap { instance in
+            instance.subscriptions.values.map { (SubscriptionReference(instanceKey: instance.key, subscriptionKey: $0.key), $0.address) }
+        }
+        for (reference, address) in subscriptions.sorted(by: { $0.0.subscriptionKey < $1.0.subscriptionKey }) {
+            subscriptionsByAddress[address, default: []].append(reference)
         }
     }
 }
@@ -152,6 +188,15 @@ extension InstanceState {
                 writer.signed(Int64(arrivals[flow]!))
             }
         }
+        writer.unsigned(UInt64(subscriptions.count))
+        for key in subscriptions.keys.sorted() {
+            let subscription = subscriptions[key]!
+            writer.signed(subscription.key)
+            writer.signed(subscription.elementInstanceKey)
+            writer.signed(Int64(subscription.elementIndex))
+            writer.string(subscription.messageName)
+            writer.string(subscription.correlationKey)
+        }
     }
 
     static func decode(from reader: inout BinaryReader, format: UInt8, processes: ProcessRegistry) throws(DecodingError) -> InstanceState {
@@ -211,6 +256,14 @@ extension InstanceState {
             var arrivals: [Int32: Int32] = [:]
             for _ in 0..<(try reader.count()) { arrivals[try reader.int32()] = try reader.int32() }
             instance.joins[join] = arrivals
+        }
+        if format >= 4 {
+            for _ in 0..<(try reader.count()) {
+                let subscription = SubscriptionState(
+                    key: try reader.signed(), elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(),
+                    messageName: try reader.string(), correlationKey: try reader.string())
+                instance.subscriptions[subscription.key] = subscription
+            }
         }
         return instance
     }

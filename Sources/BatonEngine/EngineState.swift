@@ -17,8 +17,22 @@ public struct EngineState: Sendable, Hashable {
     /// Open incidents, and instances with at least one, counted as they change.
     public internal(set) var openIncidents = 0
     public internal(set) var instancesWithIncidents = 0
+    /// Open message subscriptions of the active instances by address, oldest first
+    /// (derived from the instances' subscriptions, kept by the appliers).
+    public internal(set) var subscriptionsByAddress: [MessageAddress: [SubscriptionReference]] = [:]
+    /// Published messages within their time to live.
+    public internal(set) var messages = MessageBuffer()
+    /// For each source partition ("topic/partition") events were ingested from, the highest
+    /// offset applied: a redelivered event is a duplicate (O(source partitions) state).
+    public internal(set) var sourceOffsets: [String: Int64] = [:]
 
     public init() {}
+
+    mutating func removeSubscription(_ reference: SubscriptionReference, at address: MessageAddress) {
+        guard var references = subscriptionsByAddress.removeValue(forKey: address) else { return }
+        references.removeAll { $0 == reference }
+        if !references.isEmpty { subscriptionsByAddress[address] = references }
+    }
 
     /// Changes an instance in place through the dictionary's values view, which neither
     /// copies the instance nor wraps it in an optional. Returns nil if it does not exist.
@@ -49,6 +63,8 @@ public struct InstanceState: Sendable, Hashable {
     public internal(set) var rootChildren: Int32 = 0
     public internal(set) var tasks: [Int64: TaskState] = [:]
     public internal(set) var timers: [Int64: TimerState] = [:]
+    /// Open message subscriptions by key.
+    public internal(set) var subscriptions: [Int64: SubscriptionState] = [:]
     public internal(set) var incidents: [Int64: IncidentState] = [:]
     /// Tokens that arrived at a joining gateway and wait there: per join, arrivals per flow.
     public internal(set) var joins: [JoinPoint: [Int32: Int32]] = [:]

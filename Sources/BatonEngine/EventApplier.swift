@@ -39,7 +39,50 @@ public enum EventApplier {
         case .variables(let value):
             guard record.intent == .variablesUpdated else { return }
             state.modifyInstance(value.instanceKey) { $0.variables.merge(value.variables) { $1 } }
+        case .message(let value): applyMessage(record, value, to: &state)
+        case .subscription(let value): applySubscription(record.intent, value, to: &state)
         case .entry:
+            break
+        }
+    }
+
+    private static func applyMessage(_ record: Record, _ value: MessageRecord, to state: inout EngineState) {
+        switch record.intent {
+        case .messagePublished:
+            // A message without a time to live is correlated when published or never.
+            guard value.expiresAt > record.timestamp else { return }
+            state.messages.insert(BufferedMessage(
+                key: value.messageKey, name: value.name, correlationKey: record.key, variables: value.variables,
+                expiresAt: value.expiresAt, messageId: value.messageId))
+            state.dueWork.insert(.messageExpiry(messageKey: value.messageKey, dueAt: value.expiresAt))
+        case .messageCorrelated:
+            state.messages.markCorrelated(value.messageKey, instanceKey: value.instanceKey)
+        case .messageExpired:
+            state.messages.remove(value.messageKey)
+            state.dueWork.remove(.messageExpiry(messageKey: value.messageKey, dueAt: value.expiresAt))
+        case .eventIngested:
+            let source = value.sourcePartitionName
+            state.sourceOffsets[source] = max(state.sourceOffsets[source] ?? -1, value.sourceOffset)
+        default:
+            break
+        }
+    }
+
+    private static func applySubscription(_ intent: Intent, _ value: SubscriptionRecord, to state: inout EngineState) {
+        let address = MessageAddress(name: value.messageName, correlationKey: value.correlationKey)
+        let reference = SubscriptionReference(instanceKey: value.instanceKey, subscriptionKey: value.subscriptionKey)
+        switch intent {
+        case .messageSubscriptionOpened:
+            let opened: Void? = state.modifyInstance(value.instanceKey) { instance in
+                instance.subscriptions[value.subscriptionKey] = SubscriptionState(
+                    key: value.subscriptionKey, elementInstanceKey: value.elementInstanceKey, elementIndex: value.elementIndex,
+                    messageName: value.messageName, correlationKey: value.correlationKey)
+            }
+            if opened != nil { state.subscriptionsByAddress[address, default: []].append(reference) }
+        case .messageSubscriptionClosed:
+            state.modifyInstance(value.instanceKey) { $0.subscriptions[value.subscriptionKey] = nil }
+            state.removeSubscription(reference, at: address)
+        default:
             break
         }
     }
@@ -60,6 +103,10 @@ public enum EventApplier {
                 state.dueWork.remove(.timer(instanceKey: ended.key, timerKey: timer.key, dueAt: timer.dueAt))
             }
             for task in ended.tasks.values { state.dueWork.replace(DueWork(task, instanceKey: ended.key), with: nil) }
+            for subscription in ended.subscriptions.values {
+                state.removeSubscription(
+                    SubscriptionReference(instanceKey: ended.key, subscriptionKey: subscription.key), at: subscription.address)
+            }
             if !ended.incidents.isEmpty {
                 state.openIncidents -= ended.incidents.count
                 state.instancesWithIncidents -= 1

@@ -1,10 +1,11 @@
 import BatonModel
 
-/// Service and user tasks: arm boundary timers, evaluate input mappings, create the task
+/// External tasks (service, user, send and business rule tasks, message throw and end
+/// events): arm boundary events, evaluate input mappings, create the task
 /// for workers, wait.
 enum ExternalTaskBehavior {
-    static func run(_ token: Token, _ writer: inout StepWriter) {
-        guard let timers = BoundaryTimers.dueTimes(token, &writer) else { return }
+    static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
+        guard let waits = BoundaryEvents.prepare(token, &writer) else { return }
         let inputs: [String: JSONValue]
         switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token.instanceKey)) {
         case .success(let values): inputs = values
@@ -30,7 +31,8 @@ enum ExternalTaskBehavior {
             guard case .string(let name) = value else { return }
             topic = name
         }
-        BoundaryTimers.arm(timers, token, &writer)
+        // Timers before the task, as journals have always had them (keys follow the order).
+        BoundaryEvents.armTimers(waits, token, &writer)
         var task = TaskRecord(instanceKey: token.instanceKey, taskKey: writer.nextKey(), attempt: 1)
         task.elementInstanceKey = token.elementInstanceKey
         task.elementIndex = token.elementIndex
@@ -41,6 +43,8 @@ enum ExternalTaskBehavior {
         task.lockExpiresAt = writer.now + writer.configuration.lockDuration
         task.variables = inputs
         writer.write(.taskCreated, .task(task))
+        // After the task: a buffered message for a boundary event may end it at once.
+        BoundaryEvents.openSubscriptions(waits, token, &writer, &agenda)
     }
 
     /// Publishes the task again as a new attempt (after a retry timeout, a lock expiry or a
@@ -58,26 +62,56 @@ enum ExternalTaskBehavior {
     }
 }
 
-/// Timer boundary events of an activity: armed when it activates, canceled when it leaves.
-enum BoundaryTimers {
-    /// Due times of the activity's timer boundary events, or nil after raising an incident.
-    static func dueTimes(_ token: Token, _ writer: inout StepWriter) -> [(boundary: Int32, dueAt: Int64)]? {
-        var result: [(Int32, Int64)] = []
+/// What an element waits for besides its own work: timers (of its boundary events, or an
+/// event-based gateway's events) and message subscriptions, each held by the element
+/// instance, so they end when it leaves.
+struct BoundaryWaits {
+    var timers: [(element: Int32, dueAt: Int64)] = []
+    var catchers: [Int32] = []
+    var keys: [String] = []
+}
+
+/// Timer and message boundary events of an activity: armed when it activates, canceled
+/// when it leaves.
+enum BoundaryEvents {
+    /// The due times and correlation keys of the activity's boundary events, computed
+    /// before anything is written; nil after raising an incident.
+    static func prepare(_ token: Token, _ writer: inout StepWriter) -> BoundaryWaits? {
+        var waits = BoundaryWaits()
         for boundary in token.element.boundaryEvents {
             let element = token.deployed.process[element: boundary]
-            guard element.kind == .timerBoundaryEvent, let timer = element.timer else { continue }
-            guard let dueAt = TimerDueTime.compute(timer, token, &writer) else { return nil }
-            result.append((boundary, dueAt))
+            switch element.kind {
+            case .timerBoundaryEvent:
+                guard let dueAt = TimerDueTime.compute(element.timer!, token, &writer) else { return nil }
+                waits.timers.append((boundary, dueAt))
+            case .messageBoundaryEvent:
+                waits.catchers.append(boundary)
+            default:
+                continue
+            }
         }
-        return result
+        guard let keys = MessageSubscriptions.keys(waits.catchers, token, &writer) else { return nil }
+        waits.keys = keys
+        return waits
     }
 
-    static func arm(_ timers: [(boundary: Int32, dueAt: Int64)], _ token: Token, _ writer: inout StepWriter) {
-        for (boundary, dueAt) in timers {
+    /// Arms the timers and opens the subscriptions; a buffered message may trigger one at once.
+    static func open(_ waits: BoundaryWaits, _ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
+        armTimers(waits, token, &writer)
+        openSubscriptions(waits, token, &writer, &agenda)
+    }
+
+    static func armTimers(_ waits: BoundaryWaits, _ token: Token, _ writer: inout StepWriter) {
+        for (element, dueAt) in waits.timers {
             writer.write(.timerCreated, .timer(TimerRecord(
                 instanceKey: token.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: token.elementInstanceKey,
-                elementIndex: boundary, dueAt: dueAt)))
+                elementIndex: element, dueAt: dueAt)))
         }
+    }
+
+    static func openSubscriptions(_ waits: BoundaryWaits, _ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
+        let opened = MessageSubscriptions.open(waits.catchers, keys: waits.keys, holder: token.elementInstanceKey, token, &writer)
+        MessageSubscriptions.correlateBuffered(opened, token.instanceKey, &writer, &agenda)
     }
 }
 

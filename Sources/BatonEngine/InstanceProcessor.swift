@@ -7,19 +7,38 @@ enum InstanceProcessor {
             writer.reject("process '\(value.processId)' version \(value.processVersion) is not deployed")
             return
         }
-        guard SizeLimits.variablesFit(value.variables, into: nil, &writer) else { return }
-        let correlationId = writer.command.key
-        if !value.allowDuplicate, let active = writer.state.instancesByCorrelation[correlationId]?
-            .first(where: { writer.state.instances[$0]?.processId == value.processId })
-        {
-            writer.reject("instance \(active) of process '\(value.processId)' is already active for correlation id '\(correlationId)': one order, one instance (a createInstance with allowDuplicate starts another)")
+        guard deployed.process.startEvent >= 0 else {
+            let names = deployed.process.messageStartEvents.compactMap { deployed.process[element: $0].message?.name }
+            writer.reject("process '\(value.processId)' has no none start event: it starts when message '\(names.joined(separator: "' or '"))' is published")
             return
         }
+        guard SizeLimits.variablesFit(value.variables, into: nil, &writer) else { return }
+        if !value.allowDuplicate, let reason = activeInstanceProblem(value.processId, &writer) {
+            writer.reject("\(reason) (a createInstance with allowDuplicate starts another)")
+            return
+        }
+        let instanceKey = begin(value, &writer)
+        writer.drain(instanceKey, TokenAgenda([.activate(element: deployed.process.startEvent, scopeKey: instanceKey)]))
+    }
+
+    /// Why no instance of `processId` may start for the command's correlation id (one is
+    /// active: one order, one instance), or nil.
+    static func activeInstanceProblem(_ processId: String, _ writer: inout StepWriter) -> String? {
+        let correlationId = writer.command.key
+        guard let active = writer.state.instancesByCorrelation[correlationId]?
+            .first(where: { writer.state.instances[$0]?.processId == processId })
+        else { return nil }
+        return "instance \(active) of process '\(processId)' is already active for correlation id '\(correlationId)': one order, one instance"
+    }
+
+    /// Writes `instanceCreated` for `value` and returns the new instance's key; the caller
+    /// starts the token.
+    static func begin(_ value: InstanceRecord, _ writer: inout StepWriter) -> Int64 {
         let instanceKey = writer.nextKey()
         var created = value
         created.instanceKey = instanceKey
         writer.write(.instanceCreated, .instance(created))
-        writer.drain(instanceKey, TokenAgenda([.activate(element: deployed.process.startEvent, scopeKey: instanceKey)]))
+        return instanceKey
     }
 }
 
@@ -101,8 +120,9 @@ enum IncidentProcessor {
     }
 }
 
-/// `triggerTimer`: a due timer fires. A catch event leaves; an interrupting boundary event
-/// ends its activity and takes the token.
+/// `triggerTimer`: a due timer fires. A catch event leaves; an event-based gateway leaves
+/// towards it; an interrupting boundary event ends its activity and takes the token, a
+/// non-interrupting one starts a token beside it.
 enum TimerProcessor {
     static func trigger(_ value: TimerRecord, _ writer: inout StepWriter) {
         guard let timer = writer.state.instances[value.instanceKey]?.timers[value.timerKey] else {
@@ -117,12 +137,14 @@ enum TimerProcessor {
             instanceKey: value.instanceKey, timerKey: timer.key, elementInstanceKey: timer.elementInstanceKey,
             elementIndex: timer.elementIndex, dueAt: timer.dueAt)))
         var agenda = TokenAgenda()
-        let process = writer.deployed(value.instanceKey).process
-        if process[element: timer.elementIndex].kind == .timerCatchEvent {
-            if let token = writer.token(value.instanceKey, timer.elementInstanceKey) { writer.leave(token, &agenda) }
-        } else if let activity = writer.state.instances[value.instanceKey]!.elements[timer.elementInstanceKey] {
-            writer.terminate(activity.key, value.instanceKey)
-            agenda.append(.activate(element: timer.elementIndex, scopeKey: activity.flowScopeKey))
+        guard let holder = writer.token(value.instanceKey, timer.elementInstanceKey) else { return }
+        if holder.elementIndex == timer.elementIndex {
+            writer.leave(holder, &agenda)
+        } else if holder.deployed.kind(holder.elementIndex) == .eventBasedGateway {
+            EventBasedGatewayBehavior.trigger(holder, target: timer.elementIndex, &writer, &agenda)
+        } else {
+            if holder.deployed.process[element: timer.elementIndex].cancelActivity { writer.terminate(holder.elementInstanceKey, value.instanceKey) }
+            agenda.append(.activate(element: timer.elementIndex, scopeKey: holder.flowScopeKey))
         }
         writer.drain(value.instanceKey, agenda)
     }

@@ -54,6 +54,8 @@ public final class DeployedProcess: Sendable {
 public struct ProcessRegistry: Sendable {
     private var byId: [String: [Int32: Int32]] = [:]
     private(set) var definitions: [DeployedProcess] = []
+    /// Processes with a message start event of each message name (in any version).
+    private var startedByMessage: [String: Set<String>] = [:]
 
     public init() {}
 
@@ -64,7 +66,22 @@ public struct ProcessRegistry: Sendable {
         let definition = Int32(definitions.count)
         definitions.append(DeployedProcess(process: process, version: version, definition: definition))
         byId[process.processId, default: [:]][version] = definition
+        for start in process.messageStartEvents {
+            if let name = process[element: start].message?.name { startedByMessage[name, default: []].insert(process.processId) }
+        }
         return version
+    }
+
+    /// The latest version of each process whose message start event waits for `name`, with
+    /// that start event, in process id order.
+    public func messageStarts(named name: String) -> [(process: DeployedProcess, startEvent: Int32)] {
+        guard let ids = startedByMessage[name] else { return [] }
+        return ids.sorted().compactMap { id in
+            guard let version = latestVersion(of: id), let deployed = process(id: id, version: version),
+                let start = deployed.process.messageStartEvents.first(where: { deployed.process[element: $0].message?.name == name })
+            else { return nil }
+            return (deployed, start)
+        }
     }
 
     public func process(id: String, version: Int32) -> DeployedProcess? {

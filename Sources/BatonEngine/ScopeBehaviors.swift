@@ -3,9 +3,9 @@ import BatonModel
 /// Embedded sub-process: a scope of its own, entered at its none start event.
 enum SubProcessBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
-        guard let timers = BoundaryTimers.dueTimes(token, &writer) else { return }
-        BoundaryTimers.arm(timers, token, &writer)
+        guard let waits = BoundaryEvents.prepare(token, &writer) else { return }
         agenda.append(.activate(element: token.element.innerStartEvent!, scopeKey: token.elementInstanceKey))
+        BoundaryEvents.open(waits, token, &writer, &agenda)
     }
 
     /// Called when no token is left inside: applies output mappings and leaves.

@@ -32,6 +32,9 @@ extension StepWriter {
                     activate(element, in: scopeKey, instanceKey, deployed, &agenda)
                 case .take(let flow, let source, _):
                     take(flow, from: source, in: scopeKey, instanceKey, deployed, &agenda)
+                case .pass(let flow, let source, _):
+                    write(.sequenceFlowTaken, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: source, elementIndex: -1, flowScopeKey: scopeKey, flowIndex: flow)))
+                    activate(deployed.flowTargets[Int(flow)], in: scopeKey, instanceKey, deployed, triggered: true, &agenda)
                 case .scopeCheck:
                     finishScopeIfDone(scopeKey, instanceKey, &agenda)
                 }
@@ -41,7 +44,12 @@ extension StepWriter {
         }
     }
 
-    private mutating func activate(_ element: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, _ agenda: inout TokenAgenda) {
+    /// Activates `element` and runs its behaviour; a `triggered` event (its message or timer
+    /// already came) only applies its output mappings and leaves.
+    private mutating func activate(
+        _ element: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, triggered: Bool = false,
+        _ agenda: inout TokenAgenda
+    ) {
         let key = nextKey()
         write(.elementActivated, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey)))
         let token = Token(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey, deployed: deployed)
@@ -51,18 +59,26 @@ extension StepWriter {
                           "the token passed more than \(configuration.maximumActivationsPerCommand) elements in one step; is there a loop without a wait state?")
             return
         }
-        ElementBehaviors.run(token, &self, &agenda)
+        guard triggered else {
+            ElementBehaviors.run(token, &self, &agenda)
+            return
+        }
+        guard OutputMappings.apply(token, extra: [:], &self) else { return }
+        leave(token, &agenda)
     }
 
-    /// Completes the token's element and sends it along `flows` (nil: every outgoing flow).
-    mutating func leave(_ token: Token, flows: [Int32]? = nil, _ agenda: inout TokenAgenda) {
-        cancelTimers(of: token.elementInstanceKey, token.instanceKey)
+    /// Completes the token's element and sends it along `flows` (nil: every outgoing flow);
+    /// `triggered`: the flows lead to events that have already happened (see `pass`).
+    mutating func leave(_ token: Token, flows: [Int32]? = nil, triggered: Bool = false, _ agenda: inout TokenAgenda) {
+        closeWaits(of: token.elementInstanceKey, token.instanceKey)
         write(.elementCompleted, .element(ElementRecord(
             instanceKey: token.instanceKey, elementInstanceKey: token.elementInstanceKey, elementIndex: token.elementIndex,
             flowScopeKey: token.flowScopeKey)))
         let taken = flows ?? token.deployed.process.elements[Int(token.elementIndex)].outgoing
         if taken.isEmpty {
             agenda.append(.scopeCheck(scopeKey: token.flowScopeKey))
+        } else if triggered {
+            for flow in taken { agenda.append(.pass(flow: flow, source: token.elementInstanceKey, scopeKey: token.flowScopeKey)) }
         } else {
             for flow in taken { agenda.append(.take(flow: flow, source: token.elementInstanceKey, scopeKey: token.flowScopeKey)) }
         }
@@ -130,7 +146,7 @@ extension StepWriter {
     }
 
     /// Ends an element instance without completing it: its children first (in key order),
-    /// then its task, timers and incidents.
+    /// then its task, timers, message subscriptions and incidents.
     mutating func terminate(_ elementInstanceKey: Int64, _ instanceKey: Int64) {
         let instance = state.instances[instanceKey]!
         let children = instance.elements.values.filter { $0.flowScopeKey == elementInstanceKey }.map(\.key).sorted()
@@ -142,7 +158,7 @@ extension StepWriter {
             value.topic = instance.tasks[task]!.topic
             write(.taskCanceled, .task(value))
         }
-        cancelTimers(of: elementInstanceKey, instanceKey)
+        closeWaits(of: elementInstanceKey, instanceKey)
         for incident in instance.incidents.values.filter({ $0.elementInstanceKey == elementInstanceKey }).map(\.key).sorted() {
             write(.incidentResolved, .incident(IncidentRecord(instanceKey: instanceKey, incidentKey: incident)))
         }
@@ -152,13 +168,25 @@ extension StepWriter {
             flowScopeKey: element.flowScopeKey)))
     }
 
-    mutating func cancelTimers(of elementInstanceKey: Int64, _ instanceKey: Int64) {
+    /// Cancels the timers and closes the message subscriptions an element instance waits on
+    /// (its own, its boundary events', an event-based gateway's).
+    mutating func closeWaits(of elementInstanceKey: Int64, _ instanceKey: Int64) {
         let timers = withInstance(instanceKey) { instance in
             instance.timers.isEmpty ? [] : instance.timers.values.filter { $0.elementInstanceKey == elementInstanceKey }
         }
         for timer in timers.sorted(by: { $0.key < $1.key }) {
             write(.timerCanceled, .timer(TimerRecord(instanceKey: instanceKey, timerKey: timer.key, elementInstanceKey: elementInstanceKey, elementIndex: timer.elementIndex, dueAt: timer.dueAt)))
         }
+        let subscriptions = withInstance(instanceKey) { instance in
+            instance.subscriptions.isEmpty ? [] : instance.subscriptions.values.filter { $0.elementInstanceKey == elementInstanceKey }
+        }
+        for subscription in subscriptions.sorted(by: { $0.key < $1.key }) { closeSubscription(subscription, instanceKey) }
+    }
+
+    mutating func closeSubscription(_ subscription: SubscriptionState, _ instanceKey: Int64) {
+        write(.messageSubscriptionClosed, .subscription(SubscriptionRecord(
+            instanceKey: instanceKey, subscriptionKey: subscription.key, elementInstanceKey: subscription.elementInstanceKey,
+            elementIndex: subscription.elementIndex, messageName: subscription.messageName, correlationKey: subscription.correlationKey)))
     }
 
     mutating func raiseIncident(_ kind: IncidentKind, _ token: Token, _ message: String, taskKey: Int64 = 0, variables: [String: JSONValue] = [:]) {

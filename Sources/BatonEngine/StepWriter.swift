@@ -75,11 +75,15 @@ public struct EngineConfiguration: Sendable, Hashable {
     public var maximumVariablesBytes: Int
     /// Most bytes (as JSON) one answer to a task may bring: data, variables, error texts.
     public var maximumTaskResultBytes: Int
+    /// The journal's partition count: a message subscription whose correlation key maps to
+    /// another partition (murmur2) than its instance cannot be reached by the message.
+    public var journalPartitions: Int32
 
     public init(
         lockDuration: Int64 = 300_000, maximumActivationsPerCommand: Int = 4096,
-        maximumVariablesBytes: Int = 256 * 1024, maximumTaskResultBytes: Int = 256 * 1024
+        maximumVariablesBytes: Int = 256 * 1024, maximumTaskResultBytes: Int = 256 * 1024, journalPartitions: Int32 = 1
     ) {
+        self.journalPartitions = journalPartitions
         self.lockDuration = lockDuration
         self.maximumActivationsPerCommand = maximumActivationsPerCommand
         self.maximumVariablesBytes = maximumVariablesBytes

@@ -18,12 +18,15 @@ enum TokenWork {
     case activate(element: Int32, scopeKey: Int64)
     /// The token that left element instance `source` takes `flow` in the scope `scopeKey`.
     case take(flow: Int32, source: Int64, scopeKey: Int64)
+    /// As `take`, but the event the flow leads to has already been triggered (the message
+    /// or timer after an event-based gateway): it is activated and left at once.
+    case pass(flow: Int32, source: Int64, scopeKey: Int64)
     /// A token of the scope ended; the scope may be done.
     case scopeCheck(scopeKey: Int64)
 
     var scopeKey: Int64 {
         switch self {
-        case .activate(_, let scopeKey), .take(_, _, let scopeKey), .scopeCheck(let scopeKey): scopeKey
+        case .activate(_, let scopeKey), .take(_, _, let scopeKey), .pass(_, _, let scopeKey), .scopeCheck(let scopeKey): scopeKey
         }
     }
 

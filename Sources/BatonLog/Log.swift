@@ -1,3 +1,5 @@
+import BatonModel
+
 /// One entry read back from a log partition.
 public struct LogEntry: Sendable, Hashable {
     /// The entry's offset in its partition: dense, starting at 0.

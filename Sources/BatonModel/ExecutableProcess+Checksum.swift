@@ -3,7 +3,7 @@
 /// numbers a file differently refuses to run it instead of replaying against another graph.
 extension ExecutableProcess {
     /// FNV-1a (64 bit) over the process id, then every element in index order (id, kind,
-    /// scope, incoming and outgoing flows, attached activity) and every flow (id, source,
+    /// scope, incoming and outgoing flows, attached activity, message name) and every flow (id, source,
     /// target).
     public var graphChecksum: UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -23,6 +23,7 @@ extension ExecutableProcess {
             mix(Int64(element.kind.rawValue))
             mix(Int64(element.scope ?? -1))
             mix(Int64(element.attachedTo ?? -1))
+            if let message = element.message { mix(message.name.utf8) }
             for flow in element.incoming { mix(Int64(flow)) }
             mix(-2)
             for flow in element.outgoing { mix(Int64(flow)) }

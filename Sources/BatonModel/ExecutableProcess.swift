@@ -3,16 +3,19 @@
 /// this, never the BPMN document.
 ///
 /// Invariants (established by the compiler, relied on by the engine): every index stored in
-/// an element or a flow is a valid index into `elements` / `flows`; `startEvent` is a none
-/// start event in the process scope; every sub-process has exactly one none start event.
+/// an element or a flow is a valid index into `elements` / `flows`; `startEvent` is the none
+/// start event of the process scope, or -1 when the process starts only by message
+/// (`messageStartEvents`); every sub-process has exactly one none start event.
 public struct ExecutableProcess: Sendable, Hashable {
     /// The BPMN process id (`bpmnProcessId` in Zeebe's terms).
     public let processId: String
     public let name: String?
     public let elements: [ExecutableElement]
     public let flows: [ExecutableFlow]
-    /// The none start event of the process scope.
+    /// The none start event of the process scope, or -1 when there is none.
     public let startEvent: Int32
+    /// The message start events of the process scope.
+    public let messageStartEvents: [Int32]
     private let indexById: [String: Int32]
 
     public init(
@@ -24,6 +27,7 @@ public struct ExecutableProcess: Sendable, Hashable {
         self.elements = elements
         self.flows = flows
         self.startEvent = startEvent
+        messageStartEvents = elements.indices.filter { elements[$0].kind == .messageStartEvent && elements[$0].scope == nil }.map { Int32($0) }
         var indexById: [String: Int32] = [:]
         for (index, element) in elements.enumerated() { indexById[element.id] = Int32(index) }
         self.indexById = indexById
@@ -58,12 +62,36 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     case timerBoundaryEvent = 16
     /// A none intermediate throw event: passes straight through.
     case noneThrowEvent = 17
+    case messageStartEvent = 18
+    /// An intermediate message catch event: waits for its message.
+    case messageCatchEvent = 19
+    /// Waits for its message like a catch event, but is an activity (boundary events,
+    /// mappings).
+    case receiveTask = 20
+    case messageBoundaryEvent = 21
+    /// Waits for the first of the message and timer events on its outgoing flows.
+    case eventBasedGateway = 22
+    /// Send task, message throw and end events and business rule tasks are external tasks
+    /// (a worker sends the message or evaluates the rule) when they name a task topic.
+    case sendTask = 23
+    case messageThrowEvent = 24
+    case messageEndEvent = 25
+    case businessRuleTask = 26
 
     /// True for kinds that wait for a worker (an external task).
-    public var isExternalTask: Bool { self == .serviceTask || self == .userTask }
-    public var isBoundaryEvent: Bool { self == .errorBoundaryEvent || self == .timerBoundaryEvent }
+    public var isExternalTask: Bool {
+        switch self {
+        case .serviceTask, .userTask, .sendTask, .messageThrowEvent, .messageEndEvent, .businessRuleTask: true
+        default: false
+        }
+    }
+    public var isBoundaryEvent: Bool { self == .errorBoundaryEvent || self == .timerBoundaryEvent || self == .messageBoundaryEvent }
     public var isGateway: Bool {
-        self == .exclusiveGateway || self == .parallelGateway || self == .inclusiveGateway
+        self == .exclusiveGateway || self == .parallelGateway || self == .inclusiveGateway || self == .eventBasedGateway
+    }
+    /// Kinds that wait for a message of their own (`ExecutableElement.message`).
+    public var catchesMessage: Bool {
+        self == .messageStartEvent || self == .messageCatchEvent || self == .receiveTask || self == .messageBoundaryEvent
     }
 }
 
@@ -93,6 +121,8 @@ public struct ExecutableElement: Sendable, Hashable {
     /// catches every error).
     public let errorCode: String?
     public let script: ScriptDefinition?
+    /// Message events and receive tasks: the message they wait for.
+    public let message: MessageDefinition?
     public let inputs: [VariableMapping]
     public let outputs: [VariableMapping]
 
@@ -101,7 +131,8 @@ public struct ExecutableElement: Sendable, Hashable {
         outgoing: [Int32] = [], defaultFlow: Int32? = nil, boundaryEvents: [Int32] = [],
         attachedTo: Int32? = nil, cancelActivity: Bool = true, innerStartEvent: Int32? = nil,
         task: TaskDefinition? = nil, timer: TimerDefinition? = nil, errorCode: String? = nil,
-        script: ScriptDefinition? = nil, inputs: [VariableMapping] = [], outputs: [VariableMapping] = []
+        script: ScriptDefinition? = nil, message: MessageDefinition? = nil, inputs: [VariableMapping] = [],
+        outputs: [VariableMapping] = []
     ) {
         self.id = id
         self.name = name
@@ -118,6 +149,7 @@ public struct ExecutableElement: Sendable, Hashable {
         self.timer = timer
         self.errorCode = errorCode
         self.script = script
+        self.message = message
         self.inputs = inputs
         self.outputs = outputs
     }
@@ -172,6 +204,21 @@ public struct TaskDefinition: Sendable, Hashable {
             return "'\(text.prefix(60))' holds a character a topic name cannot ('/', whitespace, a leading '.')"
         }
         return nil
+    }
+}
+
+/// The message an element waits for.
+public struct MessageDefinition: Sendable, Hashable {
+    /// `<message name>`.
+    public let name: String
+    /// How the waiting instance computes its correlation key (Camunda 8
+    /// `zeebe:subscription correlationKey="=orderId"`); nil: the instance's correlationId,
+    /// which is also how Camunda 7 messages (addressed by the API call) are waited for.
+    public let correlationKey: ParsedExpression?
+
+    public init(name: String, correlationKey: ParsedExpression? = nil) {
+        self.name = name
+        self.correlationKey = correlationKey
     }
 }
 

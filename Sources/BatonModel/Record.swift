@@ -14,6 +14,8 @@ public enum ValueType: UInt8, Sendable, Hashable {
     case timer = 5
     case variables = 6
     case journalEntry = 7
+    case message = 8
+    case messageSubscription = 9
 }
 
 /// What a record says. Codes are stable and never reused: old journals still hold them.
@@ -64,6 +66,26 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     case variablesUpdated = 610
     // Journal entries the runtime refuses (see `EntryRecord`); only ever rejected.
     case refuseEntry = 700
+    // Messages (BPMN message events) and events ingested from a source topic.
+    /// Correlates a message to every instance waiting for it (at most one subscription per
+    /// instance), starts the processes it starts, and buffers it for its time to live.
+    case publishMessage = 800
+    /// Correlates a message now (to `instanceKey` only, when given) or starts a process
+    /// with it; rejected when nothing takes it. Never buffered.
+    case correlateMessage = 801
+    /// A buffered message's time to live has passed (appended by the runtime).
+    case expireMessage = 802
+    /// An event of a source topic (`baton ingest`): applied at most once per source offset,
+    /// then started, correlated or published as its rule says.
+    case ingestEvent = 803
+    case messagePublished = 810
+    case messageCorrelated = 811
+    case messageExpired = 812
+    /// The source offset of an ingested event is applied; redeliveries are rejected.
+    case eventIngested = 813
+    // Message subscriptions: an element instance waits for a message (only events).
+    case messageSubscriptionOpened = 910
+    case messageSubscriptionClosed = 911
 
     public var valueType: ValueType {
         switch rawValue / 100 {
@@ -73,6 +95,8 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
         case 4: return .incident
         case 5: return .timer
         case 6: return .variables
+        case 8: return .message
+        case 9: return .messageSubscription
         default: return .journalEntry
         }
     }
@@ -144,6 +168,8 @@ public enum RecordValue: Sendable, Hashable {
     case timer(TimerRecord)
     case variables(VariablesRecord)
     indirect case entry(EntryRecord)
+    indirect case message(MessageRecord)
+    indirect case subscription(SubscriptionRecord)
 
     /// The process instance the record belongs to (0 for a journal entry).
     public var instanceKey: Int64 {
@@ -154,6 +180,8 @@ public enum RecordValue: Sendable, Hashable {
         case .incident(let value): return value.instanceKey
         case .timer(let value): return value.instanceKey
         case .variables(let value): return value.instanceKey
+        case .message(let value): return value.instanceKey
+        case .subscription(let value): return value.instanceKey
         case .entry: return 0
         }
     }

@@ -58,6 +58,30 @@ extension RecordCodec {
         case .entry(let value):
             writer.string(value.reason)
             writer.signed(value.size)
+        case .message(let value):
+            writer.signed(value.messageKey)
+            writer.string(value.name)
+            writer.variables(value.variables)
+            writer.signed(value.timeToLive)
+            writer.signed(value.expiresAt)
+            writer.string(value.messageId)
+            writer.signed(value.instanceKey)
+            writer.signed(value.elementInstanceKey)
+            writer.signed(Int64(value.elementIndex))
+            writer.string(value.startProcessId)
+            writer.signed(Int64(value.processVersion))
+            writer.signed(value.deploymentPosition)
+            writer.string(value.businessKey)
+            writer.string(value.sourceTopic)
+            writer.signed(Int64(value.sourcePartition))
+            writer.signed(value.sourceOffset)
+        case .subscription(let value):
+            writer.signed(value.instanceKey)
+            writer.signed(value.subscriptionKey)
+            writer.signed(value.elementInstanceKey)
+            writer.signed(Int64(value.elementIndex))
+            writer.string(value.messageName)
+            writer.string(value.correlationKey)
         }
     }
 
@@ -123,6 +147,30 @@ extension RecordCodec {
             return .variables(VariablesRecord(instanceKey: try reader.signed(), variables: try reader.variables()))
         case .journalEntry:
             return .entry(EntryRecord(reason: try reader.string(), size: try reader.signed()))
+        case .message:
+            var value = MessageRecord()
+            value.messageKey = try reader.signed()
+            value.name = try reader.string()
+            value.variables = try reader.variables()
+            value.timeToLive = try reader.signed()
+            value.expiresAt = try reader.signed()
+            value.messageId = try reader.string()
+            value.instanceKey = try reader.signed()
+            value.elementInstanceKey = try reader.signed()
+            value.elementIndex = try reader.int32()
+            value.startProcessId = try reader.string()
+            value.processVersion = try reader.int32()
+            value.deploymentPosition = try reader.signed()
+            value.businessKey = try reader.string()
+            value.sourceTopic = try reader.string()
+            value.sourcePartition = try reader.int32()
+            value.sourceOffset = try reader.signed()
+            return .message(value)
+        case .messageSubscription:
+            return .subscription(
+                SubscriptionRecord(
+                    instanceKey: try reader.signed(), subscriptionKey: try reader.signed(), elementInstanceKey: try reader.signed(),
+                    elementIndex: try reader.int32(), messageName: try reader.string(), correlationKey: try reader.string()))
         }
     }
 }

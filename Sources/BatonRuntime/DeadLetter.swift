@@ -1,5 +1,6 @@
 import BatonLog
 import BatonModel
+import BatonEngine
 
 /// Input the engine refused, copied to `baton.dead-letter` with the reason a person can act
 /// on and where it came from, so that nothing a producer sent is silently lost (the JSON form
@@ -65,16 +66,20 @@ public struct DeadLetter: Sendable, Hashable {
 
 extension PartitionProcessor {
     /// Copies to the dead-letter topic every entry of `batch` that `step` refused: poison
-    /// pills (`refuseEntry`) and instances of a process version that does not exist. Other
-    /// rejections (a stale or repeated task result) are the normal answer to duplicate
-    /// delivery and stay in the journal only.
+    /// pills (`refuseEntry`), instances that cannot start, and ingested events that cannot be
+    /// applied (except redeliveries). Other rejections (a stale or repeated task result, a
+    /// redelivered event) are the normal answer to duplicate delivery and stay in the
+    /// journal only.
     func writeDeadLetters(for batch: [Record], answeredBy step: Step) throws {
         var letters: [[UInt8]] = []
         for command in batch where command.intent == .refuseEntry {
             guard let payload = refusedPayloads.removeValue(forKey: command.position), case .entry(let value) = command.value else { continue }
             letters.append(deadLetter(command, reason: value.reason, size: value.size, payload: payload))
         }
-        for record in step.records where record.recordType == .rejection && record.intent == .createInstance {
+        for record in step.records where record.recordType == .rejection
+            && (record.intent == .createInstance
+                || (record.intent == .ingestEvent && !record.rejectionReason.hasPrefix(MessageProcessor.duplicateEventReason)))
+        {
             guard let entry = try log.read(journal, from: record.sourcePosition, limit: 1).first, entry.position == record.sourcePosition else { continue }
             letters.append(deadLetter(record, reason: record.rejectionReason, size: Int64(entry.payload.count), payload: entry.payload))
         }

@@ -263,7 +263,7 @@ public enum EventJSON {
         return names
     }()
     static let recordTypeNames: [String] = ["", "\(RecordType.command)", "\(RecordType.event)", "\(RecordType.rejection)"]
-    static let valueTypeNames: [String] = [""] + (1...7).map { ValueType(rawValue: $0).map { "\($0)" } ?? "" }
+    static let valueTypeNames: [String] = [""] + (1...9).map { ValueType(rawValue: $0).map { "\($0)" } ?? "" }
 
     static func elementIndex(_ value: RecordValue) -> Int32? {
         switch value {
@@ -271,6 +271,8 @@ public enum EventJSON {
         case .task(let task): task.elementIndex
         case .incident(let incident): incident.elementIndex
         case .timer(let timer): timer.elementIndex
+        case .message(let message): message.elementIndex
+        case .subscription(let subscription): subscription.elementIndex
         default: nil
         }
     }
@@ -322,6 +324,27 @@ public enum EventJSON {
         case .entry(let entry):
             json.string("reason", entry.reason)
             json.number("size", entry.size)
+        case .message(let message):
+            if message.messageKey != 0 { json.key("messageKey", message.messageKey) }
+            if !message.name.isEmpty { json.string("name", message.name) }
+            if !message.messageId.isEmpty { json.string("messageId", message.messageId) }
+            if message.timeToLive != 0 { json.number("timeToLive", message.timeToLive) }
+            if message.expiresAt != 0 { json.number("expiresAt", message.expiresAt) }
+            if message.elementInstanceKey != 0 { json.key("elementInstanceKey", message.elementInstanceKey) }
+            if message.elementIndex >= 0 { json.number("elementIndex", Int64(message.elementIndex)) }
+            if !message.startProcessId.isEmpty { json.string("startProcessId", message.startProcessId) }
+            if !message.sourceTopic.isEmpty {
+                json.string("sourceTopic", message.sourceTopic)
+                json.number("sourcePartition", Int64(message.sourcePartition))
+                json.number("sourceOffset", message.sourceOffset)
+            }
+            if !message.variables.isEmpty { json.value("variables", .object(message.variables)) }
+        case .subscription(let subscription):
+            json.key("subscriptionKey", subscription.subscriptionKey)
+            json.key("elementInstanceKey", subscription.elementInstanceKey)
+            json.number("elementIndex", Int64(subscription.elementIndex))
+            json.string("messageName", subscription.messageName)
+            json.string("correlationKey", subscription.correlationKey)
         }
         bytes = json.finish()
     }

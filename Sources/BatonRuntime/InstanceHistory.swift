@@ -87,6 +87,15 @@ public struct InstanceHistory: Sendable {
                 text = "variables set: \(JSONValue.object(value.variables).jsonText)"
             case (_, .entry(let value)):
                 text = "journal entry refused: \(value.reason)"
+            case (_, .message(let value)):
+                switch record.intent {
+                case .messagePublished: text = "message '\(value.name)' \(value.messageKey) published (time to live \(value.timeToLive) ms)"
+                case .messageCorrelated: text = "message '\(value.name)' \(value.messageKey) caught by \(element(value.elementIndex))"
+                case .messageExpired: text = "message '\(value.name)' \(value.messageKey) expired"
+                default: text = "event \(value.sourcePartitionName) offset \(value.sourceOffset) ingested"
+                }
+            case (_, .subscription(let value)):
+                text = "\(element(value.elementIndex)) \(record.intent == .messageSubscriptionOpened ? "waits for" : "stops waiting for") message '\(value.messageName)' (correlation key '\(value.correlationKey)')"
             }
             lines.append("\(time) \(text)")
         }

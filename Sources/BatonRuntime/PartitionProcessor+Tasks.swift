@@ -58,7 +58,7 @@ extension PartitionProcessor {
 }
 
 extension PartitionProcessor {
-    /// Appends `triggerTimer`, `expireTaskLock` and `retryTask` commands for what is due,
+    /// Appends `triggerTimer`, `expireTaskLock`, `retryTask` and `expireMessage` commands for what is due,
     /// stamped with the runtime's clock. What is due comes from the engine's due-work index
     /// (cost proportional to what is due, not to the active instances). Each is asked for
     /// once, and again only if it is still due after `dueWorkRetryMilliseconds`.
@@ -71,7 +71,13 @@ extension PartitionProcessor {
         var commands: [Record] = []
         for work in due {
             if let last = requested[work], now - last < options.dueWorkRetryMilliseconds { continue }
-            guard let correlationId = engine.state.instances[work.instanceKey]?.correlationId else { continue }
+            let owner: String?
+            if case .messageExpiry(let messageKey, _) = work {
+                owner = engine.state.messages.messages[messageKey]?.correlationKey
+            } else {
+                owner = engine.state.instances[work.instanceKey]?.correlationId
+            }
+            guard let correlationId = owner else { continue }
             requested[work] = now
             let command: (Intent, RecordValue)
             switch work {
@@ -81,6 +87,10 @@ extension PartitionProcessor {
                 command = (.expireTaskLock, .task(TaskRecord(instanceKey: instanceKey, taskKey: taskKey, attempt: attempt)))
             case .retry(let instanceKey, let taskKey, let attempt, _):
                 command = (.retryTask, .task(TaskRecord(instanceKey: instanceKey, taskKey: taskKey, attempt: attempt)))
+            case .messageExpiry(let messageKey, _):
+                var message = MessageRecord()
+                message.messageKey = messageKey
+                command = (.expireMessage, .message(message))
             }
             commands.append(.command(command.0, key: correlationId, value: command.1, timestamp: now, partition: partition))
         }

@@ -111,9 +111,13 @@ public final class PartitionProcessor {
     /// the cursor after each read.
     public func rebuild(upTo position: Int64 = .max, useSnapshot: Bool = true, progress: (Int64) -> Void = { _ in }) throws {
         try catalog.refresh(from: log)
-        engine.processes = catalog.registry
+        // The engine checks where message correlation keys belong: it needs the journal's
+        // partition count, which the log knows once the journal exists.
+        var configuration = options.engine
+        configuration.journalPartitions = try log.partitionCount(of: Topics.journal)
+        engine = Engine(partition: partition, processes: catalog.registry, configuration: configuration, state: engine.state)
         if useSnapshot, let (state, cursor) = snapshots?.loadNewest(processes: catalog.registry, warn: warn), cursor <= position {
-            engine = Engine(partition: partition, processes: catalog.registry, configuration: options.engine, state: state)
+            engine = Engine(partition: partition, processes: catalog.registry, configuration: configuration, state: state)
             self.cursor = cursor
             lastSnapshotCursor = cursor
         }
@@ -270,7 +274,22 @@ public final class PartitionProcessor {
         }
     }
 
-    /// Processes queued commands into one step. A `createInstance` waits (with every command
+    /// The deployments a command was resolved against: the end of the deployments topic its
+    /// producer had read and the process version it names (empty for a message, which may
+    /// start the latest version of any process with its message start event).
+    static func deploymentNeeded(by command: Record) -> (position: Int64, processId: String, version: Int32)? {
+        switch (command.intent, command.value) {
+        case (.createInstance, .instance(let value)): (value.deploymentPosition, value.processId, value.processVersion)
+        case (.ingestEvent, .message(let value)) where !value.startProcessId.isEmpty:
+            (value.deploymentPosition, value.startProcessId, value.processVersion)
+        case (.publishMessage, .message(let value)), (.correlateMessage, .message(let value)), (.ingestEvent, .message(let value)):
+            value.deploymentPosition >= 0 ? (value.deploymentPosition, "", 0) : nil
+        default: nil
+        }
+    }
+
+    /// Processes queued commands into one step. A `createInstance` (or an ingested event that
+    /// starts a process, or a message naming a deployments position) waits (with every command
     /// after it) while this replica has not read the deployments up to the position its
     /// producer resolved the version against; from there on, whether the version exists is
     /// decided the same way on every replica (DESIGN.md §6).
@@ -278,14 +297,14 @@ public final class PartitionProcessor {
         guard halted == nil else { return 0 }
         var batch: [Record] = []
         for command in pending.prefix(options.maximumBatch) {
-            if case .instance(let value) = command.value, command.intent == .createInstance,
-                catalog.registry.process(id: value.processId, version: value.processVersion) == nil
+            if let (deploymentPosition, processId, version) = Self.deploymentNeeded(by: command),
+                processId.isEmpty || catalog.registry.process(id: processId, version: version) == nil
             {
-                if value.deploymentPosition < 0 || catalog.position < value.deploymentPosition {
+                if deploymentPosition < 0 || catalog.position < deploymentPosition {
                     try catalog.refresh(from: log)
                     engine.processes = catalog.registry
                 }
-                if catalog.position < value.deploymentPosition { break }
+                if catalog.position < deploymentPosition { break }
             }
             batch.append(command)
         }

@@ -127,13 +127,12 @@ struct ValidationTests {
 
     @Test(arguments: [
         ("<bpmn:sendTask id=\"x\"/>", "sendTask"),
-        ("<bpmn:receiveTask id=\"x\"/>", "receiveTask"),
         ("<bpmn:businessRuleTask id=\"x\"/>", "businessRuleTask"),
         ("<bpmn:callActivity id=\"x\" calledElement=\"c\"/>", "callActivity"),
-        ("<bpmn:eventBasedGateway id=\"x\"/>", "eventBasedGateway"),
         ("<bpmn:complexGateway id=\"x\"/>", "complexGateway"),
         ("<bpmn:transaction id=\"x\"/>", "transaction"),
-        ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:intermediateCatchEvent>", "message intermediateCatchEvent"),
+        ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>", "signal intermediateCatchEvent"),
+        ("<bpmn:endEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:endEvent>", "message endEvent without a task topic"),
         ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>", "signal intermediateThrowEvent"),
         ("<bpmn:task id=\"x\"><bpmn:multiInstanceLoopCharacteristics/></bpmn:task>", "parallel multi-instance"),
     ])

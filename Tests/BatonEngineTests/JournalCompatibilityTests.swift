@@ -143,6 +143,10 @@ enum FixtureDump {
         "EngineState.dueWork": String?.none,
         "EngineState.openIncidents": String?.none,
         "EngineState.instancesWithIncidents": String?.none,
+        "EngineState.subscriptionsByAddress": String?.none,
+        "EngineState.messages": "{messages=[] byAddress=[]}",
+        "EngineState.sourceOffsets": "[]",
+        "InstanceState.subscriptions": "[]",
     ]
 
     static func line(_ record: Record) -> String {

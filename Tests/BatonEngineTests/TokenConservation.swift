@@ -115,6 +115,8 @@ struct TokenConservation {
 
     private mutating func follow(_ record: Record, at index: Int, before: EngineState) {
         let instanceKey = record.value.instanceKey
+        // Messages and ingested events belong to the partition until one correlates.
+        if case .message = record.value, instanceKey == 0 { return }
         if record.intent == .instanceCreated, case .instance(let value) = record.value {
             guard let deployed = processes.process(id: value.processId, version: value.processVersion) else { return }
             instances[instanceKey] = InstanceTokens(key: instanceKey, process: deployed.process)
@@ -173,7 +175,7 @@ struct TokenConservation {
             problems.append("'\(name)' activated in a scope that does not contain it")
         }
         let arrival = Arrival(scope: value.flowScopeKey, element: value.elementIndex)
-        if element.kind == .noneStartEvent || element.kind.isBoundaryEvent {
+        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind.isBoundaryEvent {
             // A scope's entry, or a boundary event's trigger: no flow leads here.
         } else if tokens.isJoin(value.elementIndex) {
             var arrivals = tokens.joins[arrival] ?? [:]

@@ -1,3 +1,4 @@
+import BatonModel
 import BatonKafka
 import BatonLog
 import BatonTestSupport

@@ -1,3 +1,4 @@
+import BatonModel
 import BatonFileLog
 import BatonKafka
 import BatonLog

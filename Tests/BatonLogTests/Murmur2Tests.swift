@@ -1,3 +1,4 @@
+import BatonModel
 import BatonLog
 import CRdKafka
 import Testing
