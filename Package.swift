@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "BatonConfiguredWorkers", targets: ["BatonConfiguredWorkers"]),
         .library(name: "BatonMetrics", targets: ["BatonMetrics"]),
         .library(name: "BatonGateway", targets: ["BatonGateway"]),
+        .library(name: "BatonIngest", targets: ["BatonIngest"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -79,6 +80,13 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "Yams", package: "Yams"),
             ]),
+        // Order events from a source topic become commands: rules, dead letters, offsets.
+        .target(
+            name: "BatonIngest",
+            dependencies: [
+                "BatonRuntime", "BatonModel", "BatonLog", "BatonConfiguredWorkers",
+                .product(name: "Yams", package: "Yams"),
+            ]),
         // Prometheus metrics (swift-metrics + swift-prometheus) and the `/metrics` endpoint.
         .target(
             name: "BatonMetrics",
@@ -108,7 +116,7 @@ let package = Package(
             name: "baton",
             dependencies: [
                 "BatonBPMN", "BatonModel", "BatonEngine", "BatonLog", "BatonFileLog", "BatonRuntime", "BatonWorker", "BatonStorage", "BatonKafka",
-                "BatonConfiguredWorkers", "BatonMetrics", "BatonGateway",
+                "BatonConfiguredWorkers", "BatonMetrics", "BatonGateway", "BatonIngest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -117,6 +125,7 @@ let package = Package(
         // Helpers shared by the test targets (test data paths, BPMN snippets).
         .target(name: "BatonTestSupport", dependencies: ["BatonBPMN", "BatonStorage", "BatonKafka", "BatonLog"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
+        .testTarget(name: "BatonIngestTests", dependencies: ["BatonIngest", "BatonLog", "BatonModel", "BatonStorage", "BatonTestSupport"]),
         // No test target that reaches libxml2 (BatonBPMN) imports Foundation: in a clean
         // parallel build, Foundation's ICU headers and the system's (through libxml2) clash.
         .testTarget(name: "BatonEngineTests", dependencies: ["BatonEngine", "BatonModel", "BatonBPMN", "BatonStorage", "BatonTestSupport"]),

@@ -129,7 +129,7 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public let line: Int
     public let message: String
 
-    init(file: String, line: Int, _ message: String) {
+    public init(file: String, line: Int, _ message: String) {
         self.file = file
         self.line = line
         self.message = message
@@ -138,16 +138,22 @@ public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
     public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
 }
 
-/// Walks the YAML nodes, naming the field path and line of anything wrong.
-struct ConfigurationReader {
+/// Walks the YAML nodes, naming the field path and line of anything wrong (shared with the
+/// ingest rules, which are read the same way).
+public struct ConfigurationReader {
     let file: String
     let environment: [String: String]
 
-    func fail(_ node: Node?, _ message: String) -> ConfigurationError {
+    public init(file: String, environment: [String: String]) {
+        self.file = file
+        self.environment = environment
+    }
+
+    public func fail(_ node: Node?, _ message: String) -> ConfigurationError {
         ConfigurationError(file: file, line: node?.mark?.line ?? 0, message)
     }
 
-    func mapping(_ node: Node, _ path: String, allowed: Set<String>) throws(ConfigurationError) -> [String: Node] {
+    public func mapping(_ node: Node, _ path: String, allowed: Set<String>) throws(ConfigurationError) -> [String: Node] {
         guard let mapping = node.mapping else { throw fail(node, "\(path) must be a mapping") }
         var fields: [String: Node] = [:]
         for (key, value) in mapping {
@@ -160,12 +166,12 @@ struct ConfigurationReader {
         return fields
     }
 
-    func string(_ node: Node?, _ path: String) throws(ConfigurationError) -> String {
+    public func string(_ node: Node?, _ path: String) throws(ConfigurationError) -> String {
         guard let node, let scalar = node.scalar else { throw fail(node, "\(path) must be a string") }
         return scalar.string
     }
 
-    func whole(_ node: Node?, _ path: String, default value: Int64, range: ClosedRange<Int64>) throws(ConfigurationError) -> Int64 {
+    public func whole(_ node: Node?, _ path: String, default value: Int64, range: ClosedRange<Int64>) throws(ConfigurationError) -> Int64 {
         guard let node else { return value }
         guard let number = node.int, range.contains(Int64(number)) else {
             throw fail(node, "\(path) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -174,7 +180,7 @@ struct ConfigurationReader {
     }
 
     /// `${NAME}` replaced by the environment's value; a missing variable is an error.
-    func expanded(_ text: String, _ node: Node?, _ path: String) throws(ConfigurationError) -> String {
+    public func expanded(_ text: String, _ node: Node?, _ path: String) throws(ConfigurationError) -> String {
         var result = ""
         var rest = Substring(text)
         while let start = rest.range(of: "${") {

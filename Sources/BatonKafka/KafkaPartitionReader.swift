@@ -79,7 +79,7 @@ public final class KafkaPartitionReader: @unchecked Sendable {
             lastMessage = Monotonic.milliseconds()
             let key = message.pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len)) } ?? []
             let value = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
-            result.append((key, LogEntry(position: message.pointee.offset, payload: value)))
+            result.append((key, LogEntry(position: message.pointee.offset, payload: value, key: message.pointee.key == nil ? nil : key)))
             assigned = (partition, message.pointee.offset + 1)
         }
         return result

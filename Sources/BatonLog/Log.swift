@@ -5,10 +5,13 @@ public struct LogEntry: Sendable, Hashable {
     /// The entry's offset in its partition: dense, starting at 0.
     public let position: Int64
     public let payload: [UInt8]
+    /// The entry's key where the backend keeps keys (Kafka); nil on the others.
+    public let key: [UInt8]?
 
-    public init(position: Int64, payload: [UInt8]) {
+    public init(position: Int64, payload: [UInt8], key: [UInt8]? = nil) {
         self.position = position
         self.payload = payload
+        self.key = key
     }
 }
 

@@ -39,11 +39,13 @@ public enum TaskAnswer {
 
     public static func command(from value: JSONValue) throws(AnswerError) -> Record {
         guard let fields = value.objectValue else { throw AnswerError("a task answer is a JSON object") }
+        let allowed = (types.keys.sorted() + [MessageCommand.type]).joined(separator: ", ")
         guard case .string(let type)? = fields["type"] else {
-            throw AnswerError("field 'type' must be one of \(types.keys.sorted().joined(separator: ", "))")
+            throw AnswerError("field 'type' must be one of \(allowed)")
         }
+        if type == MessageCommand.type { return try MessageCommand.publish(fields) }
         guard let kind = types[type] else {
-            throw AnswerError("'type' is '\(type)'; it must be one of \(types.keys.sorted().joined(separator: ", "))")
+            throw AnswerError("'type' is '\(type)'; it must be one of \(allowed)")
         }
         if let unknown = fields.keys.sorted().first(where: { !commonFields.contains($0) && !kind.fields.contains($0) }) {
             throw AnswerError("field '\(unknown)' is not part of a \(type) answer (allowed: \((commonFields.union(kind.fields)).sorted().joined(separator: ", ")))")
@@ -123,7 +125,7 @@ public struct AnswerError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Reads typed fields of an answer, naming the field and the answer type on error.
-private struct FieldReader {
+struct FieldReader {
     let fields: [String: JSONValue]
     let type: String
 

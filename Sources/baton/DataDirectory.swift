@@ -34,7 +34,9 @@ struct DataDirectory: ParsableArguments {
     @Flag(help: "Open a log with a corrupt batch by cutting it there (everything after the batch is lost).")
     var repair = false
 
-    func openLog() throws -> any Log {
+    /// Opens the log; `extraTopics` are partition counts of topics this command may create
+    /// (a source topic for `baton produce`).
+    func openLog(extraTopics: [String: Int32] = [:]) throws -> any Log {
         if let kafka {
             var settings: [String] = []
             if let kafkaConfig {
@@ -45,10 +47,10 @@ struct DataDirectory: ParsableArguments {
             }
             let configuration = KafkaConfiguration(
                 bootstrapServers: kafka, overrides: try KafkaConfiguration.overrides(settings + kafkaSettings))
-            return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.snapshots: partitions, Topics.events: partitions],
+            return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.snapshots: partitions, Topics.events: partitions].merging(extraTopics) { $1 },
                                 partitionsByPrefix: [Topics.taskPrefix: taskPartitions])
         }
-        return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.events: partitions],
+        return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.events: partitions].merging(extraTopics) { $1 },
                            partitionsByPrefix: [Topics.taskPrefix: taskPartitions], repair: repair, deferredSync: Topics.remadeFromJournal)
     }
 

@@ -34,6 +34,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Task lock duration in milliseconds, after which an unanswered task is published again.")
     var lockDuration: Int64 = 300_000
 
+    @Option(help: "Also run 'baton ingest' with this rules file in this process (bpmn/order-events.yaml).")
+    var ingestRules: String?
+
     @Flag(help: "Do not copy every step's records to the baton.events topic (topics/README.md).")
     var noEvents = false
 
@@ -55,6 +58,9 @@ struct Run: AsyncParsableCommand {
             DemoWorkers(paymentFailures: paymentFailures).subscribe(worker)
             services.append(WorkerService(worker: worker))
             demoWorker = worker
+        }
+        if let ingestRules {
+            services.append(IngestService(ingestor: try makeIngestor(rulesFile: ingestRules, log: log, data: data)))
         }
         if let gatewayPort {
             services.append(GatewayService(gateway: try Gateway(
