@@ -18,6 +18,7 @@ struct EngineRest: Sendable {
         rest.get("version") { _, _ in GatewayResponse.json(.object(["version": .string("7.22.0")])) }
         registerExternalTasks(on: rest)
         registerProcesses(on: rest)
+        registerMessages(on: rest)
     }
 
     /// Camunda's date format (`2026-11-27T23:00:00.000+0000`), from ms since the epoch (UTC).

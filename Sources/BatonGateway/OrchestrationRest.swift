@@ -24,6 +24,7 @@ struct OrchestrationRest: Sendable {
         rest.post("process-instances/:key/cancellation") { _, context in try await cancelInstance(context) }
         rest.post("incidents/:key/resolution") { _, context in try await resolveIncident(context) }
         registerJobs(on: rest)
+        registerMessages(on: rest)
     }
 
     // MARK: Topology

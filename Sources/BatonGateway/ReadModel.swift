@@ -27,7 +27,8 @@ public final class ReadModel: @unchecked Sendable {
     /// The engine's verdicts on the latest commands of each partition, by position (the
     /// newest `verdictsKept`), for the requests that wait for them.
     private var verdicts: [[Int64: Verdict]]
-    /// The instance each of those commands created, by command position.
+    /// The instance each of those commands created (or, for a message, the first it
+    /// correlated to), by command position.
     private var createdInstances: [[Int64: Int64]]
     static let verdictsKept = 50_000
 
@@ -65,6 +66,8 @@ public final class ReadModel: @unchecked Sendable {
                     if record.recordType == .rejection {
                         rejections[record.sourcePosition] = record.rejectionReason
                     } else if record.intent == .instanceCreated, record.recordType == .event {
+                        createdInstances[index][record.sourcePosition] = record.value.instanceKey
+                    } else if record.intent == .messageCorrelated, createdInstances[index][record.sourcePosition] == nil {
                         createdInstances[index][record.sourcePosition] = record.value.instanceKey
                     }
                 }
@@ -134,8 +137,8 @@ public final class ReadModel: @unchecked Sendable {
         }
     }
 
-    /// The key of the instance the command at `position` of `partition` created (once its
-    /// verdict is known), nil if it created none.
+    /// The key of the instance the command at `position` of `partition` created, or the
+    /// first a message correlated to (once its verdict is known); nil if none.
     public func createdInstance(partition: Int32, position: Int64) -> Int64? {
         lock.withLock { _ in createdInstances[Int(partition)][position] }
     }

@@ -84,6 +84,34 @@ struct ExternalClientTests {
         #expect(events.contains { $0.intent == .taskErrorThrown && $0.key == "with-error" })
     }
 
+    /// A message published with kcat in the documented JSON form, keyed by the correlation key.
+    @Test func kcatPublishesAMessageAWaitingInstanceCatches() async throws {
+        guard let broker = KafkaBroker.address else { throw KafkaBroker.notConfigured }
+        try #require(TestFiles.exists(Self.kcat), "kcat is missing: `make test` installs it (Debian package kcat)")
+        let directory = TemporaryDirectory("baton-kcat-message")
+        defer { directory.remove() }
+        let (harness, prefix) = try Self.harness("kcatmsg")
+        let process = bpmnDocument(
+            #"<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"/>"#
+                + #"<bpmn:intermediateCatchEvent id="wait"><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:intermediateCatchEvent>"#
+                + #"<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="e"/><bpmn:endEvent id="e"/>"#,
+            declarations: #"<bpmn:message id="Paid" name="payment-confirmed"/>"#)
+        let deployments = try harness.deploy(bytes: process, name: "message.bpmn")
+        try harness.start("p", correlationId: "order-77", deployments: deployments)
+        try await harness.settle()
+        let line = "order-77\t" + #"{"type":"publishMessage","name":"payment-confirmed","correlationKey":"order-77","variables":{"paidBy":"kcat"}}"# + "\n"
+        try writeFile(directory.path + "/m.json", Array(line.utf8))
+        let produced = try Self.shell("\(Self.kcat) -b \(broker) -P -t \(prefix)baton.journal -K '\t' -X partitioner=murmur2_random < \(directory.path)/m.json", in: directory)
+        #expect(produced.status == 0, "kcat -P: \(produced.output)")
+        try await harness.settle { (try? harness.journalEvents().contains { $0.intent == .instanceCompleted && $0.key == "order-77" }) == true }
+        let events = try harness.journalEvents()
+        #expect(events.contains { $0.intent == .messageCorrelated && $0.key == "order-77" })
+        #expect(events.contains { record in
+            if case .variables(let value) = record.value { return value.variables["paidBy"] == .string("kcat") }
+            return false
+        })
+    }
+
     @Test func aPythonWorkerOnConfluentKafkaAnswersEveryKindOfTask() async throws {
         guard let broker = KafkaBroker.address else { throw KafkaBroker.notConfigured }
         try #require(TestFiles.exists(Self.python), "the clients virtualenv is missing: `make test` (target clients) creates it")

@@ -111,8 +111,8 @@ struct GatewayTests {
     /// Camunda 8's Python SDK (camunda-orchestration-sdk) against `/v2`: topology, deploy,
     /// create and cancel instances, a job worker completing, failing with retries and
     /// back-off, throwing a BPMN error, three incidents fixed by new retries, by resolution
-    /// and by Baton's bulk retry; Baton's history and lag; problem details
-    /// (Tests/Clients/camunda8_client.py).
+    /// and by Baton's bulk retry; Baton's history and lag; messages published, correlated
+    /// and sent through Camunda 7's /message; problem details (Tests/Clients/camunda8_client.py).
     @Test(arguments: ["file", "kafka"])
     func camunda8PythonSDKRunsUnchanged(_ backend: String) async throws {
         let script = TestFiles.packageRoot + "/Tests/Clients/camunda8_client.py"

@@ -64,6 +64,34 @@ struct TaskAnswerTests {
     }
 
     @Test
+    func aPublishMessageCommandInJSONMatchesItsSchema() throws {
+        let text = #"{"type":"publishMessage","name":"paid","correlationKey":"order-1","variables":{"x":1},"timeToLive":5000,"messageId":"m-1"}"#
+        let command = try TaskAnswer.command(fromJSON: Array(text.utf8))
+        #expect(command.intent == .publishMessage && command.key == "order-1")
+        guard case .message(let message) = command.value else { return }
+        #expect(message.name == "paid" && message.timeToLive == 5000 && message.messageId == "m-1" && message.variables == ["x": .number(1)])
+        let json = try #require(MessageCommand.json(for: command))
+        #expect(try TaskAnswer.command(from: json) == command)
+        let schema = try Self.schema("publish-message")
+        let properties = Set(try #require(schema["properties"]?.objectValue).keys)
+        #expect(properties == Set(try #require(json.objectValue).keys).union(["timestamp"]))
+        for (bad, expected) in [
+            (#"{"type":"publishMessage","correlationKey":"k"}"#, "needs the string field 'name'"),
+            (#"{"type":"publishMessage","name":"","correlationKey":"k"}"#, "'name' must not be empty"),
+            (#"{"type":"publishMessage","name":"n"}"#, "'correlationKey'"),
+            (#"{"type":"publishMessage","name":"n","correlationKey":"k","timeToLive":-5}"#, "timeToLive"),
+            (#"{"type":"publishMessage","name":"n","correlationKey":"k","colour":"red"}"#, "'colour' is not part of a publishMessage"),
+        ] {
+            do {
+                _ = try TaskAnswer.command(fromJSON: Array(bad.utf8))
+                Issue.record("\(bad) was accepted")
+            } catch {
+                #expect("\(error)".contains(expected), "\(error)")
+            }
+        }
+    }
+
+    @Test
     func malformedAnswersNameTheFieldAtFault() {
         let cases: [(String, String)] = [
             (#"{"type":"done","taskId":"1-1","processInstanceId":"2","correlationId":"c"}"#, "'type' is 'done'"),

@@ -2,8 +2,10 @@
 topology, deploy, create instances, a job worker that completes jobs with variables, fails
 one with retries and a back-off, throws a BPMN error caught by a boundary event and fails
 two for good (incidents); one incident is fixed by raising the job's retries, the other by
-resolving the incident; an instance is canceled; problem details for an unknown job,
-malformed requests and wrong credentials. Exits non-zero naming what went wrong; prints
+resolving the incident; an instance is canceled; messages are published (before their
+subscription, with a time to live) and correlated, through the SDK and through Camunda 7's
+POST /engine-rest/message (by business key, and starting a process by its message start
+event); problem details for an unknown job, malformed requests and wrong credentials. Exits non-zero naming what went wrong; prints
 RESULT <json> at the end.
 
 Usage: camunda8_client.py BASE_URL USER PASSWORD   (BASE_URL: http://host:port, no path)
@@ -16,7 +18,12 @@ import time
 
 import requests
 from camunda_orchestration_sdk import (CamundaAsyncClient, CamundaClient, JobChangeset, JobError, JobFailure,
-                                       JobUpdateRequest, ProcessCreationById, WorkerConfig)
+                                       JobUpdateRequest, MessageCorrelationRequest, MessagePublicationRequest,
+                                       ProcessCreationById, WorkerConfig)
+from camunda_orchestration_sdk.models.message_correlation_request_variables import \
+    MessageCorrelationRequestVariables as CorrelationVariables
+from camunda_orchestration_sdk.models.message_publication_request_variables import \
+    MessagePublicationRequestVariables as PublicationVariables
 from camunda_orchestration_sdk.models.process_instance_creation_instruction_base_variables import \
     ProcessInstanceCreationInstructionBaseVariables as Variables
 
@@ -37,6 +44,27 @@ BPMN = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:boundaryEvent id="OnDeclined" attachedToRef="Pay"><bpmn:errorEventDefinition errorRef="Declined"/></bpmn:boundaryEvent>
     <bpmn:sequenceFlow id="f3" sourceRef="OnDeclined" targetRef="Refused"/>
     <bpmn:endEvent id="Refused"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+MESSAGES_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="m" targetNamespace="t">
+  <bpmn:message id="Paid" name="paid"><bpmn:extensionElements><zeebe:subscription correlationKey="=orderId"/></bpmn:extensionElements></bpmn:message>
+  <bpmn:message id="Refund" name="refund-requested"/>
+  <bpmn:process id="await-payment" isExecutable="true">
+    <bpmn:startEvent id="Start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="WaitForPayment"/>
+    <bpmn:intermediateCatchEvent id="WaitForPayment"><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="WaitForPayment" targetRef="Done"/>
+    <bpmn:endEvent id="Done"/>
+  </bpmn:process>
+  <bpmn:process id="refund" isExecutable="true">
+    <bpmn:startEvent id="RefundRequested"><bpmn:messageEventDefinition messageRef="Refund"/></bpmn:startEvent>
+    <bpmn:sequenceFlow id="r1" sourceRef="RefundRequested" targetRef="WaitForRefund"/>
+    <bpmn:intermediateCatchEvent id="WaitForRefund"><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="r2" sourceRef="WaitForRefund" targetRef="Refunded"/>
+    <bpmn:endEvent id="Refunded"/>
   </bpmn:process>
 </bpmn:definitions>
 """
@@ -169,6 +197,71 @@ for response, mention in [
 ]:
     if response.status_code != 400 or mention not in response.json().get("message", ""):
         fail(f"expected 400 naming '{mention}', got {response.status_code} {response.text[:300]}")
+
+# Messages: a correlation key expression, a message published before its subscription
+# with a time to live, correlation that reports the instance, and Camunda 7's /message.
+with tempfile.TemporaryDirectory() as directory:
+    path = os.path.join(directory, "messages.bpmn")
+    with open(path, "w") as file:
+        file.write(MESSAGES_BPMN)
+    client.deploy_resources_from_files([path])
+
+
+def instance_of(correlation_id):
+    return client.create_process_instance(data=ProcessCreationById(
+        process_definition_id="await-payment", variables=Variables.from_dict({"orderId": correlation_id, "correlationId": correlation_id})))
+
+
+def active(key):
+    return requests.get(BASE + f"/engine-rest/process-instance/{key}", auth=AUTH).status_code == 200
+
+
+def settle(condition, what):
+    deadline = time.time() + 20
+    while time.time() < deadline and not condition():
+        time.sleep(0.05)
+    if not condition():
+        fail(what)
+
+
+early = client.publish_message(data=MessagePublicationRequest(name="paid", correlation_key="m-early", time_to_live=60000,
+                                                              variables=PublicationVariables.from_dict({"paidEarly": True})))
+if not str(early.message_key).isdigit():
+    fail(f"publication: {early}")
+buffered = instance_of("m-early")
+settle(lambda: not active(buffered.process_instance_key), "a message published before its subscription was not taken")
+waiting = instance_of("m-1")
+settle(lambda: active(waiting.process_instance_key), "the waiting instance is not visible")
+correlated = client.correlate_message(data=MessageCorrelationRequest(name="paid", correlation_key="m-1",
+                                                                  variables=CorrelationVariables.from_dict({"paid": 12})))
+if str(correlated.process_instance_key) != str(waiting.process_instance_key):
+    fail(f"correlation reported {correlated.process_instance_key}, the instance is {waiting.process_instance_key}")
+settle(lambda: not active(waiting.process_instance_key), "the correlated instance did not complete")
+nobody = requests.post(BASE + "/v2/messages/correlation", auth=AUTH, json={"name": "paid", "correlationKey": "nobody"})
+if nobody.status_code != 404 or nobody.json().get("title") != "NOT_FOUND":
+    fail(f"correlating to nobody got {nobody.status_code} {nobody.text[:300]}")
+for body in [{"correlationKey": "m-1"}, {"name": "paid"}, {"name": "paid", "correlationKey": "k", "timeToLive": -1},
+             {"name": "paid", "correlationKey": "k", "variables": [1]}]:
+    refused = requests.post(BASE + "/v2/messages/publication", auth=AUTH, json=body)
+    if refused.status_code != 400 or refused.json().get("title") != "INVALID_ARGUMENT":
+        fail(f"publication {body} got {refused.status_code} {refused.text[:300]}")
+
+# Camunda 7: a message start event by business key, then the same key's waiting instance.
+message_start = requests.post(BASE + "/engine-rest/message", auth=AUTH,
+                        json={"messageName": "refund-requested", "businessKey": "r-1", "resultEnabled": True,
+                              "processVariables": {"orderId": {"value": "r-1", "type": "String"}}})
+result = message_start.json() if message_start.status_code == 200 else []
+if len(result) != 1 or result[0]["resultType"] != "ProcessDefinition" or not result[0]["processInstance"]["id"]:
+    fail(f"message start through /engine-rest/message: {message_start.status_code} {message_start.text[:300]}")
+refund = result[0]["processInstance"]["id"]
+settle(lambda: active(refund), "the refund instance is not visible")
+mismatch = requests.post(BASE + "/engine-rest/message", auth=AUTH, json={"messageName": "paid", "businessKey": "nobody"})
+if mismatch.status_code != 400 or mismatch.json().get("type") != "MismatchingMessageCorrelationException":
+    fail(f"a message nobody waits for got {mismatch.status_code} {mismatch.text[:300]}")
+paid = requests.post(BASE + "/engine-rest/message", auth=AUTH, json={"messageName": "paid", "businessKey": "r-1"})
+if paid.status_code != 204:
+    fail(f"correlating by business key got {paid.status_code} {paid.text[:300]}")
+settle(lambda: not active(refund), "the refund instance did not complete")
 
 # Problem details: an unknown job, a malformed request, wrong credentials.
 checks = [
