@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-http bench-gateway bench-kafka clean
+.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-http bench-gateway bench-ingest bench-kafka clean
 
 all: build
 
@@ -76,9 +76,11 @@ simulate: deps
 validate: release
 	.build/release/baton validate bpmn/*.bpmn
 
-## demo: 10,000 orders through bpmn/order-process.bpmn on the embedded log (see README).
+## demo: 10,000 orders through bpmn/order-process.bpmn on the embedded log, then 2,000 orders
+## as events on the orders topic through `baton ingest` into bpmn/order-events.bpmn (see README).
 demo: validate
 	.build/release/baton demo --orders $(or $(ORDERS),10000)
+	.build/release/baton demo --events --orders $(or $(EVENT_ORDERS),2000) --data-dir ./baton-data-demo-events
 
 ## demo-http: the same demo with its workers as `baton worker --config` processes (two)
 ## calling a tiny HTTP service (examples/order-workers/: the service and the workers file).
@@ -90,11 +92,17 @@ demo-http: validate
 	  --worker-config examples/order-workers/workers.yaml; status=$$?; kill $$service; exit $$status
 
 ## bench: the engine core benchmark (in memory, one core), then end to end on the file log,
-## then the REST gateway (Camunda 7 workers over HTTP).
+## then the REST gateway (Camunda 7 workers over HTTP), then ingest (order events).
 bench: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
 	cd benchmarks && .build/release/EmbeddedBenchmark $(or $(ONE_TASK),20000) $(or $(ORDERS),10000) ../bpmn/order-process.bpmn
 	cd benchmarks && .build/release/GatewayBenchmark $(or $(GATEWAY_TASKS),10000) $(or $(WORKERS),64) $(or $(RATE),200)
+	cd benchmarks && .build/release/IngestBenchmark $(or $(EVENTS),100000)
+
+## bench-ingest: order events into started instances through `baton ingest`, beside the raw
+## consume rate of the same source topic.
+bench-ingest: deps
+	cd benchmarks && $(SWIFT) build -c release && .build/release/IngestBenchmark $(or $(EVENTS),100000)
 
 ## bench-gateway: only the REST gateway benchmark.
 bench-gateway: deps

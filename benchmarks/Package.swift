@@ -57,6 +57,18 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .executableTarget(
+            name: "IngestBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "BatonIngest", package: "Baton"),
+                .product(name: "BatonRuntime", package: "Baton"),
+                .product(name: "BatonWorker", package: "Baton"),
+                .product(name: "BatonFileLog", package: "Baton"),
+                .product(name: "BatonLog", package: "Baton"),
+                .product(name: "BatonModel", package: "Baton"),
+                .product(name: "BatonStorage", package: "Baton"),
+            ]),
+        .executableTarget(
             name: "GatewayBenchmark",
             dependencies: [
                 "BenchmarkSupport",

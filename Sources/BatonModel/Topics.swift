@@ -14,6 +14,10 @@ public enum Topics {
     /// Partitions a task topic gets when it is created (topics/baton.task.json): the most
     /// workers of one topic that can share its work.
     public static let defaultTaskPartitions: Int32 = 12
+    /// The example source topic of order events (`baton ingest`), as topics/orders.json
+    /// declares it; other source topics get their count when first written.
+    public static let orders = "orders"
+    public static let defaultSourcePartitions: Int32 = 12
     /// Every step's records as JSON for downstream consumers, keyed by correlationId, as
     /// many partitions as the journal (partition P holds journal partition P's records).
     public static let events = "baton.events"

@@ -35,8 +35,16 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Run the workers as 'baton worker --config FILE' processes instead of in this process (e.g. examples/order-workers/workers.yaml with its HTTP service).")
     var workerConfig: String?
     @Option(help: "With --worker-config: how many worker processes share the task topics.") var workerProcesses = 2
+    @Flag(help: "Stream the orders as events on the 'orders' topic through 'baton ingest' instead: OrderPlaced starts bpmn/order-events.bpmn, PaymentConfirmed arrives as a message.")
+    var events = false
+    @Option(help: "With --events: the process the order events start.") var eventsBpmn = "bpmn/order-events.bpmn"
+    @Option(help: "With --events: the ingest rules.") var eventsRules = "bpmn/order-events.yaml"
 
     func run() async throws {
+        if events {
+            try await runEventDriven()
+            return
+        }
         POSIX.removeTree(path)
         let data = try DataDirectory.parse(["--data-dir", path, "--partitions", String(partitions)])
         let log = try data.openLog()
@@ -117,7 +125,7 @@ struct Demo: AsyncParsableCommand {
         }
     }
 
-    private func waitUntil(_ loop: EngineLoop, _ what: String, _ done: (EngineLoop.Statistics) -> Bool) async throws {
+    func waitUntil(_ loop: EngineLoop, _ what: String, _ done: (EngineLoop.Statistics) -> Bool) async throws {
         var lastPrint = WallClock.now()
         while true {
             try await Task.sleep(nanoseconds: 100_000_000)
@@ -168,8 +176,12 @@ struct Timeline {
     var created: [String: Int64] = [:]
     var completed: [String: Int64] = [:]
     var completedTwice = 0
+    var createdTwice = 0
     var elementsLeftTwice = 0
     var failures = 0
+    var messagesCorrelated = 0
+    /// Messages correlated by a later step than the one that published them.
+    var messagesBuffered = 0
 
     var latencies: [Int64] { completed.compactMap { key, end in created[key].map { end - $0 } } }
 
@@ -187,7 +199,13 @@ struct Timeline {
                     guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
                     for record in step.records where record.recordType == .event {
                         switch record.intent {
-                        case .instanceCreated: timeline.created[record.key] = record.timestamp
+                        case .instanceCreated:
+                            if timeline.created.updateValue(record.timestamp, forKey: record.key) != nil { timeline.createdTwice += 1 }
+                        case .messageCorrelated:
+                            timeline.messagesCorrelated += 1
+                            if case .message(let value) = record.value, value.messageKey >> 20 & 0xF_FFFF_FFFF != record.sourcePosition {
+                                timeline.messagesBuffered += 1
+                            }
                         case .instanceCompleted:
                             if timeline.completed.updateValue(record.timestamp, forKey: record.key) != nil { timeline.completedTwice += 1 }
                         case .taskFailed: timeline.failures += 1

@@ -39,7 +39,8 @@ struct Ingest: AsyncParsableCommand {
         let logger = Logger(label: "baton-ingest")
         let log = try data.openLog()
         let ingestor = try makeIngestor(rulesFile: rules, log: log, data: data)
-        print("ingest: \(ingestor.rules.source) → \(Topics.journal) as group \(ingestor.group), \(ingestor.rules.rules.count) rule(s)")
+        let partitions = try log.partitionCount(of: ingestor.rules.source)
+        print("ingest: \(ingestor.rules.source) (\(partitions) partition\(partitions == 1 ? "" : "s")) → \(Topics.journal) as group \(ingestor.group), \(ingestor.rules.rules.count) rule(s)")
         let service = IngestService(ingestor: ingestor, untilCaughtUp: untilCaughtUp)
         // Caught up (--until-caught-up) is a normal end, not a failure of the group.
         let configured = ServiceGroupConfiguration.ServiceConfiguration(service: service, successTerminationBehavior: .gracefullyShutdownGroup)

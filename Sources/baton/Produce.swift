@@ -29,8 +29,8 @@ struct Produce: ParsableCommand {
     @Option(help: "A JSON path ($.orderId) whose value is the entry's key and picks its partition.")
     var keyField: String?
 
-    @Option(help: "Partitions of the topic when it is created (an existing topic keeps its count).")
-    var topicPartitions: Int32 = 12
+    @Option(help: "Partitions of the topic when it is created (an existing topic keeps its count; orders: 12).")
+    var topicPartitions: Int32?
 
     @Option(help: "Lines appended per batch.")
     var batch = 1_000
@@ -41,7 +41,7 @@ struct Produce: ParsableCommand {
     func run() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
         let path = keyField.map { $0.hasPrefix("$.") ? String($0.dropFirst(2)) : $0 }?.split(separator: ".").map(String.init)
-        let log = try data.openLog(extraTopics: [topic: topicPartitions])
+        let log = try data.openLog(extraTopics: topicPartitions.map { [topic: $0] } ?? [:])
         let partitions = try log.partitionCount(of: topic)
         let lines = try LineReader(path: file, maximumLineBytes: maximumLineBytes)
         var pending: [Int32: (entries: [[UInt8]], keys: [String])] = [:]
