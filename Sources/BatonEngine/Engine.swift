@@ -83,6 +83,12 @@ enum CommandProcessor {
             MessageProcessor.expire(value, &writer)
         case (.ingestEvent, .message(let value)):
             MessageProcessor.ingest(value, &writer)
+        case (.openMessageSubscription, .subscription(let value)):
+            MessageProcessor.openRemote(value, &writer)
+        case (.closeMessageSubscription, .subscription(let value)):
+            MessageProcessor.closeRemote(value, &writer)
+        case (.correlateSubscription, .message(let value)):
+            MessageProcessor.correlateSubscription(value, &writer)
         case (.refuseEntry, .entry(let value)):
             writer.reject(value.reason)
         default:

@@ -41,6 +41,22 @@ extension EngineState {
             writer.string(source)
             writer.signed(sourceOffsets[source]!)
         }
+        let remote = remoteSubscriptions.sorted { ($0.key.name, $0.key.correlationKey) < ($1.key.name, $1.key.correlationKey) }
+        writer.unsigned(UInt64(remote.count))
+        for (address, subscriptions) in remote {
+            writer.string(address.name)
+            writer.string(address.correlationKey)
+            writer.unsigned(UInt64(subscriptions.count))
+            for subscription in subscriptions {
+                writer.signed(subscription.instanceKey)
+                writer.signed(subscription.subscriptionKey)
+                writer.signed(subscription.elementInstanceKey)
+                writer.signed(Int64(subscription.elementIndex))
+                writer.signed(Int64(subscription.instancePartition))
+                writer.string(subscription.correlationId)
+                writer.byte(subscription.interrupting ? 1 : 0)
+            }
+        }
         return writer.bytes
     }
 
@@ -79,6 +95,18 @@ extension EngineState {
                 state.messages.insert(message)
             }
             for _ in 0..<(try reader.count()) { state.sourceOffsets[try reader.string()] = try reader.signed() }
+            for _ in 0..<(try reader.count()) {
+                let address = MessageAddress(name: try reader.string(), correlationKey: try reader.string())
+                for _ in 0..<(try reader.count()) {
+                    var value = SubscriptionRecord(
+                        instanceKey: try reader.signed(), subscriptionKey: try reader.signed(), elementInstanceKey: try reader.signed(),
+                        elementIndex: try reader.int32(), messageName: address.name, correlationKey: address.correlationKey)
+                    value.instancePartition = try reader.int32()
+                    value.correlationId = try reader.string()
+                    value.interrupting = try reader.byte() != 0
+                    state.remoteSubscriptions[address, default: []].append(RemoteSubscription(value))
+                }
+            }
         }
         state.rebuildIndexes()
         guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }

@@ -22,8 +22,12 @@ public struct EngineState: Sendable, Hashable {
     public internal(set) var subscriptionsByAddress: [MessageAddress: [SubscriptionReference]] = [:]
     /// Published messages within their time to live.
     public internal(set) var messages = MessageBuffer()
-    /// For each source partition ("topic/partition") events were ingested from, the highest
-    /// offset applied: a redelivered event is a duplicate (O(source partitions) state).
+    /// Subscriptions of instances on other partitions whose correlation key belongs here,
+    /// by address, oldest first.
+    public internal(set) var remoteSubscriptions: [MessageAddress: [RemoteSubscription]] = [:]
+    /// For each source partition ("topic/partition") events were ingested from, and each
+    /// journal partition whose outbox sent commands here, the highest offset applied: a
+    /// redelivered event or command is a duplicate (O(source partitions) state).
     public internal(set) var sourceOffsets: [String: Int64] = [:]
 
     public init() {}

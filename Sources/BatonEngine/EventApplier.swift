@@ -82,6 +82,12 @@ public enum EventApplier {
         case .messageSubscriptionClosed:
             state.modifyInstance(value.instanceKey) { $0.subscriptions[value.subscriptionKey] = nil }
             state.removeSubscription(reference, at: address)
+        case .remoteSubscriptionOpened:
+            state.remoteSubscriptions[address, default: []].append(RemoteSubscription(value))
+        case .remoteSubscriptionClosed:
+            guard var remote = state.remoteSubscriptions.removeValue(forKey: address) else { return }
+            remote.removeAll { $0.subscriptionKey == value.subscriptionKey && $0.instanceKey == value.instanceKey }
+            if !remote.isEmpty { state.remoteSubscriptions[address] = remote }
         default:
             break
         }

@@ -30,29 +30,34 @@ enum MessageSubscriptions {
                     return nil
                 }
             }
-            let partitions = writer.configuration.journalPartitions
-            if key != correlationId, partitions > 1 {
-                let home = Murmur2.partition(forKey: key, partitions: partitions)
-                guard home == writer.command.partition else {
-                    writer.raiseIncident(
-                        .correlationKeyOnOtherPartition, token,
-                        "correlation key '\(key.prefix(80))' of message '\(message.name)' belongs to journal partition \(home), this instance (correlation id '\(correlationId.prefix(80))') to partition \(writer.command.partition): Baton correlates a message only on its instance's partition so far; use the correlation id as the key")
-                    return nil
-                }
-            }
             keys.append(key)
         }
         return keys
     }
 
-    /// Opens one subscription per catcher, held by the element instance `holder`.
+    /// Opens one subscription per catcher, held by the element instance `holder`. A key
+    /// that belongs to another journal partition is also opened there, through the outbox:
+    /// messages with that key are published on that partition (DESIGN.md §4).
     static func open(_ catchers: [Int32], keys: [String], holder: Int64, _ token: Token, _ writer: inout StepWriter) -> [SubscriptionState] {
         var opened: [SubscriptionState] = []
         for (catcher, key) in zip(catchers, keys) {
-            let value = SubscriptionRecord(
+            let element = token.deployed.process[element: catcher]
+            var value = SubscriptionRecord(
                 instanceKey: token.instanceKey, subscriptionKey: writer.nextKey(), elementInstanceKey: holder, elementIndex: catcher,
-                messageName: token.deployed.process[element: catcher].message!.name, correlationKey: key)
+                messageName: element.message!.name, correlationKey: key)
             writer.write(.messageSubscriptionOpened, .subscription(value))
+            let home = writer.partition(ofKey: key)
+            let own = writer.command.partition
+            if home != own {
+                value.correlationId = writer.withInstance(token.instanceKey) { $0.correlationId }
+                value.instancePartition = own
+                value.interrupting = element.kind != .messageBoundaryEvent || element.cancelActivity
+                writer.send(.openMessageSubscription, key: key, to: home) { offset in
+                    value.sourcePartition = own
+                    value.sourceOffset = offset
+                    return .subscription(value)
+                }
+            }
             opened.append(SubscriptionState(
                 key: value.subscriptionKey, elementInstanceKey: holder, elementIndex: catcher, messageName: value.messageName,
                 correlationKey: key))

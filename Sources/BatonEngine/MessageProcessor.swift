@@ -29,6 +29,7 @@ public enum MessageProcessor {
             }
         }
         let waiting = (writer.state.subscriptionsByAddress[address] ?? []).contains { value.instanceKey == 0 || $0.instanceKey == value.instanceKey }
+            || (value.instanceKey == 0 && !(writer.state.remoteSubscriptions[address] ?? []).isEmpty)
         let starts = value.instanceKey == 0
             && writer.processes.messageStarts(named: value.name).contains { InstanceProcessor.activeInstanceProblem($0.process.process.processId, &writer) == nil }
         guard waiting || starts else {
@@ -65,26 +66,17 @@ public enum MessageProcessor {
             writer.reject("an ingested event must name its source topic, partition and offset")
             return
         }
-        if let applied = writer.state.sourceOffsets[value.sourcePartitionName], value.sourceOffset <= applied {
-            writer.reject("\(duplicateEventReason)\(value.sourcePartitionName) offset \(value.sourceOffset) is at or below the highest offset applied from that partition (\(applied))")
-            return
-        }
+        guard notApplied(topic: value.sourceTopic, partition: value.sourcePartition, offset: value.sourceOffset, &writer) else { return }
         guard value.name.isEmpty || valid(value, &writer) else { return }
         guard value.startProcessId.isEmpty || SizeLimits.variablesFit(value.variables, into: nil, &writer) else { return }
         guard !value.name.isEmpty || !value.startProcessId.isEmpty else {
             writer.reject("an ingested event must start a process, publish a message, or both")
             return
         }
-        var applied = MessageRecord()
-        applied.sourceTopic = value.sourceTopic
-        applied.sourcePartition = value.sourcePartition
-        applied.sourceOffset = value.sourceOffset
-        applied.name = value.name
-        applied.startProcessId = value.startProcessId
-        writer.write(.eventIngested, .message(applied))
+        recordApplied(topic: value.sourceTopic, partition: value.sourcePartition, offset: value.sourceOffset, name: value.name, start: value.startProcessId, &writer)
         if !value.name.isEmpty {
             let address = MessageAddress(name: value.name, correlationKey: writer.command.key)
-            let waiting = !(writer.state.subscriptionsByAddress[address] ?? []).isEmpty
+            let waiting = !(writer.state.subscriptionsByAddress[address] ?? []).isEmpty || !(writer.state.remoteSubscriptions[address] ?? []).isEmpty
             if waiting || value.startProcessId.isEmpty || InstanceProcessor.activeInstanceProblem(value.startProcessId, &writer) != nil {
                 guard let message = record(value, timeToLive: value.timeToLive, &writer) else { return }
                 _ = deliver(message, onlyInstance: 0, &writer)
@@ -92,6 +84,102 @@ public enum MessageProcessor {
             }
         }
         start(value, &writer)
+    }
+
+    /// Rejects (and returns false) a source offset at or below the highest applied from its
+    /// source partition: a redelivered event, or a second delivery of an outbox command.
+    private static func notApplied(topic: String, partition: Int32, offset: Int64, _ writer: inout StepWriter) -> Bool {
+        let source = "\(topic)/\(partition)"
+        guard let applied = writer.state.sourceOffsets[source], offset <= applied else { return true }
+        writer.reject("\(duplicateEventReason)\(source) offset \(offset) is at or below the highest offset applied from that partition (\(applied))")
+        return false
+    }
+
+    private static func recordApplied(topic: String, partition: Int32, offset: Int64, name: String = "", start: String = "", _ writer: inout StepWriter) {
+        var applied = MessageRecord(name: name)
+        applied.sourceTopic = topic
+        applied.sourcePartition = partition
+        applied.sourceOffset = offset
+        applied.startProcessId = start
+        writer.write(.eventIngested, .message(applied))
+    }
+
+    // MARK: Subscriptions across partitions (DESIGN.md §4)
+
+    /// `openMessageSubscription`, from the outbox of the instance's partition: this
+    /// partition holds the subscription, and a buffered message may take it at once.
+    static func openRemote(_ value: SubscriptionRecord, _ writer: inout StepWriter) {
+        guard value.sourcePartition >= 0, value.instancePartition >= 0, notApplied(topic: Topics.journal, partition: value.sourcePartition, offset: value.sourceOffset, &writer) else {
+            if value.sourcePartition < 0 || value.instancePartition < 0 { writer.reject("openMessageSubscription comes only from another partition's outbox") }
+            return
+        }
+        recordApplied(topic: Topics.journal, partition: value.sourcePartition, offset: value.sourceOffset, &writer)
+        writer.write(.remoteSubscriptionOpened, .subscription(value))
+        let address = MessageAddress(name: value.messageName, correlationKey: writer.command.key)
+        guard let message = writer.state.messages.firstWaiting(at: address, for: value.instanceKey, now: writer.now) else { return }
+        correlateRemote(RemoteSubscription(value), address, messageKey: message.key, name: message.name, variables: message.variables, &writer)
+    }
+
+    /// `closeMessageSubscription`: the waiting element on the other partition has ended.
+    static func closeRemote(_ value: SubscriptionRecord, _ writer: inout StepWriter) {
+        guard value.sourcePartition >= 0, notApplied(topic: Topics.journal, partition: value.sourcePartition, offset: value.sourceOffset, &writer) else {
+            if value.sourcePartition < 0 { writer.reject("closeMessageSubscription comes only from another partition's outbox") }
+            return
+        }
+        recordApplied(topic: Topics.journal, partition: value.sourcePartition, offset: value.sourceOffset, &writer)
+        let address = MessageAddress(name: value.messageName, correlationKey: writer.command.key)
+        guard (writer.state.remoteSubscriptions[address] ?? []).contains(where: { $0.subscriptionKey == value.subscriptionKey && $0.instanceKey == value.instanceKey }) else { return }
+        writer.write(.remoteSubscriptionClosed, .subscription(value))
+    }
+
+    /// `correlateSubscription`, from the outbox of the partition the message was published
+    /// on: the instance's subscription takes the message, if it is still open.
+    static func correlateSubscription(_ value: MessageRecord, _ writer: inout StepWriter) {
+        guard value.sourcePartition >= 0, notApplied(topic: Topics.journal, partition: value.sourcePartition, offset: value.sourceOffset, &writer) else {
+            if value.sourcePartition < 0 { writer.reject("correlateSubscription comes only from another partition's outbox") }
+            return
+        }
+        recordApplied(topic: Topics.journal, partition: value.sourcePartition, offset: value.sourceOffset, &writer)
+        // Closed meanwhile (the element ended): the message is not for this instance any more.
+        guard let subscription = writer.state.instances[value.instanceKey]?.subscriptions.values
+            .first(where: { $0.elementInstanceKey == value.elementInstanceKey && $0.elementIndex == value.elementIndex && $0.messageName == value.name })
+        else { return }
+        var agenda = TokenAgenda()
+        writer.activations = 0
+        MessageCorrelation.trigger(subscription, value.instanceKey, messageKey: value.messageKey, name: value.name, variables: value.variables, &writer, &agenda)
+        writer.drain(value.instanceKey, agenda)
+    }
+
+    /// A message published here reaches a subscription held for an instance elsewhere:
+    /// recorded here (so a buffered message is not taken twice by that instance) and sent
+    /// to the instance's partition; an interrupting subscription is released at once.
+    private static func correlateRemote(
+        _ remote: RemoteSubscription, _ address: MessageAddress, messageKey: Int64, name: String, variables: [String: JSONValue],
+        _ writer: inout StepWriter
+    ) {
+        var correlated = MessageRecord(name: name)
+        correlated.messageKey = messageKey
+        correlated.instanceKey = remote.instanceKey
+        correlated.elementInstanceKey = remote.elementInstanceKey
+        correlated.elementIndex = remote.elementIndex
+        writer.write(.messageCorrelated, .message(correlated))
+        let own = writer.command.partition
+        writer.send(.correlateSubscription, key: remote.correlationId, to: remote.instancePartition) { offset in
+            var command = correlated
+            command.variables = variables
+            command.sourceTopic = Topics.journal
+            command.sourcePartition = own
+            command.sourceOffset = offset
+            return .message(command)
+        }
+        if remote.interrupting {
+            var released = SubscriptionRecord(
+                instanceKey: remote.instanceKey, subscriptionKey: remote.subscriptionKey, elementInstanceKey: remote.elementInstanceKey,
+                elementIndex: remote.elementIndex, messageName: address.name, correlationKey: address.correlationKey)
+            released.instancePartition = remote.instancePartition
+            released.correlationId = remote.correlationId
+            writer.write(.remoteSubscriptionClosed, .subscription(released))
+        }
     }
 
     /// Starts the event's process at its none start event (the version its producer resolved).
@@ -157,6 +245,10 @@ public enum MessageProcessor {
                 subscription, reference.instanceKey, messageKey: message.messageKey, name: message.name, variables: message.variables,
                 &writer, &agenda)
             writer.drain(reference.instanceKey, agenda)
+        }
+        for remote in writer.state.remoteSubscriptions[address] ?? [] {
+            guard onlyInstance == 0 || remote.instanceKey == onlyInstance, took.insert(remote.instanceKey).inserted else { continue }
+            correlateRemote(remote, address, messageKey: message.messageKey, name: message.name, variables: message.variables, &writer)
         }
         guard onlyInstance == 0 else { return took.count }
         var started = 0

@@ -85,3 +85,27 @@ public struct MessageBuffer: Sendable, Hashable {
         return nil
     }
 }
+
+/// A subscription held on the partition of its correlation key for an instance on another
+/// partition: a message published here reaches it through a `correlateSubscription`
+/// command to the instance's partition (DESIGN.md §4).
+public struct RemoteSubscription: Sendable, Hashable {
+    public let instanceKey: Int64
+    public let subscriptionKey: Int64
+    public let elementInstanceKey: Int64
+    public let elementIndex: Int32
+    public let instancePartition: Int32
+    public let correlationId: String
+    /// False for a non-interrupting boundary event: it stays after a message.
+    public let interrupting: Bool
+
+    init(_ value: SubscriptionRecord) {
+        instanceKey = value.instanceKey
+        subscriptionKey = value.subscriptionKey
+        elementInstanceKey = value.elementInstanceKey
+        elementIndex = value.elementIndex
+        instancePartition = value.instancePartition
+        correlationId = value.correlationId
+        interrupting = value.interrupting
+    }
+}

@@ -183,10 +183,21 @@ extension StepWriter {
         for subscription in subscriptions.sorted(by: { $0.key < $1.key }) { closeSubscription(subscription, instanceKey) }
     }
 
+    /// Closes a subscription; one held on another partition too (through the outbox).
     mutating func closeSubscription(_ subscription: SubscriptionState, _ instanceKey: Int64) {
-        write(.messageSubscriptionClosed, .subscription(SubscriptionRecord(
+        var value = SubscriptionRecord(
             instanceKey: instanceKey, subscriptionKey: subscription.key, elementInstanceKey: subscription.elementInstanceKey,
-            elementIndex: subscription.elementIndex, messageName: subscription.messageName, correlationKey: subscription.correlationKey)))
+            elementIndex: subscription.elementIndex, messageName: subscription.messageName, correlationKey: subscription.correlationKey)
+        write(.messageSubscriptionClosed, .subscription(value))
+        let home = partition(ofKey: subscription.correlationKey)
+        let own = command.partition
+        guard home != own else { return }
+        value.instancePartition = own
+        send(.closeMessageSubscription, key: subscription.correlationKey, to: home) { offset in
+            value.sourcePartition = own
+            value.sourceOffset = offset
+            return .subscription(value)
+        }
     }
 
     mutating func raiseIncident(_ kind: IncidentKind, _ token: Token, _ message: String, taskKey: Int64 = 0, variables: [String: JSONValue] = [:]) {

@@ -11,6 +11,7 @@ struct StepWriter {
     let now: Int64
     private(set) var records: [Record] = []
     private var keyCounter: Int64 = 0
+    private var outboxCounter: Int64 = 0
     /// Element activations so far in this command (bounded: see `EngineConfiguration`).
     var activations = 0
 
@@ -51,6 +52,26 @@ struct StepWriter {
 
     /// Whether the instance is still active, without copying it.
     func isActive(_ instanceKey: Int64) -> Bool { state.instances.index(forKey: instanceKey) != nil }
+
+    /// A command for another journal partition (the outbox, DESIGN.md §4): kept in the step
+    /// and appended to `partition` by the runtime once the step is durable. Returns the
+    /// command's offset among this partition's outbox commands (this command's position
+    /// << 10 | its index), by which the receiver drops a second delivery.
+    @discardableResult
+    mutating func send(_ intent: Intent, key: String, to partition: Int32, _ value: (Int64) -> RecordValue) -> Int64 {
+        outboxCounter += 1
+        precondition(outboxCounter < 1 << 10, "more than 1023 outbox commands for one command")
+        let offset = command.position << 10 | outboxCounter
+        records.append(Record(
+            recordType: .command, intent: intent, partition: partition, position: -1, sourcePosition: command.position,
+            timestamp: now, key: key, value: value(offset)))
+        return offset
+    }
+
+    /// The journal partition a key belongs to (murmur2, as everywhere).
+    func partition(ofKey key: String) -> Int32 {
+        configuration.journalPartitions > 1 ? Murmur2.partition(forKey: key, partitions: configuration.journalPartitions) : command.partition
+    }
 
     mutating func reject(_ reason: String) {
         let record = Record(

@@ -58,6 +58,16 @@ public struct SubscriptionRecord: Sendable, Hashable {
     public var elementIndex: Int32 = -1
     public var messageName: String = ""
     public var correlationKey: String = ""
+    /// Subscriptions held on the partition of their correlation key (commands between
+    /// partitions, and the `remoteSubscription` events): the instance's correlationId and
+    /// journal partition, whether a message ends the wait (false for a non-interrupting
+    /// boundary event), and the outbox command's source (partition, and its position << 10
+    /// | its index among the commands of that step) for deduplication.
+    public var correlationId: String = ""
+    public var instancePartition: Int32 = -1
+    public var interrupting = true
+    public var sourcePartition: Int32 = -1
+    public var sourceOffset: Int64 = -1
 
     public init(
         instanceKey: Int64 = 0, subscriptionKey: Int64 = 0, elementInstanceKey: Int64 = 0, elementIndex: Int32 = -1,

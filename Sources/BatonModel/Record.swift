@@ -78,14 +78,27 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     /// An event of a source topic (`baton ingest`): applied at most once per source offset,
     /// then started, correlated or published as its rule says.
     case ingestEvent = 803
+    /// From the outbox of the partition a message was published on: the message reached
+    /// a subscription of an instance of this partition.
+    case correlateSubscription = 806
     case messagePublished = 810
     case messageCorrelated = 811
     case messageExpired = 812
-    /// The source offset of an ingested event is applied; redeliveries are rejected.
+    /// The source offset of an ingested event (or of a command from another partition's
+    /// outbox) is applied; redeliveries are rejected.
     case eventIngested = 813
-    // Message subscriptions: an element instance waits for a message (only events).
+    // Message subscriptions: an element instance waits for a message.
+    /// From another partition's outbox: an instance there waits for a message whose
+    /// correlation key belongs to this partition.
+    case openMessageSubscription = 900
+    /// From another partition's outbox: that subscription is no longer waiting.
+    case closeMessageSubscription = 901
     case messageSubscriptionOpened = 910
     case messageSubscriptionClosed = 911
+    /// This partition holds the subscription of an instance on another partition (its
+    /// correlation key belongs here), or no longer does.
+    case remoteSubscriptionOpened = 912
+    case remoteSubscriptionClosed = 913
 
     public var valueType: ValueType {
         switch rawValue / 100 {

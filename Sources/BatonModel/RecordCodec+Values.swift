@@ -82,6 +82,11 @@ extension RecordCodec {
             writer.signed(Int64(value.elementIndex))
             writer.string(value.messageName)
             writer.string(value.correlationKey)
+            writer.string(value.correlationId)
+            writer.signed(Int64(value.instancePartition))
+            writer.byte(value.interrupting ? 1 : 0)
+            writer.signed(Int64(value.sourcePartition))
+            writer.signed(value.sourceOffset)
         }
     }
 
@@ -167,10 +172,15 @@ extension RecordCodec {
             value.sourceOffset = try reader.signed()
             return .message(value)
         case .messageSubscription:
-            return .subscription(
-                SubscriptionRecord(
-                    instanceKey: try reader.signed(), subscriptionKey: try reader.signed(), elementInstanceKey: try reader.signed(),
-                    elementIndex: try reader.int32(), messageName: try reader.string(), correlationKey: try reader.string()))
+            var value = SubscriptionRecord(
+                instanceKey: try reader.signed(), subscriptionKey: try reader.signed(), elementInstanceKey: try reader.signed(),
+                elementIndex: try reader.int32(), messageName: try reader.string(), correlationKey: try reader.string())
+            value.correlationId = try reader.string()
+            value.instancePartition = try reader.int32()
+            value.interrupting = try reader.byte() != 0
+            value.sourcePartition = try reader.int32()
+            value.sourceOffset = try reader.signed()
+            return .subscription(value)
         }
     }
 }

@@ -115,9 +115,6 @@ public enum IncidentKind: UInt8, Sendable, Hashable {
     /// An activity's output mapping failed as it completed. What completed it (a worker's
     /// result, a script's) is kept; resolving runs the mapping again, not the work.
     case outputMappingFailed = 6
-    /// A message subscription's correlation key belongs to another journal partition than
-    /// the instance's correlationId; correlating across partitions is not built yet.
-    case correlationKeyOnOtherPartition = 7
 }
 
 public struct IncidentRecord: Sendable, Hashable {

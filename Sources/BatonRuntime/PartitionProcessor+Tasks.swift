@@ -105,7 +105,7 @@ extension PartitionProcessor {
     /// the snapshot covers exactly the prefix before `cursor`) and every step this processor
     /// enqueued is known durable: a snapshot never covers a step that could still be lost.
     func snapshotIfDue() throws {
-        guard let snapshots, pending.isEmpty, !unflushedSteps, cursor > lastSnapshotCursor else { return }
+        guard let snapshots, pending.isEmpty, !unflushedSteps, outbox.isEmpty, cursor > lastSnapshotCursor else { return }
         let now = clock()
         guard cursor - lastSnapshotCursor >= options.snapshotEveryEntries || now - lastSnapshotTime >= options.snapshotEveryMilliseconds else { return }
         // A snapshot only shortens recovery: failing to write one is reported, not fatal.
@@ -122,6 +122,7 @@ extension PartitionProcessor {
             try log.flush()
             unflushedSteps = false
         }
+        try deliverOutbox()
         do { try snapshots.write(engine.state, cursor: cursor, processes: engine.processes) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
         lastSnapshotCursor = cursor
         lastSnapshotTime = clock()

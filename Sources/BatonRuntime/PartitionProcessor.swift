@@ -43,6 +43,11 @@ public final class PartitionProcessor {
     /// A step was enqueued and the log has not been flushed since: the state holds records
     /// that may not be durable, so no snapshot may be written now (see `logFlushed`).
     var unflushedSteps = false
+    /// Commands the steps of this partition send to other partitions (DESIGN.md §4),
+    /// appended there once the steps are durable (`logFlushed`). Collected only by an
+    /// engine (`recover()`), never by a read replica.
+    var outbox: [Record] = []
+    var deliversOutbox = false
     var lastSnapshotTime: Int64 = 0
     var lastDueWorkScan: Int64?
     /// The newest step time seen in this partition (written or replayed). Step times never
@@ -90,6 +95,7 @@ public final class PartitionProcessor {
     /// Loads deployments and the newest valid snapshot, replays the journal to its end and
     /// re-publishes every task still waiting for a worker (workers may have lost them).
     public func recover() throws {
+        deliversOutbox = true
         try rebuild()
         lastSnapshotTime = clock()
         try publishWaitingTasks()
@@ -97,6 +103,8 @@ public final class PartitionProcessor {
 
     /// Forgets the state and rebuilds it from the newest valid snapshot and the journal.
     func rebuildFromLog() throws {
+        // The rebuild applies the steps again and collects their outbox again.
+        outbox = []
         engine = Engine(partition: partition, processes: catalog.registry, configuration: options.engine)
         cursor = 0
         pending = []
@@ -154,7 +162,28 @@ public final class PartitionProcessor {
     /// the log instead: its state may hold steps that were lost.
     public func logFlushed() throws {
         unflushedSteps = false
+        try deliverOutbox()
         try snapshotIfDue()
+    }
+
+    /// Appends the outbox to the journal partitions it names (durably), in order. Called
+    /// only when the steps that sent it are durable: a command is never delivered for a
+    /// step that could still be lost. A crash before or during this delivers them again
+    /// after recovery; the receivers drop the second delivery (`MessageProcessor`).
+    func deliverOutbox() throws {
+        guard !outbox.isEmpty else { return }
+        var byPartition: [Int32: (entries: [[UInt8]], keys: [String])] = [:]
+        var order: [Int32] = []
+        for command in outbox {
+            if byPartition[command.partition] == nil { order.append(command.partition) }
+            byPartition[command.partition, default: ([], [])].entries.append(RecordCodec.encode(command))
+            byPartition[command.partition, default: ([], [])].keys.append(command.key)
+        }
+        for target in order {
+            let batch = byPartition[target]!
+            _ = try log.append(batch.entries, keys: batch.keys, to: TopicPartition(Topics.journal, target))
+        }
+        outbox = []
     }
 
     /// Reads what is new, processes pending commands once the journal's end is reached, and
@@ -265,6 +294,10 @@ public final class PartitionProcessor {
         let answeredBefore = engine.state.lastCommandPosition
         for record in step.records where record.sourcePosition > answeredBefore {
             engine.apply(record)
+            // A step another writer made (this replica before a crash, a zombie): its
+            // commands for other partitions may never have been delivered. Delivered again
+            // (the receiver drops what it has), since a snapshot covers only delivered steps.
+            if deliversOutbox, record.recordType == .command { outbox.append(record) }
         }
         if let time = step.records.last?.timestamp, time > lastStepTime { lastStepTime = time }
         let answered = engine.state.lastCommandPosition
@@ -340,6 +373,7 @@ public final class PartitionProcessor {
             if record.intent == .instanceCompleted { instancesCompleted += 1 }
         }
         try publishTasks(in: step.records)
+        outbox += step.records.filter { $0.recordType == .command }
         return batch.count
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 /// The example processes in `bpmn/` are what newcomers deploy first: each must compile clean.
 struct ExampleProcessTests {
-    static let files = ["invoice-camunda7.bpmn", "map-reduce.bpmn", "order-process.bpmn", "shipment-camunda8.bpmn"]
+    static let files = ["invoice-camunda7.bpmn", "map-reduce.bpmn", "order-events.bpmn", "order-process.bpmn", "shipment-camunda8.bpmn"]
 
     @Test func everyExampleIsListed() {
         #expect(TestFiles.listing(TestFiles.examples, suffix: ".bpmn") == Self.files)
@@ -45,6 +45,17 @@ struct ExampleProcessTests {
         #expect(try element("ApproveOrder").kind == .userTask)
         #expect(try element("OrderCancelled").kind == .terminateEndEvent)
         #expect(process[element: process.startEvent].id == "OrderReceived")
+    }
+
+    @Test func orderEventsWaitsForThePaymentMessageAgainstATimer() throws {
+        let process = try #require(try BPMNDeployment.load(path: TestFiles.examples + "/order-events.bpmn").processes[0].executable)
+        func element(_ id: String) throws -> ExecutableElement { process[element: try #require(process.elementIndex(id: id))] }
+        let gateway = try element("AwaitPayment")
+        #expect(gateway.kind == .eventBasedGateway && gateway.outgoing.count == 2)
+        #expect(try element("PaymentConfirmed").kind == .messageCatchEvent)
+        #expect(try element("PaymentConfirmed").message == MessageDefinition(name: "payment-confirmed"))
+        #expect(try element("PaymentTimedOut").timer == .duration(milliseconds: 600_000))
+        #expect(try element("ValidateOrder").task?.topic == "validate-order")
     }
 
     @Test func camunda7ExtensionsAreCompiled() throws {

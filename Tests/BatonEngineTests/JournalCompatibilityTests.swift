@@ -146,6 +146,7 @@ enum FixtureDump {
         "EngineState.subscriptionsByAddress": String?.none,
         "EngineState.messages": "{messages=[] byAddress=[]}",
         "EngineState.sourceOffsets": "[]",
+        "EngineState.remoteSubscriptions": "[]",
         "InstanceState.subscriptions": "[]",
     ]
 

@@ -270,12 +270,15 @@ import Testing
         missing.resolveIncident(variables: ["orderId": .string("A-1")])
         #expect(missing.instance?.subscriptions.values.first?.correlationKey == "A-1")
 
-        // A key on another journal partition than the instance cannot be reached: an incident
-        // that says so, never a silent wait.
+        // A key on another journal partition than the instance: the subscription is opened
+        // there too, through the outbox (CrossPartitionMessageTests follows it).
         let key = (0..<100).map { "other-\($0)" }.first { Murmur2.partition(forKey: $0, partitions: 4) != 1 }!
         var elsewhere = try Self.harness(process, configuration: EngineConfiguration(journalPartitions: 4))
-        elsewhere.start(["orderId": .string(key)])
-        #expect(elsewhere.instance?.incidents.values.first?.kind == .correlationKeyOnOtherPartition)
+        let opened = elsewhere.start(["orderId": .string(key)])
+        let sent = opened.filter { $0.recordType == .command }
+        #expect(sent.map(\.intent) == [.openMessageSubscription])
+        #expect(sent.first?.partition == Murmur2.partition(forKey: key, partitions: 4) && sent.first?.key == key)
+        #expect(elsewhere.instance?.incidents.isEmpty == true)
     }
 
     @Test func ingestedEventsApplyOncePerSourceOffset() throws {

@@ -87,6 +87,11 @@ struct RecordCodecTests {
         #expect(Intent.completeTask.rawValue == 300 && Intent.taskCanceled.rawValue == 317)
         #expect(Intent.resolveIncident.rawValue == 400 && Intent.timerCanceled.rawValue == 512)
         #expect(Intent.variablesUpdated.rawValue == 610)
+        #expect(Intent.publishMessage.rawValue == 800 && Intent.eventIngested.rawValue == 813 && Intent.correlateSubscription.rawValue == 806)
+        #expect(Intent.openMessageSubscription.rawValue == 900 && Intent.remoteSubscriptionClosed.rawValue == 913)
+        // An intent's hundred decides the value type the codec reads: every intent's value
+        // type must be the one its records carry.
+        #expect(Intent.openMessageSubscription.valueType == .messageSubscription && Intent.correlateSubscription.valueType == .message)
         #expect(Set(Intent.allCases.map(\.rawValue)).count == Intent.allCases.count)
     }
 }

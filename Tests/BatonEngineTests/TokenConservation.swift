@@ -115,8 +115,10 @@ struct TokenConservation {
 
     private mutating func follow(_ record: Record, at index: Int, before: EngineState) {
         let instanceKey = record.value.instanceKey
-        // Messages and ingested events belong to the partition until one correlates.
-        if case .message = record.value, instanceKey == 0 { return }
+        // Messages, ingested events, commands for other partitions and subscriptions held for
+        // instances elsewhere move no token of this partition.
+        if case .message = record.value, instanceKey == 0 || record.intent == .messageCorrelated && record.value.instanceKey >> 56 != Int64(record.partition) { return }
+        if record.recordType == .command || record.intent == .remoteSubscriptionOpened || record.intent == .remoteSubscriptionClosed { return }
         if record.intent == .instanceCreated, case .instance(let value) = record.value {
             guard let deployed = processes.process(id: value.processId, version: value.processVersion) else { return }
             instances[instanceKey] = InstanceTokens(key: instanceKey, process: deployed.process)
