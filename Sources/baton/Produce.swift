@@ -98,6 +98,9 @@ final class LineReader {
     func next() throws -> [UInt8]? {
         while true {
             if let newline = buffer[start...].firstIndex(of: 0x0A) {
+                guard newline - start <= maximumLineBytes else {
+                    throw ValidationError("line \(lineNumber + 1) is longer than --maximum-line-bytes (\(maximumLineBytes))")
+                }
                 let line = Array(buffer[start..<newline])
                 start = newline + 1
                 lineNumber += 1

@@ -301,6 +301,28 @@ import Testing
         #expect(given.replayedState() == given.engine.state)
     }
 
+    /// Send tasks, message throw and end events (and business rule tasks) name a topic: a
+    /// worker sends the message; the element waits for it like a service task.
+    @Test func messageThrowingElementsAreExternalTasks() throws {
+        var given = try Self.harness("""
+            <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="notify"/>
+            <bpmn:sendTask id="notify"><bpmn:extensionElements><zeebe:taskDefinition type="send-mail"/></bpmn:extensionElements></bpmn:sendTask>
+            <bpmn:sequenceFlow id="f2" sourceRef="notify" targetRef="rule"/>
+            <bpmn:businessRuleTask id="rule" camunda:type="external" camunda:topic="score"/>
+            <bpmn:sequenceFlow id="f3" sourceRef="rule" targetRef="signal"/>
+            <bpmn:intermediateThrowEvent id="signal"><bpmn:extensionElements><zeebe:taskDefinition type="emit"/></bpmn:extensionElements><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:intermediateThrowEvent>
+            <bpmn:sequenceFlow id="f4" sourceRef="signal" targetRef="done"/>
+            <bpmn:endEvent id="done"><bpmn:extensionElements><zeebe:taskDefinition type="reply"/></bpmn:extensionElements><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:endEvent>
+            """)
+        given.start()
+        for (element, topic) in [("notify", "send-mail"), ("rule", "score"), ("signal", "emit"), ("done", "reply")] {
+            #expect(given.task(element)?.topic == topic, "\(element)")
+            given.complete(element, data: .object(["sent": .string(element)]))
+        }
+        #expect(given.instance == nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
     @Test func snapshotsKeepSubscriptionsAndBufferedMessages() throws {
         var given = try Self.harness(Self.raceProcess)
         given.start()

@@ -155,11 +155,58 @@ struct CommandLineTests {
     }
 
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "engine", "worker", "deploy", "start", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply", "topics lag"] {
+        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply", "topics lag"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")
         }
+    }
+}
+
+/// The event commands refuse what they cannot use with the file, line or option at fault.
+@Suite struct EventCommandLineTests {
+    let cli = CommandLineTests()
+
+    @Test func ingestNamesTheRulesFileAndLineAtFault() throws {
+        let directory = TemporaryDirectory("baton-ingest-cli")
+        defer { directory.remove() }
+        let data = "--data-dir '\(directory.path)/data'"
+        let missing = cli.baton("ingest \(data) --rules '\(directory.path)/nothing.yaml' --until-caught-up")
+        #expect(missing.status != 0 && missing.output.contains("nothing.yaml"), "\(missing.output)")
+        try writeFile(directory.path + "/bad.yaml", Array("source: orders\nrules:\n  - when: {type: A}\n    start: p\n    correlationId: '$.'\n".utf8))
+        let bad = cli.baton("ingest \(data) --rules '\(directory.path)/bad.yaml' --until-caught-up")
+        #expect(bad.status != 0 && bad.output.contains("bad.yaml:5:") && bad.output.contains("correlationId"), "\(bad.output)")
+        try writeFile(directory.path + "/garbage.yaml", [0xFF, 0xFE, 0x00, 0x41] + Array(repeating: 0x7B, count: 100))
+        let garbage = cli.baton("ingest \(data) --rules '\(directory.path)/garbage.yaml' --until-caught-up")
+        #expect(garbage.status != 0 && garbage.output.contains("garbage.yaml"), "\(garbage.output)")
+    }
+
+    /// `make demo`'s second half, smaller: orders as events through ingest, payments as messages.
+    @Test func theEventDrivenDemoCompletesEveryOrderOnce() throws {
+        let directory = TemporaryDirectory("baton-demo-events")
+        defer { directory.remove() }
+        let demo = cli.baton(
+            "demo --events --orders 300 --data-dir '\(directory.path)/data' --events-bpmn '\(TestFiles.examples)/order-events.bpmn' --events-rules '\(TestFiles.examples)/order-events.yaml'")
+        #expect(demo.status == 0, "\(demo.output.suffix(2000))")
+        #expect(demo.output.contains("every order started and completed exactly once"))
+        #expect(demo.output.contains("dead letters:          1 (1 malformed events streamed on purpose)"), "\(demo.output.suffix(2000))")
+    }
+
+    @Test func publishMessageAndProduceRefuseBadInput() throws {
+        let directory = TemporaryDirectory("baton-message-cli")
+        defer { directory.remove() }
+        let data = "--data-dir '\(directory.path)/data'"
+        let ttl = cli.baton("publish-message paid \(data) --correlation-key o-1 --ttl soon")
+        #expect(ttl.status != 0 && ttl.output.contains("--ttl 'soon'"), "\(ttl.output)")
+        let vars = cli.baton("publish-message paid \(data) --correlation-key o-1 --vars '[1]'")
+        #expect(vars.status != 0 && vars.output.contains("--vars"), "\(vars.output)")
+        let published = cli.baton("publish-message paid \(data) --correlation-key o-1 --ttl PT1M --vars '{\"a\":1}'")
+        #expect(published.status == 0 && published.output.contains("publishMessage 'paid' for 'o-1' appended"), "\(published.output)")
+        try writeFile(directory.path + "/long.jsonl", Array(("{\"ok\":1}\n" + String(repeating: "x", count: 5000) + "\n").utf8))
+        let long = cli.baton("produce orders \(data) --file '\(directory.path)/long.jsonl' --maximum-line-bytes 1000")
+        #expect(long.status != 0 && long.output.contains("line 2 is longer than --maximum-line-bytes (1000)"), "\(long.output)")
+        let missing = cli.baton("produce orders \(data) --file '\(directory.path)/none.jsonl'")
+        #expect(missing.status != 0 && missing.output.contains("none.jsonl"), "\(missing.output)")
     }
 }
 
