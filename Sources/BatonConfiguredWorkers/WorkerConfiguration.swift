@@ -106,18 +106,7 @@ public struct WorkerConfiguration: Sendable {
 
     /// Reads a configuration; errors name the file, the line and the field.
     public static func load(_ text: String, file: String, environment: [String: String]) throws(ConfigurationError) -> WorkerConfiguration {
-        guard text.utf8.count <= maximumBytes else {
-            throw ConfigurationError(file: file, line: 0, "the file has \(text.utf8.count) bytes; a workers file may have at most \(maximumBytes)")
-        }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else { throw ConfigurationError(file: file, line: 1, "the file is empty: it needs a 'topics' mapping") }
-            root = node
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw ConfigurationError(file: file, line: 0, "not YAML (or JSON): \(error)")
-        }
+        let root = try ConfigurationReader.root(of: text, file: file, kind: "a workers file", maximumBytes: maximumBytes, needs: "a 'topics' mapping")
         let reader = ConfigurationReader(file: file, environment: environment)
         return try reader.configuration(root)
     }
@@ -147,6 +136,22 @@ public struct ConfigurationReader {
     public init(file: String, environment: [String: String]) {
         self.file = file
         self.environment = environment
+    }
+
+    /// The root node of a YAML (or JSON) file of at most `maximumBytes`; errors name the
+    /// file and say what the file needs (`kind`: "a workers file").
+    public static func root(of text: String, file: String, kind: String, maximumBytes: Int, needs: String) throws(ConfigurationError) -> Node {
+        guard text.utf8.count <= maximumBytes else {
+            throw ConfigurationError(file: file, line: 0, "the file has \(text.utf8.count) bytes; \(kind) may have at most \(maximumBytes)")
+        }
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw ConfigurationError(file: file, line: 1, "the file is empty: it needs \(needs)") }
+            return node
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
+            throw ConfigurationError(file: file, line: 0, "not YAML (or JSON): \(error)")
+        }
     }
 
     public func fail(_ node: Node?, _ message: String) -> ConfigurationError {

@@ -94,18 +94,7 @@ public struct IngestRules: Sendable, Hashable {
 
     /// Reads a rules file; errors name the file, the line and the field.
     public static func load(_ text: String, file: String) throws(ConfigurationError) -> IngestRules {
-        guard text.utf8.count <= maximumFileBytes else {
-            throw ConfigurationError(file: file, line: 0, "the file has \(text.utf8.count) bytes; a rules file may have at most \(maximumFileBytes)")
-        }
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else { throw ConfigurationError(file: file, line: 1, "the file is empty: it needs 'source' and 'rules'") }
-            root = node
-        } catch let error as ConfigurationError {
-            throw error
-        } catch {
-            throw ConfigurationError(file: file, line: 0, "not YAML (or JSON): \(error)")
-        }
+        let root = try ConfigurationReader.root(of: text, file: file, kind: "a rules file", maximumBytes: maximumFileBytes, needs: "'source' and 'rules'")
         let reader = ConfigurationReader(file: file, environment: [:])
         let fields = try reader.mapping(root, "the file", allowed: ["source", "rules", "maximumEventBytes"])
         let source = try reader.string(fields["source"], "source")

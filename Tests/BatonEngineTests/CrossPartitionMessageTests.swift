@@ -130,20 +130,11 @@ import Testing
     }
 
     @Test func anElementThatEndsClosesItsSubscriptionOnTheOtherPartition() throws {
-        var partitions = try started("""
-            <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="race"/>
-            <bpmn:eventBasedGateway id="race"/>
-            <bpmn:sequenceFlow id="toShipped" sourceRef="race" targetRef="shipped"/>
-            <bpmn:sequenceFlow id="toLate" sourceRef="race" targetRef="late"/>
-            <bpmn:intermediateCatchEvent id="shipped"><bpmn:messageEventDefinition messageRef="ByOrder"/></bpmn:intermediateCatchEvent>
-            <bpmn:intermediateCatchEvent id="late"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
-            <bpmn:sequenceFlow id="f2" sourceRef="shipped" targetRef="e1"/><bpmn:endEvent id="e1"/>
-            <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="e2"/><bpmn:endEvent id="e2"/>
-            """)
+        var partitions = try started(MessageEventTests.race(message: "ByOrder"))
         partitions.deliver()
         let home = Int(TwoPartitions.partition(Self.key))
         #expect(partitions.engines[home].state.remoteSubscriptions.count == 1)
-        partitions.now += 60_000
+        partitions.now += 600_000
         let instance = try #require(partitions.instance)
         let timer = try #require(instance.timers.values.first)
         partitions.send(.triggerTimer, key: Self.correlationId, .timer(TimerRecord(instanceKey: instance.key, timerKey: timer.key)))

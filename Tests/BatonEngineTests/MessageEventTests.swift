@@ -181,16 +181,21 @@ import Testing
         #expect(given.instance == nil)
     }
 
-    static let raceProcess = """
+    static let raceProcess = race(message: "Paid")
+
+    /// An event-based gateway: the message against a ten-minute timer.
+    static func race(message: String) -> String {
+        """
         <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="race"/>
         <bpmn:eventBasedGateway id="race"/>
         <bpmn:sequenceFlow id="toPaid" sourceRef="race" targetRef="paid"/>
         <bpmn:sequenceFlow id="toTimeout" sourceRef="race" targetRef="timeout"/>
-        <bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:intermediateCatchEvent>
+        <bpmn:intermediateCatchEvent id="paid"><bpmn:messageEventDefinition messageRef="\(message)"/></bpmn:intermediateCatchEvent>
         <bpmn:intermediateCatchEvent id="timeout"><bpmn:timerEventDefinition><bpmn:timeDuration>PT10M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>
         <bpmn:sequenceFlow id="f2" sourceRef="paid" targetRef="shipped"/><bpmn:endEvent id="shipped"/>
         <bpmn:sequenceFlow id="f3" sourceRef="timeout" targetRef="expired"/><bpmn:endEvent id="expired"/>
         """
+    }
 
     @Test func anEventBasedGatewayTakesTheMessageWhenItComesFirst() throws {
         var given = try Self.harness(Self.raceProcess)

@@ -57,38 +57,33 @@ func ingestor(_ log: FileLog) throws -> Ingestor {
 
 print("ingest benchmark: \(count) OrderPlaced events on 12 partitions of '\(rules.source)', journal 2 partitions, file log, read batch 1,000")
 
-// 1. Raw consume.
+// 1. Raw consume: every event read (and, in a second pass, parsed as JSON).
 let (rawLog, rawDirectory) = try preparedLog("raw")
-var consumed = 0
-var bytes = 0
+/// Reads the whole source topic in batches of 1,000; returns the events and their bytes.
+func consume(parsing: Bool) throws -> (events: Int, bytes: Int) {
+    var events = 0
+    var bytes = 0
+    for partition in Int32(0)..<12 {
+        var position: Int64 = 0
+        while true {
+            let entries = try rawLog.read(TopicPartition(rules.source, partition), from: position, limit: 1_000)
+            guard let last = entries.last else { break }
+            for entry in entries where !parsing || (try? JSONValue.parse(entry.payload)) != nil {
+                events += 1
+                bytes += entry.payload.count
+            }
+            position = last.position + 1
+        }
+    }
+    return (events, bytes)
+}
 let rawCPU = processCPUSeconds()
 let rawStart = seconds()
-for partition in Int32(0)..<12 {
-    var position: Int64 = 0
-    while true {
-        let entries = try rawLog.read(TopicPartition(rules.source, partition), from: position, limit: 1_000)
-        guard let last = entries.last else { break }
-        consumed += entries.count
-        for entry in entries { bytes += entry.payload.count }
-        position = last.position + 1
-    }
-}
-let rawSeconds = seconds() - rawStart
-let rawRate = Double(consumed) / rawSeconds
+let (consumed, bytes) = try consume(parsing: false)
+let rawRate = Double(consumed) / (seconds() - rawStart)
 let rawCPUPerEvent = (processCPUSeconds() - rawCPU) / Double(consumed) * 1e6
-// The same read, each event also parsed as JSON: where ingest's own work starts.
-var parsed = 0
 let parseStart = seconds()
-for partition in Int32(0)..<12 {
-    var position: Int64 = 0
-    while true {
-        let entries = try rawLog.read(TopicPartition(rules.source, partition), from: position, limit: 1_000)
-        guard let last = entries.last else { break }
-        for entry in entries where (try? JSONValue.parse(entry.payload)) != nil { parsed += 1 }
-        position = last.position + 1
-    }
-}
-let parseRate = Double(parsed) / (seconds() - parseStart)
+let parseRate = Double(try consume(parsing: true).events) / (seconds() - parseStart)
 _ = system("rm -rf \(rawDirectory)")
 
 // 2. Ingest alone.
