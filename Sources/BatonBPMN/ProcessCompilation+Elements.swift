@@ -68,12 +68,12 @@ extension ProcessCompilation {
             return withMappings(ElementDetails(kind: .receiveTask, message: message), node: index)
         case (.eventBasedGateway, nil):
             return ElementDetails(kind: .eventBasedGateway)
-        case (.intermediateThrowEvent, .message?):
-            return externalTask(.messageThrowEvent, index, what: "message intermediateThrowEvent")
-        case (.endEvent, .message?):
-            return externalTask(.messageEndEvent, index, what: "message endEvent")
+        case (.intermediateThrowEvent, .message(let reference)?):
+            return messageSender(.messageThrowEvent, index, reference, what: "message intermediateThrowEvent")
+        case (.endEvent, .message(let reference)?):
+            return messageSender(.messageEndEvent, index, reference, what: "message endEvent")
         case (.sendTask, nil):
-            return externalTask(.sendTask, index, what: "sendTask")
+            return messageSender(.sendTask, index, node.messageRef, what: "sendTask")
         case (.businessRuleTask, nil):
             return externalTask(.businessRuleTask, index, what: "businessRuleTask")
         case (.task, nil):
@@ -112,6 +112,18 @@ extension ProcessCompilation {
         }
         guard let task = taskDefinition(index, defaultTopic: nil) else { return nil }
         return withMappings(ElementDetails(kind: kind, task: task), node: index)
+    }
+
+    /// An element that sends a message: an external task when it names a topic (a worker
+    /// sends it), otherwise the engine throws the message to `baton.messages`.
+    private mutating func messageSender(_ kind: ElementKind, _ index: Int32, _ reference: String?, what: String) -> ElementDetails? {
+        if nodes[Int(index)].taskDefinition?.topic?.isEmpty == false { return externalTask(kind, index, what: what) }
+        guard reference?.isEmpty == false else {
+            unsupported(index, "\(what) with neither a task topic (<zeebe:taskDefinition type=\"...\"/> or camunda:type=\"external\" camunda:topic=\"...\": a worker sends the message) nor a messageRef (the engine publishes the message to \(Topics.messages))")
+            return nil
+        }
+        guard let message = messageDefinition(reference, node: index) else { return nil }
+        return withMappings(ElementDetails(kind: kind, message: message), node: index)
     }
 
     /// The message a catch event or receive task waits for: `messageRef` must name a

@@ -13,7 +13,13 @@ enum ElementBehaviors {
             writer.leave(token, &agenda)
         case .terminateEndEvent: EndEventBehavior.terminate(token, &writer, &agenda)
         case .errorEndEvent: EndEventBehavior.throwError(token, &writer, &agenda)
-        case .serviceTask, .userTask, .sendTask, .businessRuleTask, .messageThrowEvent, .messageEndEvent:
+        case .sendTask, .messageThrowEvent, .messageEndEvent:
+            if token.element.task == nil {
+                MessageThrowBehavior.run(token, &writer, &agenda)
+            } else {
+                ExternalTaskBehavior.run(token, &writer, &agenda)
+            }
+        case .serviceTask, .userTask, .businessRuleTask:
             ExternalTaskBehavior.run(token, &writer, &agenda)
         case .messageCatchEvent, .receiveTask: MessageCatchBehavior.run(token, &writer, &agenda)
         case .eventBasedGateway: EventBasedGatewayBehavior.run(token, &writer, &agenda)

@@ -152,3 +152,31 @@ enum EventBasedGatewayBehavior {
         writer.leave(gateway, flows: [flow], triggered: true, &agenda)
     }
 }
+
+/// A message throw or end event, or a send task, without a task topic: the message (named
+/// by its `<message>`, carrying the element's input mappings, or the instance's variables
+/// when it has none) is recorded as `messageThrown`, which the runtime publishes to
+/// `baton.messages` keyed by the correlationId once the step is durable; then it leaves.
+enum MessageThrowBehavior {
+    static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
+        let variables: [String: JSONValue]
+        if token.element.inputs.isEmpty {
+            variables = writer.withInstance(token.instanceKey) { $0.variables }
+        } else {
+            switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token.instanceKey)) {
+            case .success(let values): variables = values
+            case .failure(let failure):
+                writer.raiseIncident(.expressionFailed, token, failure.message)
+                return
+            }
+        }
+        var message = MessageRecord(name: token.element.message!.name, variables: variables)
+        message.messageKey = writer.nextKey()
+        message.instanceKey = token.instanceKey
+        message.elementInstanceKey = token.elementInstanceKey
+        message.elementIndex = token.elementIndex
+        writer.write(.messageThrown, .message(message))
+        guard OutputMappings.apply(token, extra: [:], &writer) else { return }
+        writer.leave(token, &agenda)
+    }
+}

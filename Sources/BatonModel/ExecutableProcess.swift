@@ -72,7 +72,9 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     /// Waits for the first of the message and timer events on its outgoing flows.
     case eventBasedGateway = 22
     /// Send task, message throw and end events and business rule tasks are external tasks
-    /// (a worker sends the message or evaluates the rule) when they name a task topic.
+    /// (a worker sends the message or evaluates the rule) when they name a task topic; the
+    /// first three otherwise throw their message to `Topics.messages` (`message` is set,
+    /// `task` is nil).
     case sendTask = 23
     case messageThrowEvent = 24
     case messageEndEvent = 25
@@ -85,6 +87,8 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
         default: false
         }
     }
+    /// Kinds that may send their message themselves (when they have no task topic).
+    public var throwsMessage: Bool { self == .sendTask || self == .messageThrowEvent || self == .messageEndEvent }
     public var isBoundaryEvent: Bool { self == .errorBoundaryEvent || self == .timerBoundaryEvent || self == .messageBoundaryEvent }
     public var isGateway: Bool {
         self == .exclusiveGateway || self == .parallelGateway || self == .inclusiveGateway || self == .eventBasedGateway
@@ -121,7 +125,8 @@ public struct ExecutableElement: Sendable, Hashable {
     /// catches every error).
     public let errorCode: String?
     public let script: ScriptDefinition?
-    /// Message events and receive tasks: the message they wait for.
+    /// Message events and receive tasks: the message they wait for; message throw and end
+    /// events and send tasks without a task topic: the message they send.
     public let message: MessageDefinition?
     public let inputs: [VariableMapping]
     public let outputs: [VariableMapping]

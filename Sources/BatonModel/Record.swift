@@ -87,6 +87,9 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     /// The source offset of an ingested event (or of a command from another partition's
     /// outbox) is applied; redeliveries are rejected.
     case eventIngested = 813
+    /// A message throw event, message end event or send task without a task topic sent its
+    /// message: the runtime publishes it to `baton.messages` once the step is durable.
+    case messageThrown = 814
     // Message subscriptions: an element instance waits for a message.
     /// From another partition's outbox: an instance there waits for a message whose
     /// correlation key belongs to this partition.

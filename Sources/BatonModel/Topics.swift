@@ -14,6 +14,9 @@ public enum Topics {
     /// Partitions a task topic gets when it is created (topics/baton.task.json): the most
     /// workers of one topic that can share its work.
     public static let defaultTaskPartitions: Int32 = 12
+    /// Messages thrown by processes (message throw and end events, send tasks without a task
+    /// topic), as JSON keyed by correlationId, for any consumer.
+    public static let messages = "baton.messages"
     /// The example source topic of order events (`baton ingest`), as topics/orders.json
     /// declares it; other source topics get their count when first written.
     public static let orders = "orders"

@@ -92,6 +92,7 @@ public struct InstanceHistory: Sendable {
                 case .messagePublished: text = "message '\(value.name)' \(value.messageKey) published (time to live \(value.timeToLive) ms)"
                 case .messageCorrelated: text = "message '\(value.name)' \(value.messageKey) caught by \(element(value.elementIndex))"
                 case .messageExpired: text = "message '\(value.name)' \(value.messageKey) expired"
+                case .messageThrown: text = "\(element(value.elementIndex)) threw message '\(value.name)' \(value.messageKey) (to \(Topics.messages))"
                 default: text = "event \(value.sourcePartitionName) offset \(value.sourceOffset) ingested"
                 }
             case (_, .subscription(let value)):

@@ -43,9 +43,10 @@ public final class PartitionProcessor {
     /// A step was enqueued and the log has not been flushed since: the state holds records
     /// that may not be durable, so no snapshot may be written now (see `logFlushed`).
     var unflushedSteps = false
-    /// Commands the steps of this partition send to other partitions (DESIGN.md §4),
-    /// appended there once the steps are durable (`logFlushed`). Collected only by an
-    /// engine (`recover()`), never by a read replica.
+    /// Commands the steps of this partition send to other partitions (DESIGN.md §4), and
+    /// the messages its processes throw (`messageThrown`, for `baton.messages`), appended
+    /// once the steps are durable (`logFlushed`). Collected only by an engine
+    /// (`recover()`), never by a read replica.
     var outbox: [Record] = []
     var deliversOutbox = false
     var lastSnapshotTime: Int64 = 0
@@ -172,18 +173,32 @@ public final class PartitionProcessor {
     /// after recovery; the receivers drop the second delivery (`MessageProcessor`).
     func deliverOutbox() throws {
         guard !outbox.isEmpty else { return }
-        var byPartition: [Int32: (entries: [[UInt8]], keys: [String])] = [:]
-        var order: [Int32] = []
-        for command in outbox {
-            if byPartition[command.partition] == nil { order.append(command.partition) }
-            byPartition[command.partition, default: ([], [])].entries.append(RecordCodec.encode(command))
-            byPartition[command.partition, default: ([], [])].keys.append(command.key)
+        var byTarget: [TopicPartition: (entries: [[UInt8]], keys: [String])] = [:]
+        var order: [TopicPartition] = []
+        for record in outbox {
+            let target: TopicPartition
+            let bytes: [UInt8]
+            if record.recordType == .command {
+                target = TopicPartition(Topics.journal, record.partition)
+                bytes = RecordCodec.encode(record)
+            } else {
+                target = TopicPartition(Topics.messages, try log.partition(forKey: record.key, topic: Topics.messages))
+                bytes = ThrownMessage.json(record).jsonBytes
+            }
+            if byTarget[target] == nil { order.append(target) }
+            byTarget[target, default: ([], [])].entries.append(bytes)
+            byTarget[target, default: ([], [])].keys.append(record.key)
         }
         for target in order {
-            let batch = byPartition[target]!
-            _ = try log.append(batch.entries, keys: batch.keys, to: TopicPartition(Topics.journal, target))
+            let batch = byTarget[target]!
+            _ = try log.append(batch.entries, keys: batch.keys, to: target)
         }
         outbox = []
+    }
+
+    /// Records whose effect leaves the partition once their step is durable.
+    static func leavesThroughOutbox(_ record: Record) -> Bool {
+        record.recordType == .command || (record.intent == .messageThrown && record.recordType == .event)
     }
 
     /// Reads what is new, processes pending commands once the journal's end is reached, and
@@ -297,7 +312,7 @@ public final class PartitionProcessor {
             // A step another writer made (this replica before a crash, a zombie): its
             // commands for other partitions may never have been delivered. Delivered again
             // (the receiver drops what it has), since a snapshot covers only delivered steps.
-            if deliversOutbox, record.recordType == .command { outbox.append(record) }
+            if deliversOutbox, Self.leavesThroughOutbox(record) { outbox.append(record) }
         }
         if let time = step.records.last?.timestamp, time > lastStepTime { lastStepTime = time }
         let answered = engine.state.lastCommandPosition
@@ -373,7 +388,7 @@ public final class PartitionProcessor {
             if record.intent == .instanceCompleted { instancesCompleted += 1 }
         }
         try publishTasks(in: step.records)
-        outbox += step.records.filter { $0.recordType == .command }
+        outbox += step.records.filter(Self.leavesThroughOutbox)
         return batch.count
     }
 }

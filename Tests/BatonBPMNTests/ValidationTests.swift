@@ -132,7 +132,7 @@ struct ValidationTests {
         ("<bpmn:complexGateway id=\"x\"/>", "complexGateway"),
         ("<bpmn:transaction id=\"x\"/>", "transaction"),
         ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>", "signal intermediateCatchEvent"),
-        ("<bpmn:endEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:endEvent>", "message endEvent without a task topic"),
+        ("<bpmn:endEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:endEvent>", "message endEvent with neither a task topic"),
         ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>", "signal intermediateThrowEvent"),
         ("<bpmn:task id=\"x\"><bpmn:multiInstanceLoopCharacteristics/></bpmn:task>", "parallel multi-instance"),
     ])

@@ -328,6 +328,25 @@ import Testing
         #expect(given.replayedState() == given.engine.state)
     }
 
+    /// Without a task topic, the element throws its message itself and moves on.
+    @Test func aMessageThrowEventWithoutATopicThrowsItsMessage() throws {
+        var given = try Self.harness("""
+            <bpmn:startEvent id="start"/><bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="tell"/>
+            <bpmn:intermediateThrowEvent id="tell"><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:intermediateThrowEvent>
+            <bpmn:sequenceFlow id="f2" sourceRef="tell" targetRef="done"/>
+            <bpmn:endEvent id="done"><bpmn:messageEventDefinition messageRef="Cancel"/></bpmn:endEvent>
+            """)
+        let records = given.start(["amount": .number(3)])
+        let thrown = records.filter { $0.intent == .messageThrown }.compactMap { record -> MessageRecord? in
+            if case .message(let value) = record.value { return value }
+            return nil
+        }
+        #expect(thrown.map(\.name) == ["payment-confirmed", "order-canceled"])
+        #expect(thrown.allSatisfy { $0.variables == ["amount": .number(3)] && $0.instanceKey != 0 && $0.messageKey != 0 })
+        #expect(given.instance == nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
     @Test func snapshotsKeepSubscriptionsAndBufferedMessages() throws {
         var given = try Self.harness(Self.raceProcess)
         given.start()

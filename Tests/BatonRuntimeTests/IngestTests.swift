@@ -160,6 +160,56 @@ struct IngestTests {
         #expect(engine.wait() == 0)
     }
 
+    /// Two ingest processes share the source topic's partitions (one consumer group): both
+    /// take part, and every event is ingested once.
+    @Test(arguments: ["file", "kafka"])
+    func twoIngestProcessesShareTheSourceTopic(_ backend: String) throws {
+        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let directory = TemporaryDirectory("baton-ingest-pair")
+        defer { directory.remove() }
+        let cli = CommandLineTests()
+        let backendUnderTest = try BackendUnderTest(backend, label: "ingestpair", directory: directory, topics: [Topics.journal: 2, "orders": 4])
+        let where_ = backendUnderTest.arguments
+        try writeFile(directory.path + "/p.bpmn", bpmnDocument(Self.waitingProcess, declarations: Self.process))
+        try writeFile(directory.path + "/rules.yaml", Array(Self.rules.utf8))
+        #expect(cli.baton("deploy \(backendUnderTest.quoted) '\(directory.path)/p.bpmn'").status == 0)
+        let engine = try ChildProcess.spawn(Self.binary, ["run"] + where_, output: directory.path + "/engine.out", errorsToOutput: true)
+        defer { engine.kill(SIGKILL); _ = engine.wait() }
+        let ingests = try (0..<2).map { index in
+            try ChildProcess.spawn(Self.binary, ["ingest", "--rules", directory.path + "/rules.yaml"] + where_, output: directory.path + "/ingest-\(index).out", errorsToOutput: true)
+        }
+        defer { for ingest in ingests { ingest.kill(SIGKILL); _ = ingest.wait() } }
+        usleep(backend == "kafka" ? 3_000_000 : 300_000)
+        // Streamed in rounds while both run, so each holds partitions when events arrive.
+        let count = 2_000
+        for round in 0..<4 {
+            let lines = (round * count / 4..<(round + 1) * count / 4).map { #"{"type":"OrderPlaced","orderId":"pair-\#($0)","order":{}}"# }
+            try writeFile(directory.path + "/events-\(round).jsonl", Array(lines.joined(separator: "\n").utf8))
+            #expect(cli.baton("produce \(backendUnderTest.quoted) orders --key-field '$.orderId' --file '\(directory.path)/events-\(round).jsonl'").status == 0)
+            usleep(300_000)
+        }
+        var created: [String: Int] = [:]
+        let deadline = WallClockMilliseconds.now() + 90_000
+        while created.count < count, WallClockMilliseconds.now() < deadline {
+            usleep(200_000)
+            created = Self.instancesCreated(backendUnderTest.log)
+        }
+        for ingest in ingests { ingest.kill(SIGTERM) }
+        let outputs = ingests.enumerated().map { index, ingest in
+            _ = ingest.wait()
+            return String(decoding: (try? POSIX.readFile(directory.path + "/ingest-\(index).out")) ?? [], as: UTF8.self)
+        }
+        #expect(created.count == count && created.values.allSatisfy { $0 == 1 }, "\(created.count) of \(count); \(outputs)")
+        // Each process says how many events it ingested: both did some, together all.
+        let ingested = outputs.map { output -> Int in
+            guard let line = output.split(separator: "\n").last(where: { $0.contains("stopped after") }),
+                let number = line.split(separator: " ").compactMap({ Int($0) }).first
+            else { return 0 }
+            return number
+        }
+        #expect(ingested.allSatisfy { $0 > 0 } && ingested.reduce(0, +) >= count, "\(ingested); \(outputs)")
+    }
+
     /// instanceCreated events per correlation id, from the journal's steps.
     static func instancesCreated(_ log: any Log) -> [String: Int] {
         var created: [String: Int] = [:]
