@@ -23,6 +23,7 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case mappingInvalid
         case messageReferenceInvalid
         case eventBasedGatewayInvalid
+        case linkInvalid
     }
 
     public let fileName: String

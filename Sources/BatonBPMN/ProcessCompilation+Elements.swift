@@ -8,6 +8,9 @@ struct ElementDetails {
     var errorCode: String?
     var script: ScriptDefinition?
     var message: MessageDefinition?
+    /// Link throw events: the name of the link catch event they go on at (resolved to an
+    /// index once every node is classified, `resolveLinks`).
+    var linkName: String?
     var inputs: [VariableMapping] = []
     var outputs: [VariableMapping] = []
 }
@@ -66,6 +69,12 @@ extension ProcessCompilation {
         case (.receiveTask, nil):
             guard let message = messageDefinition(node.messageRef, node: index) else { return nil }
             return withMappings(ElementDetails(kind: .receiveTask, message: message), node: index)
+        case (.intermediateThrowEvent, .link(let name)?), (.intermediateCatchEvent, .link(let name)?):
+            guard let name, !name.isEmpty else {
+                report(.linkInvalid, node: index, "a link event needs a name (linkEventDefinition name=\"...\"): a throw goes on at the catch of the same name")
+                return nil
+            }
+            return ElementDetails(kind: node.kind == .intermediateThrowEvent ? .linkThrowEvent : .linkCatchEvent, linkName: name)
         case (.eventBasedGateway, nil):
             return ElementDetails(kind: .eventBasedGateway)
         case (.intermediateThrowEvent, .message(let reference)?):

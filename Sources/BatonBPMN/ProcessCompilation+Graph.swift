@@ -109,6 +109,28 @@ extension ProcessCompilation {
         nodes.indices.filter { nodeScopes[$0] == scope && details[$0]?.kind == .noneStartEvent }.map { Int32($0) }
     }
 
+    /// Each link throw event names exactly one link catch event of its scope; a throw has no
+    /// outgoing flow and a catch no incoming one (BPMN 2.0.2 §10.5.6).
+    mutating func resolveLinks() {
+        for index in nodes.indices where details[index]?.kind == .linkThrowEvent || details[index]?.kind == .linkCatchEvent {
+            let element = Int32(index)
+            let name = details[index]!.linkName!
+            if details[index]!.kind == .linkCatchEvent {
+                if !incoming[index].isEmpty { report(.linkInvalid, node: element, "link catch event '\(name)' cannot have incoming sequence flows: link throw events lead to it") }
+                continue
+            }
+            if !outgoing[index].isEmpty { report(.linkInvalid, node: element, "link throw event '\(name)' cannot have outgoing sequence flows: the token goes on at the link catch event") }
+            let catches = nodes.indices.filter {
+                nodeScopes[$0] == nodeScopes[index] && details[$0]?.kind == .linkCatchEvent && details[$0]?.linkName == name
+            }
+            switch catches.count {
+            case 1: linkTargets[index] = Int32(catches[0])
+            case 0: report(.linkInvalid, node: element, "no link catch event named '\(name)' in the same scope")
+            default: report(.linkInvalid, node: element, "\(catches.count) link catch events are named '\(name)' in the same scope; a link goes to exactly one")
+            }
+        }
+    }
+
     /// Every flow node must be reachable from a start event of its scope (through sequence
     /// flows and boundary events). Unreachable nodes inside an unreachable sub-process are
     /// reported once, at the sub-process.
@@ -133,6 +155,7 @@ extension ProcessCompilation {
                 if let (_, target) = flowEndpoints[Int(flow)] { pending.append(Int(target)) }
             }
             pending.append(contentsOf: attached[Int32(index)] ?? [])
+            if let target = linkTargets[index] { pending.append(Int(target)) }
             if nodes[index].kind.hasContent { visitScope(Int32(index)) }
         }
         for index in nodes.indices where !reached[index] {
@@ -162,7 +185,7 @@ extension ProcessCompilation {
                 cancelActivity: node.cancelActivity,
                 innerStartEvent: detail.kind == .subProcess ? noneStartEvents(in: Int32(index)).first : nil,
                 task: detail.task, timer: detail.timer, errorCode: detail.errorCode, script: detail.script,
-                message: detail.message, inputs: detail.inputs, outputs: detail.outputs)
+                message: detail.message, linkTarget: linkTargets[index], inputs: detail.inputs, outputs: detail.outputs)
         }
         let executableFlows = flows.indices.map { index in
             let (source, target) = flowEndpoints[index]!

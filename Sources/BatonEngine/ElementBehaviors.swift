@@ -6,7 +6,7 @@ enum ElementBehaviors {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         switch token.deployed.kind(token.elementIndex) {
         case .noneStartEvent, .noneThrowEvent, .noneEndEvent, .errorBoundaryEvent, .timerBoundaryEvent,
-            .parallelGateway, .messageStartEvent, .messageBoundaryEvent:
+            .parallelGateway, .messageStartEvent, .messageBoundaryEvent, .linkCatchEvent:
             writer.leave(token, &agenda)
         case .manualTask, .undefinedTask:
             guard OutputMappings.apply(token, extra: [:], &writer) else { return }
@@ -23,6 +23,11 @@ enum ElementBehaviors {
             ExternalTaskBehavior.run(token, &writer, &agenda)
         case .messageCatchEvent, .receiveTask: MessageCatchBehavior.run(token, &writer, &agenda)
         case .eventBasedGateway: EventBasedGatewayBehavior.run(token, &writer, &agenda)
+        case .linkThrowEvent:
+            // The token leaves (no flow) and goes on at the link catch event; queued before
+            // the scope check runs, so the scope sees it in flight and does not complete.
+            writer.leave(token, flows: [], &agenda)
+            agenda.append(.activate(element: token.element.linkTarget!, scopeKey: token.flowScopeKey))
         case .scriptTask: ScriptTaskBehavior.run(token, &writer, &agenda)
         case .exclusiveGateway: ExclusiveGatewayBehavior.run(token, &writer, &agenda)
         case .inclusiveGateway: InclusiveGatewayBehavior.run(token, &writer, &agenda)

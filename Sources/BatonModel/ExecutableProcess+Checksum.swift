@@ -24,6 +24,7 @@ extension ExecutableProcess {
             mix(Int64(element.scope ?? -1))
             mix(Int64(element.attachedTo ?? -1))
             if let message = element.message { mix(message.name.utf8) }
+            if let target = element.linkTarget { mix(Int64(target) - 1_000_000) }
             for flow in element.incoming { mix(Int64(flow)) }
             mix(-2)
             for flow in element.outgoing { mix(Int64(flow)) }

@@ -79,6 +79,11 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     case messageThrowEvent = 24
     case messageEndEvent = 25
     case businessRuleTask = 26
+    /// An intermediate link throw event: the token goes on at the link catch event of the
+    /// same name in the same scope (`ExecutableElement.linkTarget`), with no sequence flow.
+    case linkThrowEvent = 27
+    /// An intermediate link catch event: where a link throw event's token goes on.
+    case linkCatchEvent = 28
 
     /// True for kinds that wait for a worker (an external task).
     public var isExternalTask: Bool {
@@ -128,6 +133,8 @@ public struct ExecutableElement: Sendable, Hashable {
     /// Message events and receive tasks: the message they wait for; message throw and end
     /// events and send tasks without a task topic: the message they send.
     public let message: MessageDefinition?
+    /// Link throw events: the link catch event the token goes on at.
+    public let linkTarget: Int32?
     public let inputs: [VariableMapping]
     public let outputs: [VariableMapping]
 
@@ -136,7 +143,7 @@ public struct ExecutableElement: Sendable, Hashable {
         outgoing: [Int32] = [], defaultFlow: Int32? = nil, boundaryEvents: [Int32] = [],
         attachedTo: Int32? = nil, cancelActivity: Bool = true, innerStartEvent: Int32? = nil,
         task: TaskDefinition? = nil, timer: TimerDefinition? = nil, errorCode: String? = nil,
-        script: ScriptDefinition? = nil, message: MessageDefinition? = nil, inputs: [VariableMapping] = [],
+        script: ScriptDefinition? = nil, message: MessageDefinition? = nil, linkTarget: Int32? = nil, inputs: [VariableMapping] = [],
         outputs: [VariableMapping] = []
     ) {
         self.id = id
@@ -155,6 +162,7 @@ public struct ExecutableElement: Sendable, Hashable {
         self.errorCode = errorCode
         self.script = script
         self.message = message
+        self.linkTarget = linkTarget
         self.inputs = inputs
         self.outputs = outputs
     }

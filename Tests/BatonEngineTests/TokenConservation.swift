@@ -177,8 +177,9 @@ struct TokenConservation {
             problems.append("'\(name)' activated in a scope that does not contain it")
         }
         let arrival = Arrival(scope: value.flowScopeKey, element: value.elementIndex)
-        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind.isBoundaryEvent {
-            // A scope's entry, or a boundary event's trigger: no flow leads here.
+        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent {
+            // A scope's entry, a boundary event's trigger, or where a link throw event goes on:
+            // no flow leads here.
         } else if tokens.isJoin(value.elementIndex) {
             var arrivals = tokens.joins[arrival] ?? [:]
             if element.kind == .parallelGateway, let missing = element.incoming.first(where: { (arrivals[$0] ?? 0) == 0 }) {
