@@ -24,6 +24,17 @@ public struct BPMNFlowNode: Sendable, Hashable {
     public var inputMappings: [BPMNMapping] = []
     public var outputMappings: [BPMNMapping] = []
     public var script: BPMNScript?
+    /// Camunda 7 service tasks implemented in Java: which attribute and its value
+    /// (`camunda:class`, `camunda:delegateExpression`, `camunda:expression`).
+    public var javaImplementation: (attribute: String, value: String)? {
+        get { javaAttribute.map { ($0, javaValue ?? "") } }
+        set {
+            javaAttribute = newValue?.attribute
+            javaValue = newValue?.value
+        }
+    }
+    private var javaAttribute: String?
+    private var javaValue: String?
     /// Receive and send tasks: the `messageRef` attribute (events carry theirs in the
     /// event definition).
     public var messageRef: String?

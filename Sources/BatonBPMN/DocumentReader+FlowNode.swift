@@ -56,6 +56,12 @@ extension DocumentReader {
                 style: .camunda7, topic: topic, retries: nil,
                 priority: element.attribute("taskPriority", namespace: NS.camunda))
         }
+        for attribute in ["class", "delegateExpression", "expression"] {
+            if let value = element.attribute(attribute, namespace: NS.camunda) {
+                node.javaImplementation = ("camunda:" + attribute, value)
+                break
+            }
+        }
         if node.kind == .scriptTask {
             node.script = BPMNScript(
                 format: element.attribute("scriptFormat"), text: nil,

@@ -226,6 +226,11 @@ extension ProcessCompilation {
         let node = nodes[Int(index)]
         let definition = node.taskDefinition
         guard let topic = definition?.topic ?? defaultTopic, !topic.isEmpty else {
+            if let java = node.javaImplementation {
+                report(.serviceTaskWithoutTopic, node: index,
+                       "the task runs Java code (\(java.attribute)=\"\(java.value.prefix(120))\"), which Baton cannot run: Baton hands work to external workers; replace it with camunda:type=\"external\" camunda:topic=\"...\" and run a worker for that topic (any language: 'baton worker --help')")
+                return nil
+            }
             report(.serviceTaskWithoutTopic, node: index,
                    "service task has no external task topic: add camunda:type=\"external\" camunda:topic=\"...\" (Camunda 7) or <zeebe:taskDefinition type=\"...\"/> (Camunda 8)")
             return nil

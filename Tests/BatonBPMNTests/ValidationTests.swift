@@ -126,6 +126,19 @@ struct ValidationTests {
     }
 
     @Test(arguments: [
+        ("camunda:class=\"com.acme.Charge\"", "camunda:class=\"com.acme.Charge\""),
+        ("camunda:delegateExpression=\"${chargeDelegate}\"", "camunda:delegateExpression=\"${chargeDelegate}\""),
+        ("camunda:expression=\"${payments.charge(order)}\"", "camunda:expression=\"${payments.charge(order)}\""),
+    ])
+    func javaServiceTasksAreNamedWithTheWayOut(_ attribute: String, _ expected: String) throws {
+        let problem = try only(.serviceTaskWithoutTopic, in: problems("""
+            <bpmn:startEvent id="s"/><bpmn:serviceTask id="t" \(attribute)/>
+            <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            """))
+        #expect(problem.message.contains(expected) && problem.message.contains("Baton cannot run") && problem.message.contains("camunda:type=\"external\""), "\(problem.message)")
+    }
+
+    @Test(arguments: [
         ("<bpmn:sendTask id=\"x\"/>", "sendTask"),
         ("<bpmn:businessRuleTask id=\"x\"/>", "businessRuleTask"),
         ("<bpmn:callActivity id=\"x\" calledElement=\"c\"/>", "callActivity"),
