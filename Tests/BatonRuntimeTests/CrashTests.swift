@@ -47,11 +47,18 @@ struct CrashTests {
         for kill in 0..<Self.kills {
             try stream()
             let child = try ChildProcess.spawn(Self.binary, arguments)
-            // Kill while it works: once the journal grows again, after a random moment.
-            let before = try Self.journalLength(dataDir)
+            // Kill while it works: once the journal grows again, after a random moment. On
+            // a machine busy with other tests that moment can come before any order
+            // completes, so every fourth kill waits until one more order has completed.
             let deadline = WallClockMilliseconds.now() + 10_000
-            while try Self.journalLength(dataDir) <= before, WallClockMilliseconds.now() < deadline { usleep(5_000) }
-            usleep(UInt32(generator.next() % 250_000))
+            if kill % 4 == 3 {
+                let completed = try Self.completedOrders(dataDir)
+                while try Self.completedOrders(dataDir) <= completed, WallClockMilliseconds.now() < deadline { usleep(5_000) }
+            } else {
+                let before = try Self.journalLength(dataDir)
+                while try Self.journalLength(dataDir) <= before, WallClockMilliseconds.now() < deadline { usleep(5_000) }
+                usleep(UInt32(generator.next() % 250_000))
+            }
             child.kill(SIGKILL)
             #expect(child.wait() == 128 + SIGKILL, "kill \(kill) hit a running process")
             progress.append(try Self.completedOrders(dataDir))

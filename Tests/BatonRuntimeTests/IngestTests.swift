@@ -68,19 +68,26 @@ struct IngestTests {
         return (lines, malformed.count, duplicated)
     }
 
+    /// A fresh backend (4 `orders` partitions, 2 journal partitions) with the waiting
+    /// process deployed and the rules written to `<directory>/rules.yaml`.
+    static func prepared(_ backend: String, label: String, directory: TemporaryDirectory) throws -> BackendUnderTest {
+        try #require(TestFiles.exists(binary), "\(binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let backendUnderTest = try BackendUnderTest(backend, label: label, directory: directory, topics: [Topics.journal: 2, "orders": 4])
+        try writeFile(directory.path + "/p.bpmn", bpmnDocument(waitingProcess, declarations: process))
+        try writeFile(directory.path + "/rules.yaml", Array(rules.utf8))
+        let deployed = CommandLineTests().baton("deploy \(backendUnderTest.quoted) '\(directory.path)/p.bpmn'")
+        #expect(deployed.status == 0, "\(deployed.output)")
+        return backendUnderTest
+    }
+
     @Test(arguments: ["file", "kafka"])
     func tenThousandEventsSurviveTenKillsOfIngest(_ backend: String) throws {
-        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
         let directory = TemporaryDirectory("baton-ingest")
         defer { directory.remove() }
         let cli = CommandLineTests()
-        let backendUnderTest = try BackendUnderTest(backend, label: "ingest", directory: directory, topics: [Topics.journal: 2, "orders": 4])
+        let backendUnderTest = try Self.prepared(backend, label: "ingest", directory: directory)
         let where_ = backendUnderTest.arguments
         let log = backendUnderTest.log
-        try writeFile(directory.path + "/p.bpmn", bpmnDocument(Self.waitingProcess, declarations: Self.process))
-        try writeFile(directory.path + "/rules.yaml", Array(Self.rules.utf8))
-        let deployed = cli.baton("deploy \(backendUnderTest.quoted) '\(directory.path)/p.bpmn'")
-        #expect(deployed.status == 0, "\(deployed.output)")
         let (lines, malformed, duplicated) = Self.events()
         try writeFile(directory.path + "/events.jsonl", Array(lines.joined(separator: "\n").utf8))
         let produced = cli.baton("produce \(backendUnderTest.quoted) orders --topic-partitions 4 --key-field '$.orderId' --file '\(directory.path)/events.jsonl'")
@@ -164,15 +171,11 @@ struct IngestTests {
     /// take part, and every event is ingested once.
     @Test(arguments: ["file", "kafka"])
     func twoIngestProcessesShareTheSourceTopic(_ backend: String) throws {
-        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
         let directory = TemporaryDirectory("baton-ingest-pair")
         defer { directory.remove() }
         let cli = CommandLineTests()
-        let backendUnderTest = try BackendUnderTest(backend, label: "ingestpair", directory: directory, topics: [Topics.journal: 2, "orders": 4])
+        let backendUnderTest = try Self.prepared(backend, label: "ingestpair", directory: directory)
         let where_ = backendUnderTest.arguments
-        try writeFile(directory.path + "/p.bpmn", bpmnDocument(Self.waitingProcess, declarations: Self.process))
-        try writeFile(directory.path + "/rules.yaml", Array(Self.rules.utf8))
-        #expect(cli.baton("deploy \(backendUnderTest.quoted) '\(directory.path)/p.bpmn'").status == 0)
         let engine = try ChildProcess.spawn(Self.binary, ["run"] + where_, output: directory.path + "/engine.out", errorsToOutput: true)
         defer { engine.kill(SIGKILL); _ = engine.wait() }
         let ingests = try (0..<2).map { index in
