@@ -24,6 +24,7 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case messageReferenceInvalid
         case eventBasedGatewayInvalid
         case linkInvalid
+        case eventDefinitionMissing
     }
 
     public let fileName: String

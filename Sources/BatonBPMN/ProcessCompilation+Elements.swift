@@ -52,7 +52,7 @@ extension ProcessCompilation {
                 return nil
             }
             let code = errorCode(reference, node: index, required: false)
-            if reference != nil, code == nil { return nil }
+            if let reference, code == nil, !document.errors.contains(where: { $0.id == reference }) { return nil }
             return ElementDetails(kind: .errorBoundaryEvent, errorCode: code)
         case (.boundaryEvent, .timer(let timer)?):
             return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerBoundaryEvent, timer: $0) }
@@ -106,6 +106,10 @@ extension ProcessCompilation {
             return ElementDetails(kind: .parallelGateway)
         case (.inclusiveGateway, nil):
             return ElementDetails(kind: .inclusiveGateway)
+        case (.intermediateCatchEvent, nil), (.boundaryEvent, nil):
+            report(.eventDefinitionMissing, node: index,
+                   "\(node.kind == .boundaryEvent ? "a boundary" : "an intermediate catch") event needs an event definition (message, timer, error...): it says what it waits for")
+            return nil
         default:
             unsupported(index, Self.constructName(node, definition))
             return nil
@@ -186,7 +190,9 @@ extension ProcessCompilation {
             return nil
         }
         guard let code = declaration.errorCode, !code.isEmpty else {
-            report(.errorReferenceInvalid, node: index, "<error id=\"\(reference)\"> has no errorCode")
+            // A boundary event may catch every error through an <error> without a code, as
+            // Zeebe accepts; an end event must say which error it throws.
+            if required { report(.errorReferenceInvalid, node: index, "<error id=\"\(reference)\"> has no errorCode: an error end event must throw a code") }
             return nil
         }
         return code

@@ -180,6 +180,39 @@ struct ValidationTests {
         #expect(problem.elementId == "e" && problem.message.contains("'nope'"))
     }
 
+    /// An <error> without a code on a boundary event catches every error (as Zeebe accepts);
+    /// an error end event must still throw a code.
+    @Test func anErrorWithoutACodeIsACatchAllOnABoundaryOnly() throws {
+        let declarations = #"<bpmn:error id="Any" name="anything"/>"#
+        let boundary = try compileOne(bpmnDocument("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            <bpmn:serviceTask id="t"><bpmn:extensionElements><zeebe:taskDefinition type="w"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:boundaryEvent id="b" attachedToRef="t"><bpmn:errorEventDefinition errorRef="Any"/></bpmn:boundaryEvent>
+            <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>
+            <bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="e2"/><bpmn:endEvent id="e2"/>
+            """, declarations: declarations))
+        #expect(boundary.problems == [])
+        let process = try #require(boundary.executable)
+        #expect(process[element: try #require(process.elementIndex(id: "b"))].errorCode == nil)
+        let end = try compileOne(bpmnDocument("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="e"/>
+            <bpmn:endEvent id="e"><bpmn:errorEventDefinition errorRef="Any"/></bpmn:endEvent>
+            """, declarations: declarations))
+        #expect(end.problems.contains { $0.rule == .errorReferenceInvalid && $0.message.contains("has no errorCode") })
+    }
+
+    @Test(arguments: ["intermediateCatchEvent", "boundaryEvent"])
+    func anEventWithoutADefinitionIsInvalidNotUnsupported(_ kind: String) throws {
+        let attached = kind == "boundaryEvent" ? #" attachedToRef="t""# : ""
+        let found = try problems("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
+            <bpmn:task id="t"/><bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="x"/>
+            <bpmn:\(kind) id="x"\(attached)/>
+            """)
+        #expect(found.contains { $0.rule == .eventDefinitionMissing && $0.elementId == "x" && $0.message.contains("needs an event definition") }, "\(found)")
+        #expect(!found.contains { $0.rule == .unsupportedElement })
+    }
+
     @Test(arguments: ["P1M", "tomorrow", "PT", ""])
     func timerThatDoesNotParse(_ duration: String) throws {
         let problem = try only(.timerInvalid, in: problems("""
