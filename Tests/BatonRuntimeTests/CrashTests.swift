@@ -53,7 +53,8 @@ struct CrashTests {
             let deadline = WallClockMilliseconds.now() + 10_000
             if kill % 4 == 3 {
                 let completed = try Self.completedOrders(dataDir)
-                while try Self.completedOrders(dataDir) <= completed, WallClockMilliseconds.now() < deadline { usleep(5_000) }
+                // Each look decodes the whole journal: not too often, the other tests run beside.
+                while try Self.completedOrders(dataDir) <= completed, WallClockMilliseconds.now() < deadline { usleep(50_000) }
             } else {
                 let before = try Self.journalLength(dataDir)
                 while try Self.journalLength(dataDir) <= before, WallClockMilliseconds.now() < deadline { usleep(5_000) }

@@ -51,10 +51,10 @@ struct GatewayTests {
     }
 
     /// The Camunda 7 address a `baton run --gateway-port` or `baton gateway` prints, waiting
-    /// for it (nil if the process ends or nothing comes within 2 minutes).
+    /// for it (nil if the process ends or nothing comes within 4 minutes).
     static func address(printedBy process: ChildProcess, in output: String) async throws -> String? {
         // Generous: the whole suite runs in parallel on two cores.
-        let deadline = ContinuousClock.now + .seconds(120)
+        let deadline = ContinuousClock.now + .seconds(240)
         while ContinuousClock.now < deadline, process.exitStatus() == nil {
             let printed = String(decoding: (try? POSIX.readFile(output)) ?? [], as: UTF8.self)
             if let url = printed.split(separator: "\n").first(where: { $0.hasPrefix("gateway: http://") }) {

@@ -108,7 +108,7 @@ struct IngestTests {
                 Self.binary, ["ingest", "--rules", directory.path + "/rules.yaml"] + where_,
                 output: directory.path + "/ingest-\(round).out", errorsToOutput: true)
             let deadline = WallClockMilliseconds.now() + 30_000
-            while committed() < before + 300, committed() < Int64(lines.count), WallClockMilliseconds.now() < deadline { usleep(5_000) }
+            while committed() < before + 300, committed() < Int64(lines.count), WallClockMilliseconds.now() < deadline { usleep(20_000) }
             ingest.kill(SIGKILL)
             _ = ingest.wait()
             kills += 1
@@ -132,7 +132,8 @@ struct IngestTests {
             engineLetters = letters.filter { $0.sourceTopic == Topics.journal }
             ingestLetters = letters.filter { $0.sourceTopic == "orders" }
             if created.count >= Self.orders, Set(engineLetters.map(\.key)).count >= duplicated.count { break }
-            usleep(200_000)
+            // Each look decodes the whole journal (10,000 instances): once a second is enough.
+            usleep(1_000_000)
         }
         let engineOutput = String(decoding: (try? POSIX.readFile(directory.path + "/engine.out")) ?? [], as: UTF8.self)
         #expect(kills == 10 && midway > 0 && midway < Int64(lines.count), "kills \(kills), committed before the last run \(midway)")
@@ -160,7 +161,7 @@ struct IngestTests {
         let paymentDeadline = WallClockMilliseconds.now() + 30_000
         while completed < 20, WallClockMilliseconds.now() < paymentDeadline {
             completed = Self.count(.instanceCompleted, in: log)
-            usleep(100_000)
+            usleep(500_000)
         }
         #expect(completed == 20)
         engine.kill(SIGTERM)
@@ -194,7 +195,7 @@ struct IngestTests {
         var created: [String: Int] = [:]
         let deadline = WallClockMilliseconds.now() + 90_000
         while created.count < count, WallClockMilliseconds.now() < deadline {
-            usleep(200_000)
+            usleep(500_000)
             created = Self.instancesCreated(backendUnderTest.log)
         }
         for ingest in ingests { ingest.kill(SIGTERM) }
