@@ -246,6 +246,21 @@ for body in [{"correlationKey": "m-1"}, {"name": "paid"}, {"name": "paid", "corr
     if refused.status_code != 400 or refused.json().get("title") != "INVALID_ARGUMENT":
         fail(f"publication {body} got {refused.status_code} {refused.text[:300]}")
 
+# Garbage and oversized bodies to the message endpoints are refused, naming what is wrong.
+for path, data, status in [
+    ("/v2/messages/publication", b"{not json", 400), ("/v2/messages/correlation", b"\xff\xfe" * 100, 400),
+    ("/v2/messages/publication", b"x" * (5 << 20), 413), ("/engine-rest/message", b"[1, 2", 400),
+    ("/engine-rest/message", b"x" * (5 << 20), 413),
+]:
+    refused = requests.post(BASE + path, auth=AUTH, data=data, headers={"Content-Type": "application/json"})
+    if refused.status_code != status:
+        fail(f"{path} with {len(data)} bytes of garbage got {refused.status_code} {refused.text[:200]}")
+for body in [{"messageName": 7}, {"messageName": "paid", "processInstanceId": "x" * 2000},
+             {"messageName": "paid", "processVariables": {"v": {"value": 1, "type": "Pirate"}}}]:
+    refused = requests.post(BASE + "/engine-rest/message", auth=AUTH, json=body)
+    if refused.status_code != 400:
+        fail(f"/engine-rest/message {str(body)[:80]} got {refused.status_code} {refused.text[:200]}")
+
 # Camunda 7: a message start event by business key, then the same key's waiting instance.
 message_start = requests.post(BASE + "/engine-rest/message", auth=AUTH,
                         json={"messageName": "refund-requested", "businessKey": "r-1", "resultEnabled": True,
