@@ -242,9 +242,17 @@ extension ProcessCompilation {
             return nil
         }
         var retries = TaskDefinition.defaultRetries
-        if let text = definition?.retries {
-            guard let value = Int(text), (0...1000).contains(value) else {
-                report(.retriesInvalid, node: index, "retries '\(text)' must be a whole number from 0 to 1000")
+        var retriesExpression: ParsedExpression?
+        if let text = definition?.retries, ParsedExpression.looksLikeExpression(text) {
+            do {
+                retriesExpression = try ParsedExpression.parse(text)
+            } catch {
+                report(.retriesInvalid, node: index, "retries '\(text.prefix(80))' does not parse as an expression: \(error)")
+                return nil
+            }
+        } else if let text = definition?.retries {
+            guard let value = Int(text), (0...TaskDefinition.maximumRetries).contains(value) else {
+                report(.retriesInvalid, node: index, "retries '\(text)' must be a whole number from 0 to \(TaskDefinition.maximumRetries), or an expression")
                 return nil
             }
             retries = value
@@ -266,7 +274,7 @@ extension ProcessCompilation {
                 return nil
             }
         }
-        return TaskDefinition(topic: topic, topicExpression: topicExpression, retries: retries, priority: priority)
+        return TaskDefinition(topic: topic, topicExpression: topicExpression, retries: retries, retriesExpression: retriesExpression, priority: priority)
     }
 
     private mutating func scriptDefinition(_ index: Int32) -> ScriptDefinition? {

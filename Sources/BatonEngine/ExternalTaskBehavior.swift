@@ -31,13 +31,28 @@ enum ExternalTaskBehavior {
             guard case .string(let name) = value else { return }
             topic = name
         }
+        var retries = definition.retries
+        if let expression = definition.retriesExpression {
+            let given: Result<Int, TaskDefinitionError>
+            do {
+                given = TaskDefinition.retries(from: try writer.evaluator(token.instanceKey, extra: inputs).evaluate(expression.root))
+            } catch {
+                given = .failure(TaskDefinitionError(message: error.message))
+            }
+            switch given {
+            case .success(let value): retries = value
+            case .failure(let error):
+                writer.raiseIncident(.expressionFailed, token, "retries '\(expression.source)': \(error.message)")
+                return
+            }
+        }
         // Timers before the task, as journals have always had them (keys follow the order).
         BoundaryEvents.armTimers(waits, token, &writer)
         var task = TaskRecord(instanceKey: token.instanceKey, taskKey: writer.nextKey(), attempt: 1)
         task.elementInstanceKey = token.elementInstanceKey
         task.elementIndex = token.elementIndex
         task.topic = topic
-        task.retries = Int32(definition.retries)
+        task.retries = Int32(retries)
         task.priority = Int32(definition.priority)
         task.lockDuration = writer.configuration.lockDuration
         task.lockExpiresAt = writer.now + writer.configuration.lockDuration

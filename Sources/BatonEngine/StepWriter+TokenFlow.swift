@@ -214,9 +214,10 @@ extension StepWriter {
     }
 
     mutating func evaluator(_ instanceKey: Int64, extra: [String: JSONValue] = [:]) -> ExpressionEvaluator {
-        withInstance(instanceKey) { instance in
+        let now = now
+        return withInstance(instanceKey) { instance in
             let variables = extra.isEmpty ? instance.variables : instance.variables.merging(extra) { $1 }
-            return ExpressionEvaluator(variables: variables, taskResults: instance.taskResults)
+            return ExpressionEvaluator(variables: variables, taskResults: instance.taskResults, now: now)
         }
     }
 }

@@ -194,6 +194,9 @@ public struct TaskDefinition: Sendable, Hashable {
     public let topicExpression: ParsedExpression?
     /// Attempts before an incident is raised.
     public let retries: Int
+    /// Retries written as an expression (`retries="=retryCount"`), evaluated when the task
+    /// is created; `retries` is then the default.
+    public let retriesExpression: ParsedExpression?
     public let priority: Int
 
     public static let defaultRetries = 3
@@ -201,11 +204,26 @@ public struct TaskDefinition: Sendable, Hashable {
     /// The longest topic an expression may give (Kafka's limit on topic names is 249).
     public static let maximumTopicLength = 200
 
-    public init(topic: String, topicExpression: ParsedExpression? = nil, retries: Int = TaskDefinition.defaultRetries, priority: Int = 0) {
+    public init(
+        topic: String, topicExpression: ParsedExpression? = nil, retries: Int = TaskDefinition.defaultRetries,
+        retriesExpression: ParsedExpression? = nil, priority: Int = 0
+    ) {
         self.topic = topic
         self.topicExpression = topicExpression
         self.retries = retries
+        self.retriesExpression = retriesExpression
         self.priority = priority
+    }
+
+    /// The most retries a task may have.
+    public static let maximumRetries = 1000
+
+    /// The retries an expression's result gives, or why it gives none.
+    public static func retries(from value: JSONValue) -> Result<Int, TaskDefinitionError> {
+        guard case .number(let number) = value, let whole = Int(exactly: number), (0...maximumRetries).contains(whole) else {
+            return .failure(TaskDefinitionError(message: "\(value.jsonText) is not a whole number from 0 to \(maximumRetries)"))
+        }
+        return .success(whole)
     }
 
     /// Why `name` (an expression's result) cannot be a task topic, or nil if it can.
@@ -217,6 +235,14 @@ public struct TaskDefinition: Sendable, Hashable {
             return "'\(text.prefix(60))' holds a character a topic name cannot ('/', whitespace, a leading '.')"
         }
         return nil
+    }
+}
+
+public struct TaskDefinitionError: Error, Sendable, Hashable {
+    public let message: String
+
+    public init(message: String) {
+        self.message = message
     }
 }
 

@@ -2,9 +2,12 @@
 /// parses text while advancing a token.
 ///
 /// Two surface syntaxes map onto one tree: FEEL-style (`=order.total > 100`, Camunda 8) and
-/// JUEL-style (`${order.total > 100}`, Camunda 7). Only a safe subset is accepted:
-/// literals, paths into JSON variables, comparison, `and`/`or`/`not`, arithmetic, string
-/// concatenation with `+`, and `null`. There are no function calls and no code execution.
+/// JUEL-style (`${order.total > 100}`, Camunda 7). FEEL as Camunda 8 users write it:
+/// literals (lists, contexts), paths, filters, `if`, `for`, `some`/`every`, `between`, `in`,
+/// `instance of`, and the standard built-in functions (`BuiltinFunction`); JUEL's operators,
+/// `empty`, `?:` and the common methods (`Method`). Nothing executes code or touches I/O:
+/// the functions are Baton's own, deterministic (no `random number()`), and evaluation is
+/// bounded (`ExpressionEvaluator`).
 public struct ParsedExpression: Sendable, Hashable, CustomStringConvertible {
     /// Which syntax the text was written in.
     public enum Dialect: String, Sendable, Hashable {
@@ -29,6 +32,9 @@ public struct ParsedExpression: Sendable, Hashable, CustomStringConvertible {
     public static let maximumLength = 4096
     /// Deepest nesting of sub-expressions accepted.
     public static let maximumDepth = 64
+    /// Units of work one evaluation may use (steps, plus the items and characters of the
+    /// values it builds): loops and lists beyond it are an error, not a stalled engine.
+    public static let maximumWork = 1_000_000
 
     /// Parses `=expr` (FEEL) or `${expr}` / `#{expr}` (JUEL).
     ///
@@ -73,6 +79,96 @@ public indirect enum Expression: Sendable, Hashable {
     case path([PathSegment])
     case unary(UnaryOperator, Expression)
     case binary(BinaryOperator, Expression, Expression)
+    /// `[a, b, c]`
+    case list([Expression])
+    /// `{name: value, "other key": value}`, in the order written.
+    case context([ContextEntry])
+    /// A built-in function (FEEL's standard library), arguments in order.
+    case call(BuiltinFunction, [Expression])
+    /// Fields and indexes of a computed value: `{a: 1}.a`, `f(x)[1]`.
+    case access(Expression, [PathSegment])
+    /// FEEL's `list[condition]`: the items for which the condition holds (`item` names the
+    /// item, and a context item's fields are names too); a number instead picks one item.
+    case filter(Expression, Expression)
+    /// FEEL's `if c then a else b`, JUEL's `c ? a : b`.
+    case conditional(Expression, Expression, Expression)
+    /// `for x in l return e`, `some x in l satisfies c`, `every x in l satisfies c`.
+    case iteration(Iteration, [IterationContext], Expression)
+    /// `x between low and high` (both ends included).
+    case between(Expression, Expression, Expression)
+    /// `x in (tests)`: true when any test holds.
+    case membership(Expression, [UnaryTest])
+    /// `x instance of type`
+    case instanceOf(Expression, ValueTypeName)
+    /// JUEL's methods on strings, lists and maps: `s.length()`, `l.contains(x)`.
+    case method(Expression, Method, [Expression])
+    /// JUEL's `empty x`: null, "", an empty list or map.
+    case empty(Expression)
+    /// JUEL's `list[i]` or `map[key]` with a computed index (0-based) or key.
+    case subscripted(Expression, Expression)
+}
+
+public struct ContextEntry: Sendable, Hashable {
+    public let key: String
+    public let value: Expression
+
+    public init(key: String, value: Expression) {
+        self.key = key
+        self.value = value
+    }
+}
+
+public enum Iteration: String, Sendable, Hashable {
+    case forEach = "for", some, every
+}
+
+/// `name in list`, or `name in from..to` (integers, counting up or down).
+public struct IterationContext: Sendable, Hashable {
+    public let name: String
+    public let domain: Expression
+    public let upTo: Expression?
+
+    public init(name: String, domain: Expression, upTo: Expression? = nil) {
+        self.name = name
+        self.domain = domain
+        self.upTo = upTo
+    }
+}
+
+/// One test of `x in (...)`.
+public enum UnaryTest: Sendable, Hashable {
+    /// Holds when x equals the value, or when the value is a list that contains x.
+    case equal(Expression)
+    /// `< 10`, `>= low`
+    case compare(BinaryOperator, Expression)
+    /// `[1..10]`, `(1..10)`, `]1..10[`: open or closed at each end.
+    case interval(Expression, Expression, lowIncluded: Bool, highIncluded: Bool)
+}
+
+/// The types `instance of` tests.
+public enum ValueTypeName: String, Sendable, Hashable, CaseIterable {
+    case number, string, boolean, list, context, date
+    case dateTime = "date and time"
+    case time
+    case daysAndTimeDuration = "days and time duration"
+    case yearsAndMonthsDuration = "years and months duration"
+    case any = "Any"
+    case null = "Null"
+}
+
+/// JUEL methods Camunda 7 models call on values (and `execution.getVariable(name)`).
+public enum Method: String, Sendable, Hashable, CaseIterable {
+    case size, length, contains, containsKey, equals, equalsIgnoreCase, isEmpty, startsWith, endsWith
+    case toUpperCase, toLowerCase, trim, get, getVariable, indexOf, substring
+
+    /// How many arguments the method takes.
+    public var arity: ClosedRange<Int> {
+        switch self {
+        case .size, .length, .isEmpty, .toUpperCase, .toLowerCase, .trim: 0...0
+        case .contains, .containsKey, .equals, .equalsIgnoreCase, .startsWith, .endsWith, .get, .getVariable, .indexOf: 1...1
+        case .substring: 1...2
+        }
+    }
 }
 
 public enum PathSegment: Sendable, Hashable {
@@ -92,7 +188,7 @@ public enum BinaryOperator: String, Sendable, Hashable {
     case or, and
     case equal = "=", notEqual = "!="
     case less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
-    case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
+    case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%", power = "**"
 }
 
 /// Why an expression could not be parsed (or, in the engine, evaluated).

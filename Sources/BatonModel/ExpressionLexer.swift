@@ -28,9 +28,9 @@ struct ExpressionLexer {
     static let reservedWords: Set<String> = [
         "and", "or", "not", "true", "false", "null", "eq", "ne", "lt", "le", "gt", "ge", "div", "mod",
     ]
-    private static let twoCharacterSymbols: Set<String> = ["==", "!=", "<=", ">=", "&&", "||"]
+    private static let twoCharacterSymbols: Set<String> = ["==", "!=", "<=", ">=", "&&", "||", "..", "**"]
     private static let oneCharacterSymbols: Set<Character> = [
-        "=", "<", ">", "!", "+", "-", "*", "/", "%", "(", ")", ".", "[", "]",
+        "=", "<", ">", "!", "+", "-", "*", "/", "%", "(", ")", ".", "[", "]", ",", ":", "?", "{", "}",
     ]
 
     private let scalars: [Unicode.Scalar]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonBPMN
+import BatonModel
 
 /// `baton validate FILE...`: reads and compiles BPMN files and reports every problem that
 /// would make a deployment refuse them.
@@ -16,6 +17,19 @@ struct Validate: ParsableCommand {
             not fail the command.
 
             Constructs accepted for execution: \(ProcessCompiler.supportedConstructs). Anything else is reported with its id and line.
+
+            Expressions (conditions, scripts, mappings, job types, retries, timers, correlation \
+            keys): FEEL as '=…' with list and context literals, paths and filters (items[price > \
+            10]; lists count from 1, negative from the end), if/then/else, for/in/return, \
+            some/every/satisfies, between, in (values, lists, intervals such as [1..10]), \
+            instance of, ** and these functions: \(BuiltinFunction.allCases.map { "\($0.rawValue)()" }.joined(separator: ", ")). \
+            now() and today() are the time of the engine step, so a replay computes the same; \
+            random number() and uuid() are refused for that reason, and patterns of matches(), \
+            replace() and split() are taken literally. JUEL as '${…}': the same operators \
+            (eq, ne, lt, gt, &&, ||, !), empty, ?:, list[index] from 0, execution.getVariable('x') \
+            and the methods \(Method.allCases.filter { $0 != .getVariable }.map { ".\($0.rawValue)()" }.joined(separator: ", ")). \
+            An evaluation does at most \(ParsedExpression.maximumWork) units of work; beyond that, or \
+            on a type error, the element gets an incident naming the expression.
 
             Exit status: 0 when every executable process is valid, 1 when a file cannot be read \
             or an executable process has problems.

@@ -45,8 +45,11 @@ struct ExpressionParserTests {
         #expect(try ParsedExpression.parse("=items[-1]").root == .path([.field("items"), .fromEnd(1)]))
         #expect(try ParsedExpression.parse("=items[0]").root == .path([.field("items"), .fromEnd(0)]))
         #expect(try ParsedExpression.parse("${items[2].price}").root == .path([.field("items"), .index(2), .field("price")]))
-        #expect(throws: ExpressionError.self) { try ParsedExpression.parse("${items[-1]}") }
-        #expect(throws: ExpressionError.self) { try ParsedExpression.parse("=m[-\"key\"]") }
+        // Anything else inside [ ] is computed: a JUEL index or key, a FEEL filter.
+        #expect(try ParsedExpression.parse("${items[i + 1]}").root
+            == .subscripted(.path([.field("items")]), .binary(.add, .path([.field("i")]), .number(1))))
+        #expect(try ParsedExpression.parse("=items[price > 10].name").root
+            == .access(.filter(.path([.field("items")]), .binary(.greater, .path([.field("price")]), .number(10))), [.field("name")]))
         #expect(try ParsedExpression.parse("=m[\"odd key\"]").root == .path([.field("m"), .field("odd key")]))
         #expect(try ParsedExpression.parse("=-x").root == .unary(.negate, .path([.field("x")])))
         #expect(try ParsedExpression.parse("  ${ a }  ").source == "${ a }")
@@ -61,7 +64,18 @@ struct ExpressionParserTests {
         ("=\"open", "string is not closed"),
         ("=a # b", "unexpected character '#'"),
         ("=a.", "field name"),
-        ("${a[-1]}", "index"),
+        ("=f(1)", "unknown function 'f'"),
+        ("=substring(\"a\")", "substring() takes 2 to 3 argument(s), not 1"),
+        ("=substring(string: \"a\", start position: 1)", "named arguments"),
+        ("=random number()", "replayed"),
+        ("=if a then b", "expected 'else'"),
+        ("=for x in xs x", "expected 'return'"),
+        ("=some x in xs return x", "expected 'satisfies'"),
+        ("=x instance of thing", "expected a type"),
+        ("=x in [1..", "expected a value"),
+        ("={a: 1, a: 2}", "key 'a' twice"),
+        ("${a.run()}", "method 'run' is not supported"),
+        ("${a.size(1)}", "size() takes 0 argument(s), not 1"),
         ("${}", "empty"),
     ])
     func malformedExpressionsNameTheProblem(_ text: String, _ fragment: String) {
