@@ -64,7 +64,7 @@ struct ExpressionEvaluator {
             case .string(let value): return .string(value)
             case .path(let segments):
                 guard case .field(let name) = segments[0] else { return .null }
-                return try access(lookup(name) ?? .null, segments.dropFirst())
+                return try variable(name, segments.dropFirst())
             case .access(let base, let segments):
                 return try access(try value(base), segments[...])
             case .unary(.not, let operand):
@@ -176,6 +176,27 @@ struct ExpressionEvaluator {
             if let value = evaluator.variables[name] { return ExpressionValue(value) }
             if name == "taskResults" { return .list(evaluator.taskResults.map { ExpressionValue($0.json) }) }
             return nil
+        }
+
+        /// A name followed by fields and indexes. A variable's JSON is walked as far as the
+        /// path goes before anything is converted, so `order.total` costs the same however
+        /// large `order` is.
+        mutating func variable(_ name: String, _ segments: ArraySlice<PathSegment>) throws(ExpressionError) -> ExpressionValue {
+            if scopes.contains(where: { $0[name] != nil }) || evaluator.variables[name] == nil {
+                return try access(lookup(name) ?? .null, segments)
+            }
+            var json = evaluator.variables[name]!
+            var rest = segments
+            walk: while let segment = rest.first {
+                switch (segment, json) {
+                case (.field(let field), .object(let members)): json = members[field] ?? .null
+                case (.index(let index), .array(let items)): json = index < items.count ? items[index] : .null
+                case (.fromEnd(let count), .array(let items)): json = count >= 1 && count <= items.count ? items[items.count - count] : .null
+                default: break walk
+                }
+                rest = rest.dropFirst()
+            }
+            return try access(ExpressionValue(json), rest)
         }
 
         /// `is defined(x)`: the variable (and each field on the way) exists, even if null.
