@@ -139,6 +139,9 @@ public struct BPMNLoopCharacteristics: Sendable, Hashable {
     public var inputElement: String?
     public var loopCardinality: String?
     public var completionCondition: String?
+    /// `zeebe:loopCharacteristics outputCollection` / `outputElement`.
+    public var outputCollection: String?
+    public var outputElement: String?
 }
 
 /// An external task's topic and retries, whichever Camunda generation wrote them.

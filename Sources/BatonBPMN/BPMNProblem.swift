@@ -25,6 +25,7 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case eventBasedGatewayInvalid
         case linkInvalid
         case eventDefinitionMissing
+        case multiInstanceInvalid
     }
 
     public let fileName: String

@@ -145,6 +145,8 @@ extension DocumentReader {
         {
             loop.inputCollection = zeebe.attribute("inputCollection")
             loop.inputElement = zeebe.attribute("inputElement")
+            loop.outputCollection = zeebe.attribute("outputCollection")
+            loop.outputElement = zeebe.attribute("outputElement")
         }
         return loop
     }

@@ -11,6 +11,8 @@ struct ElementDetails {
     /// Link throw events: the name of the link catch event they go on at (resolved to an
     /// index once every node is classified, `resolveLinks`).
     var linkName: String?
+    /// Multi-instance activities: split into a body and the inner activity by `build()`.
+    var multiInstance: MultiInstanceDefinition?
     var inputs: [VariableMapping] = []
     var outputs: [VariableMapping] = []
 }
@@ -21,11 +23,25 @@ extension ProcessCompilation {
     mutating func classify(_ index: Int32) -> ElementDetails? {
         let node = nodes[Int(index)]
         if let loop = node.loop {
-            let what = loop.kind == .standardLoop
-                ? "a standard loop" : (loop.isSequential ? "sequential" : "parallel") + " multi-instance"
-            unsupported(index, "\(node.kind.rawValue) with \(what)")
-            return nil
+            guard loop.kind == .multiInstance else {
+                unsupported(index, "\(node.kind.rawValue) with a standard loop")
+                return nil
+            }
+            guard node.kind.isActivity, node.kind != .callActivity, !node.triggeredByEvent else {
+                unsupported(index, "\(node.kind.rawValue) with multi-instance")
+                return nil
+            }
+            guard let definition = multiInstanceDefinition(loop, node: index) else { return nil }
+            var details = classifyOnce(index)
+            details?.multiInstance = definition
+            return details
         }
+        return classifyOnce(index)
+    }
+
+    /// What the flow node is without its loop characteristics.
+    private mutating func classifyOnce(_ index: Int32) -> ElementDetails? {
+        let node = nodes[Int(index)]
         let definitions = node.eventDefinitions
         if definitions.count > 1 {
             unsupported(index, "\(node.kind.rawValue) with \(definitions.count) event definitions")
@@ -166,6 +182,59 @@ extension ProcessCompilation {
             report(.messageReferenceInvalid, node: index, "correlationKey '\(key.prefix(80))' of <message id=\"\(reference)\">: \(error)")
             return nil
         }
+    }
+
+    /// Multi-instance characteristics: an input collection (Camunda 8 `inputCollection`,
+    /// Camunda 7 `camunda:collection`, an expression or a variable's name) or a loop
+    /// cardinality, and the optional element variable, output collection and element, and
+    /// completion condition.
+    private mutating func multiInstanceDefinition(_ loop: BPMNLoopCharacteristics, node index: Int32) -> MultiInstanceDefinition? {
+        func expression(_ text: String?, _ what: String, variableName: Bool = false) -> ParsedExpression?? {
+            guard let text = text?.trimmingCharacters(in: " \n\t\r"), !text.isEmpty else { return .some(nil) }
+            let source = ParsedExpression.looksLikeExpression(text) ? text : "=\(text)"
+            if !ParsedExpression.looksLikeExpression(text), variableName, !Self.isVariableName(text), Double(text) == nil {
+                report(.multiInstanceInvalid, node: index, "\(what) '\(text.prefix(80))' is neither an expression nor a variable name")
+                return nil
+            }
+            do {
+                return .some(try ParsedExpression.parse(source))
+            } catch {
+                report(.multiInstanceInvalid, node: index, "\(what) '\(text.prefix(80))': \(error)")
+                return nil
+            }
+        }
+        func name(_ text: String?, _ what: String) -> String?? {
+            guard let text = text?.trimmingCharacters(in: " \n\t\r"), !text.isEmpty else { return .some(nil) }
+            guard Self.isVariableName(text) else {
+                report(.multiInstanceInvalid, node: index, "\(what) '\(text.prefix(80))' must be a variable name")
+                return nil
+            }
+            return .some(text)
+        }
+        guard let collection = expression(loop.inputCollection, "the input collection", variableName: true),
+              let cardinality = expression(loop.loopCardinality, "loopCardinality"),
+              let condition = expression(loop.completionCondition, "completionCondition"),
+              let outputElement = expression(loop.outputElement, "outputElement"),
+              let element = name(loop.inputElement, "the input element"),
+              let output = name(loop.outputCollection, "outputCollection")
+        else { return nil }
+        guard collection != nil || cardinality != nil else {
+            report(.multiInstanceInvalid, node: index,
+                   "multi-instance needs an input collection (<zeebe:loopCharacteristics inputCollection=\"=items\"/> or camunda:collection) or a <loopCardinality>")
+            return nil
+        }
+        if outputElement != nil, output == nil {
+            report(.multiInstanceInvalid, node: index, "outputElement is set but outputCollection is not: name the variable that collects the results")
+            return nil
+        }
+        return MultiInstanceDefinition(
+            isSequential: loop.isSequential, inputCollection: collection, cardinality: collection == nil ? cardinality : nil,
+            inputElement: element, outputCollection: output, outputElement: outputElement, completionCondition: condition)
+    }
+
+    static func isVariableName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else { return false }
+        return text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0) }
     }
 
     private static func constructName(_ node: BPMNFlowNode, _ definition: BPMNEventDefinition?) -> String {

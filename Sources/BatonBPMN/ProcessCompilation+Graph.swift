@@ -174,7 +174,7 @@ extension ProcessCompilation {
             boundaryEvents[Int(activity)].append(Int32(index))
             attachedTo[index] = activity
         }
-        let elements = nodes.indices.map { index in
+        var elements = nodes.indices.map { index in
             let node = nodes[index]
             let detail = details[index]!
             return ExecutableElement(
@@ -187,12 +187,41 @@ extension ProcessCompilation {
                 task: detail.task, timer: detail.timer, errorCode: detail.errorCode, script: detail.script,
                 message: detail.message, linkTarget: linkTargets[index], inputs: detail.inputs, outputs: detail.outputs)
         }
-        let executableFlows = flows.indices.map { index in
+        var executableFlows = flows.indices.map { index in
             let (source, target) = flowEndpoints[index]!
             return ExecutableFlow(id: flows[index].id, source: source, target: target, condition: flowConditions[index])
+        }
+        for index in nodes.indices {
+            if let definition = details[index]!.multiInstance { splitMultiInstance(Int32(index), definition, &elements, &executableFlows) }
         }
         return ExecutableProcess(
             processId: process.id, name: process.name, elements: elements, flows: executableFlows,
             startEvent: noneStartEvents(in: nil).first ?? -1)
+    }
+
+    /// A multi-instance activity becomes two elements with its id: a body (appended) that
+    /// takes over its flows and boundary events, and the activity itself, now inside the
+    /// body, which runs it once per item. The activity keeps its index, so the elements of
+    /// a multi-instance sub-process stay in its scope.
+    private func splitMultiInstance(_ index: Int32, _ definition: MultiInstanceDefinition, _ elements: inout [ExecutableElement], _ flows: inout [ExecutableFlow]) {
+        let activity = elements[Int(index)]
+        let body = Int32(elements.count)
+        elements.append(ExecutableElement(
+            id: activity.id, name: activity.name, kind: .multiInstanceBody, scope: activity.scope, incoming: activity.incoming,
+            outgoing: activity.outgoing, defaultFlow: activity.defaultFlow, boundaryEvents: activity.boundaryEvents,
+            multiInstance: definition.running(index)))
+        elements[Int(index)] = activity.placed(scope: body, incoming: [], outgoing: [], defaultFlow: nil, boundaryEvents: [], attachedTo: nil)
+        for boundary in activity.boundaryEvents {
+            let event = elements[Int(boundary)]
+            elements[Int(boundary)] = event.placed(
+                scope: event.scope, incoming: event.incoming, outgoing: event.outgoing, defaultFlow: event.defaultFlow,
+                boundaryEvents: event.boundaryEvents, attachedTo: body)
+        }
+        for flow in flows.indices where flows[flow].source == index || flows[flow].target == index {
+            let old = flows[flow]
+            flows[flow] = ExecutableFlow(
+                id: old.id, source: old.source == index ? body : old.source, target: old.target == index ? body : old.target,
+                condition: old.condition)
+        }
     }
 }

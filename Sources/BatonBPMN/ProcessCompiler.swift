@@ -5,7 +5,7 @@ import BatonModel
 public enum ProcessCompiler {
     /// The BPMN constructs Baton executes, named as a modeller knows them.
     public static let supportedConstructs =
-        "none and message start events; none, terminate and error end events; none intermediate throw event; task, manual task, service task and user task (external tasks), script task (expression), receive task; send task, business rule task, message throw and end events as external tasks (with a task topic; without one the first three publish their message to baton.messages); exclusive, parallel, inclusive and event-based gateways; embedded sub-process; intermediate timer and message catch events; intermediate link throw and catch events; error boundary event; timer and message boundary events (interrupting and non-interrupting)"
+        "none and message start events; none, terminate and error end events; none intermediate throw event; task, manual task, service task and user task (external tasks), script task (expression), receive task; send task, business rule task, message throw and end events as external tasks (with a task topic; without one the first three publish their message to baton.messages); exclusive, parallel, inclusive and event-based gateways; embedded sub-process; intermediate timer and message catch events; intermediate link throw and catch events; error boundary event; timer and message boundary events (interrupting and non-interrupting); multi-instance tasks and sub-processes (parallel or sequential, over an input collection or a loop cardinality, with output collection and completion condition)"
 
     public static func compile(_ document: BPMNDocument) -> [CompiledProcess] {
         document.processes.map { process in

@@ -33,6 +33,7 @@ enum ElementBehaviors {
         case .inclusiveGateway: InclusiveGatewayBehavior.run(token, &writer, &agenda)
         case .subProcess: SubProcessBehavior.run(token, &writer, &agenda)
         case .timerCatchEvent: TimerCatchBehavior.run(token, &writer)
+        case .multiInstanceBody: MultiInstanceBehavior.activate(token, &writer, &agenda)
         }
     }
 }
@@ -46,9 +47,9 @@ enum OutputMappings {
     static func apply(_ token: Token, extra: [String: JSONValue], _ writer: inout StepWriter) -> Bool {
         let mappings = token.element.outputs
         guard !mappings.isEmpty else { return true }
-        switch evaluate(mappings, writer.evaluator(token.instanceKey, extra: extra)) {
+        switch evaluate(mappings, writer.evaluator(token, extra: extra)) {
         case .success(let values):
-            writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: values)))
+            writer.setVariables(values, token.instanceKey, seenFrom: token.elementInstanceKey)
             return true
         case .failure(let failure):
             writer.raiseIncident(.outputMappingFailed, token, failure.message, variables: extra)

@@ -48,9 +48,7 @@ enum ErrorPropagation {
             if let boundary = boundaries.first(where: { process[element: $0].errorCode == code })
                 ?? boundaries.first(where: { process[element: $0].errorCode == nil })
             {
-                if !variables.isEmpty {
-                    writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: instanceKey, variables: variables)))
-                }
+                writer.setVariables(variables, instanceKey, seenFrom: holder.flowScopeKey)
                 writer.terminate(current, instanceKey)
                 agenda.append(.activate(element: boundary, scopeKey: holder.flowScopeKey))
                 return true

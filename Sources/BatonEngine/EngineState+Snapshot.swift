@@ -1,11 +1,12 @@
 import BatonModel
 
 /// The binary form of a partition's state, for snapshots. Dictionaries are written in key
-/// order, so equal states give equal bytes. Format 4 (message subscriptions, buffered
-/// messages, applied source offsets); formats 3 (tasks keep their lock owner), 2 (incidents
+/// order, so equal states give equal bytes. Format 5 (local variables of element
+/// instances); formats 4 (message subscriptions, buffered messages, applied source
+/// offsets), 3 (tasks keep their lock owner), 2 (incidents
 /// keep the variables of the completion whose output mapping failed) and 1 still load.
 extension EngineState {
-    static let snapshotFormat: UInt8 = 4
+    static let snapshotFormat: UInt8 = 5
 
     /// The snapshot; format 2 names every definition its instances run, with the checksum of
     /// its compiled graph, so a replica whose compiler numbers a definition otherwise refuses
@@ -225,6 +226,11 @@ extension InstanceState {
             writer.string(subscription.messageName)
             writer.string(subscription.correlationKey)
         }
+        writer.unsigned(UInt64(locals.count))
+        for key in locals.keys.sorted() {
+            writer.signed(key)
+            writer.variables(locals[key]!)
+        }
     }
 
     static func decode(from reader: inout BinaryReader, format: UInt8, processes: ProcessRegistry) throws(DecodingError) -> InstanceState {
@@ -292,6 +298,9 @@ extension InstanceState {
                     messageName: try reader.string(), correlationKey: try reader.string())
                 instance.subscriptions[subscription.key] = subscription
             }
+        }
+        if format >= 5 {
+            for _ in 0..<(try reader.count()) { instance.locals[try reader.signed()] = try reader.variables() }
         }
         return instance
     }

@@ -59,6 +59,9 @@ public struct InstanceState: Sendable, Hashable {
     public let startTime: Int64
     /// The process scope's variables.
     public internal(set) var variables: [String: JSONValue]
+    /// Local variables by element instance (a multi-instance body's counts and output
+    /// collection, an inner instance's item and loop counter); gone when it ends.
+    public internal(set) var locals: [Int64: [String: JSONValue]] = [:]
     /// Append-only: one entry per completed task, in completion order.
     public internal(set) var taskResults: [TaskResult] = []
     /// Active element instances (tokens) by key.
@@ -72,6 +75,23 @@ public struct InstanceState: Sendable, Hashable {
     public internal(set) var incidents: [Int64: IncidentState] = [:]
     /// Tokens that arrived at a joining gateway and wait there: per join, arrivals per flow.
     public internal(set) var joins: [JoinPoint: [Int32: Int32]] = [:]
+
+    /// The variables an element instance sees: the process scope's, overlaid by the local
+    /// variables of its enclosing element instances, innermost last (a multi-instance inner
+    /// instance sees its item over everything else).
+    public func variables(inScopeOf elementInstanceKey: Int64) -> [String: JSONValue] {
+        guard !locals.isEmpty else { return variables }
+        var scopes: [[String: JSONValue]] = []
+        var key = elementInstanceKey
+        while key != self.key, let element = elements[key] {
+            if let own = locals[key] { scopes.append(own) }
+            key = element.flowScopeKey
+        }
+        guard !scopes.isEmpty else { return variables }
+        var seen = variables
+        for scope in scopes.reversed() { seen.merge(scope) { $1 } }
+        return seen
+    }
 
     /// The `ProcessTaskResults` DTO of this instance.
     public var processTaskResults: ProcessTaskResults {

@@ -5,7 +5,8 @@ import BatonModel
 ///
 /// Appliers dispatch on the record's version, and the appliers of a version stay as long as
 /// journals of that version may exist (the journal fixtures under Tests/Fixtures prove it).
-/// Versions 1 and 2 differ only in a field the fold does not read, so they share appliers.
+/// Versions 1 and 2 differ only in a field the fold does not read, and version 3 adds the
+/// scope of variables (0, the process scope, in older records), so they share appliers.
 public enum EventApplier {
     /// Applies one event or rejection. Commands are not applied.
     ///
@@ -14,7 +15,7 @@ public enum EventApplier {
     ///   partition).
     public static func apply(_ record: Record, to state: inout EngineState, processes: ProcessRegistry) {
         switch record.version {
-        case 1, 2: applyVersion1(record, to: &state, processes: processes)
+        case 1, 2, 3: applyVersion1(record, to: &state, processes: processes)
         default: preconditionFailure("no applier for record version \(record.version)")
         }
     }
@@ -38,7 +39,14 @@ public enum EventApplier {
             if record.intent == .timerCreated { state.dueWork.insert(timer) } else { state.dueWork.remove(timer) }
         case .variables(let value):
             guard record.intent == .variablesUpdated else { return }
-            state.modifyInstance(value.instanceKey) { $0.variables.merge(value.variables) { $1 } }
+            if value.scopeKey != 0 {
+                state.modifyInstance(value.instanceKey) { instance in
+                    guard instance.elements[value.scopeKey] != nil else { return }
+                    instance.locals[value.scopeKey, default: [:]].merge(value.variables) { $1 }
+                }
+            } else {
+                state.modifyInstance(value.instanceKey) { $0.variables.merge(value.variables) { $1 } }
+            }
         case .message(let value): applyMessage(record, value, to: &state)
         case .subscription(let value): applySubscription(record.intent, value, to: &state)
         case .entry:
@@ -189,6 +197,7 @@ enum ElementApplier {
             }
         case .elementCompleted, .elementTerminated:
             instance.elements[value.elementInstanceKey] = nil
+            if !instance.locals.isEmpty { instance.locals[value.elementInstanceKey] = nil }
             changeChildren(of: value.flowScopeKey, by: -1, in: &instance)
             // Tokens still waiting at joins inside a scope that ends go with it.
             if deployed.kind(value.elementIndex) == .subProcess {

@@ -7,7 +7,7 @@ enum ExternalTaskBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         guard let waits = BoundaryEvents.prepare(token, &writer) else { return }
         let inputs: [String: JSONValue]
-        switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token.instanceKey)) {
+        switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token)) {
         case .success(let values): inputs = values
         case .failure(let failure):
             writer.raiseIncident(.expressionFailed, token, failure.message)
@@ -19,7 +19,7 @@ enum ExternalTaskBehavior {
             // Evaluated once, when the task is created: retries and re-activations keep it.
             let value: JSONValue
             do {
-                value = try writer.evaluator(token.instanceKey, extra: inputs).evaluate(expression.root)
+                value = try writer.evaluator(token, extra: inputs).evaluate(expression.root)
             } catch {
                 writer.raiseIncident(.expressionFailed, token, "task type '\(expression.source)': \(error.message)")
                 return
@@ -35,7 +35,7 @@ enum ExternalTaskBehavior {
         if let expression = definition.retriesExpression {
             let given: Result<Int, TaskDefinitionError>
             do {
-                given = TaskDefinition.retries(from: try writer.evaluator(token.instanceKey, extra: inputs).evaluate(expression.root))
+                given = TaskDefinition.retries(from: try writer.evaluator(token, extra: inputs).evaluate(expression.root))
             } catch {
                 given = .failure(TaskDefinitionError(message: error.message))
             }
@@ -149,7 +149,7 @@ enum TimerDueTime {
     }
 
     private static func text(_ expression: ParsedExpression, _ token: Token, _ writer: inout StepWriter) throws -> String {
-        let value = try writer.evaluator(token.instanceKey).evaluate(expression.root)
+        let value = try writer.evaluator(token).evaluate(expression.root)
         guard case .string(let text) = value else {
             throw ExpressionError(message: "'\(expression.source)' gave \(value.jsonText), not an ISO-8601 text", offset: 0)
         }

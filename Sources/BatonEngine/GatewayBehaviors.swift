@@ -6,7 +6,7 @@ enum ExclusiveGatewayBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let element = token.element
         let process = token.deployed.process
-        let evaluator = writer.evaluator(token.instanceKey)
+        let evaluator = writer.evaluator(token)
         for flow in element.outgoing where flow != element.defaultFlow {
             guard let condition = process[flow: flow].condition else {
                 writer.leave(token, flows: [flow], &agenda)
@@ -37,7 +37,7 @@ enum InclusiveGatewayBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let element = token.element
         let process = token.deployed.process
-        let evaluator = writer.evaluator(token.instanceKey)
+        let evaluator = writer.evaluator(token)
         var taken: [Int32] = []
         for flow in element.outgoing where flow != element.defaultFlow {
             guard let condition = process[flow: flow].condition else {

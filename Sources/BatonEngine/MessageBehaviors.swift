@@ -16,7 +16,7 @@ enum MessageSubscriptions {
             if let expression = message.correlationKey {
                 let what = "correlation key '\(expression.source)' of message '\(message.name)'"
                 do {
-                    switch try writer.evaluator(token.instanceKey).evaluate(expression.root) {
+                    switch try writer.evaluator(token).evaluate(expression.root) {
                     case .string(let text) where !text.isEmpty:
                         key = text
                     case .number(let number) where number == number.rounded(.towardZero) && abs(number) < 1e15:
@@ -92,9 +92,7 @@ enum MessageCorrelation {
         value.elementInstanceKey = subscription.elementInstanceKey
         value.elementIndex = subscription.elementIndex
         writer.write(.messageCorrelated, .message(value))
-        if !variables.isEmpty {
-            writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: instanceKey, variables: variables)))
-        }
+        writer.setVariables(variables, instanceKey, seenFrom: subscription.elementInstanceKey)
         guard let holder = writer.token(instanceKey, subscription.elementInstanceKey) else { return }
         let catcher = holder.deployed.process[element: subscription.elementIndex]
         if holder.elementIndex == subscription.elementIndex {
@@ -163,7 +161,7 @@ enum MessageThrowBehavior {
         if token.element.inputs.isEmpty {
             variables = writer.withInstance(token.instanceKey) { $0.variables }
         } else {
-            switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token.instanceKey)) {
+            switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token)) {
             case .success(let values): variables = values
             case .failure(let failure):
                 writer.raiseIncident(.expressionFailed, token, failure.message)

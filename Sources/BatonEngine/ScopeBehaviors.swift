@@ -21,12 +21,12 @@ enum ScriptTaskBehavior {
         let script = token.element.script!
         let result: JSONValue
         do {
-            result = try writer.evaluator(token.instanceKey).evaluate(script.expression.root)
+            result = try writer.evaluator(token).evaluate(script.expression.root)
         } catch {
             writer.raiseIncident(.expressionFailed, token, "script '\(script.expression.source)': \(error.message)")
             return
         }
-        writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: [script.resultVariable: result])))
+        writer.setVariables([script.resultVariable: result], token.instanceKey, seenFrom: token.elementInstanceKey)
         guard OutputMappings.apply(token, extra: [:], &writer) else { return }
         writer.leave(token, &agenda)
     }

@@ -37,6 +37,8 @@ extension StepWriter {
                     activate(deployed.flowTargets[Int(flow)], in: scopeKey, instanceKey, deployed, triggered: true, &agenda)
                 case .scopeCheck:
                     finishScopeIfDone(scopeKey, instanceKey, &agenda)
+                case .activateInner(let element, _, let locals):
+                    activate(element, in: scopeKey, instanceKey, deployed, locals: locals, &agenda)
                 }
             }
             guard isActive(instanceKey), let join = readyInclusiveJoin(instanceKey, deployed) else { return }
@@ -48,10 +50,13 @@ extension StepWriter {
     /// already came) only applies its output mappings and leaves.
     private mutating func activate(
         _ element: Int32, in scopeKey: Int64, _ instanceKey: Int64, _ deployed: DeployedProcess, triggered: Bool = false,
-        _ agenda: inout TokenAgenda
+        locals: [String: JSONValue] = [:], _ agenda: inout TokenAgenda
     ) {
         let key = nextKey()
         write(.elementActivated, .element(ElementRecord(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey)))
+        if !locals.isEmpty {
+            write(.variablesUpdated, .variables(VariablesRecord(instanceKey: instanceKey, variables: locals, scopeKey: key)))
+        }
         let token = Token(instanceKey: instanceKey, elementInstanceKey: key, elementIndex: element, flowScopeKey: scopeKey, deployed: deployed)
         activations += 1
         guard activations <= configuration.maximumActivationsPerCommand else {
@@ -70,10 +75,21 @@ extension StepWriter {
     /// Completes the token's element and sends it along `flows` (nil: every outgoing flow);
     /// `triggered`: the flows lead to events that have already happened (see `pass`).
     mutating func leave(_ token: Token, flows: [Int32]? = nil, triggered: Bool = false, _ agenda: inout TokenAgenda) {
+        // An inner instance of a multi-instance activity hands its result to its body
+        // (read while its local variables are still there) instead of taking flows.
+        var collected: MultiInstanceBehavior.Collected?
+        if let scope = token.element.scope, token.deployed.kind(scope) == .multiInstanceBody {
+            guard let result = MultiInstanceBehavior.collect(token, &self) else { return }
+            collected = result
+        }
         closeWaits(of: token.elementInstanceKey, token.instanceKey)
         write(.elementCompleted, .element(ElementRecord(
             instanceKey: token.instanceKey, elementInstanceKey: token.elementInstanceKey, elementIndex: token.elementIndex,
             flowScopeKey: token.flowScopeKey)))
+        if let collected {
+            MultiInstanceBehavior.innerCompleted(token, collected, &self, &agenda)
+            return
+        }
         let taken = flows ?? token.deployed.process.elements[Int(token.elementIndex)].outgoing
         if taken.isEmpty {
             agenda.append(.scopeCheck(scopeKey: token.flowScopeKey))
@@ -134,7 +150,11 @@ extension StepWriter {
         if scopeKey == instanceKey {
             completeInstance(instanceKey)
         } else if let token = token(instanceKey, scopeKey) {
-            SubProcessBehavior.complete(token, &self, &agenda)
+            if token.element.kind == .multiInstanceBody {
+                MultiInstanceBehavior.complete(token, &self, &agenda)
+            } else {
+                SubProcessBehavior.complete(token, &self, &agenda)
+            }
         }
     }
 
@@ -213,10 +233,40 @@ extension StepWriter {
         write(.incidentCreated, .incident(value))
     }
 
-    mutating func evaluator(_ instanceKey: Int64, extra: [String: JSONValue] = [:]) -> ExpressionEvaluator {
+    /// Sets variables as seen from an element instance: each goes to the nearest enclosing
+    /// scope that has a local variable of that name (a multi-instance inner instance's item
+    /// or result), otherwise to the process scope. One record per scope, in key order.
+    mutating func setVariables(_ values: [String: JSONValue], _ instanceKey: Int64, seenFrom elementInstanceKey: Int64) {
+        guard !values.isEmpty else { return }
+        let byScope: [Int64: [String: JSONValue]] = withInstance(instanceKey) { instance in
+            guard !instance.locals.isEmpty else { return [0: values] }
+            var byScope: [Int64: [String: JSONValue]] = [:]
+            for (name, value) in values {
+                var key = elementInstanceKey
+                var target: Int64 = 0
+                while key != instance.key, let element = instance.elements[key] {
+                    if instance.locals[key]?[name] != nil {
+                        target = key
+                        break
+                    }
+                    key = element.flowScopeKey
+                }
+                byScope[target, default: [:]][name] = value
+            }
+            return byScope
+        }
+        for scope in byScope.keys.sorted() {
+            write(.variablesUpdated, .variables(VariablesRecord(instanceKey: instanceKey, variables: byScope[scope]!, scopeKey: scope)))
+        }
+    }
+
+    /// An evaluator over what the token's element instance sees (process variables under
+    /// its scopes' local ones), plus `extra` (a worker's variables, input mappings).
+    mutating func evaluator(_ token: Token, extra: [String: JSONValue] = [:]) -> ExpressionEvaluator {
         let now = now
-        return withInstance(instanceKey) { instance in
-            let variables = extra.isEmpty ? instance.variables : instance.variables.merging(extra) { $1 }
+        return withInstance(token.instanceKey) { instance in
+            let seen = instance.variables(inScopeOf: token.elementInstanceKey)
+            let variables = extra.isEmpty ? seen : seen.merging(extra) { $1 }
             return ExpressionEvaluator(variables: variables, taskResults: instance.taskResults, now: now)
         }
     }

@@ -101,9 +101,7 @@ enum TaskProcessor {
         completed.workerId = value.workerId
         writer.write(.taskCompleted, .task(completed))
         if token.element.outputs.isEmpty {
-            if !value.variables.isEmpty {
-                writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: value.variables)))
-            }
+            writer.setVariables(value.variables, token.instanceKey, seenFrom: token.elementInstanceKey)
         } else {
             guard OutputMappings.apply(token, extra: value.variables, &writer) else { return }
         }

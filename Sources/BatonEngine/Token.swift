@@ -23,10 +23,14 @@ enum TokenWork {
     case pass(flow: Int32, source: Int64, scopeKey: Int64)
     /// A token of the scope ended; the scope may be done.
     case scopeCheck(scopeKey: Int64)
+    /// A multi-instance body starts an inner instance of its activity, with the instance's
+    /// local variables (its item and loop counter).
+    case activateInner(element: Int32, scopeKey: Int64, locals: [String: JSONValue])
 
     var scopeKey: Int64 {
         switch self {
-        case .activate(_, let scopeKey), .take(_, _, let scopeKey), .pass(_, _, let scopeKey), .scopeCheck(let scopeKey): scopeKey
+        case .activate(_, let scopeKey), .take(_, _, let scopeKey), .pass(_, _, let scopeKey), .scopeCheck(let scopeKey),
+             .activateInner(_, let scopeKey, _): scopeKey
         }
     }
 

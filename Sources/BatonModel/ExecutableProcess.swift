@@ -84,6 +84,10 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     case linkThrowEvent = 27
     /// An intermediate link catch event: where a link throw event's token goes on.
     case linkCatchEvent = 28
+    /// The body of a multi-instance activity: it holds the activity's flows and boundary
+    /// events and runs the activity itself (the element in its scope, with the same id)
+    /// once per item, in parallel or one after another (`ExecutableElement.multiInstance`).
+    case multiInstanceBody = 29
 
     /// True for kinds that wait for a worker (an external task).
     public var isExternalTask: Bool {
@@ -135,6 +139,8 @@ public struct ExecutableElement: Sendable, Hashable {
     public let message: MessageDefinition?
     /// Link throw events: the link catch event the token goes on at.
     public let linkTarget: Int32?
+    /// Multi-instance bodies: how many inner instances, with which items, collected how.
+    public let multiInstance: MultiInstanceDefinition?
     public let inputs: [VariableMapping]
     public let outputs: [VariableMapping]
 
@@ -143,8 +149,8 @@ public struct ExecutableElement: Sendable, Hashable {
         outgoing: [Int32] = [], defaultFlow: Int32? = nil, boundaryEvents: [Int32] = [],
         attachedTo: Int32? = nil, cancelActivity: Bool = true, innerStartEvent: Int32? = nil,
         task: TaskDefinition? = nil, timer: TimerDefinition? = nil, errorCode: String? = nil,
-        script: ScriptDefinition? = nil, message: MessageDefinition? = nil, linkTarget: Int32? = nil, inputs: [VariableMapping] = [],
-        outputs: [VariableMapping] = []
+        script: ScriptDefinition? = nil, message: MessageDefinition? = nil, linkTarget: Int32? = nil,
+        multiInstance: MultiInstanceDefinition? = nil, inputs: [VariableMapping] = [], outputs: [VariableMapping] = []
     ) {
         self.id = id
         self.name = name
@@ -163,8 +169,68 @@ public struct ExecutableElement: Sendable, Hashable {
         self.script = script
         self.message = message
         self.linkTarget = linkTarget
+        self.multiInstance = multiInstance
         self.inputs = inputs
         self.outputs = outputs
+    }
+}
+
+extension ExecutableElement {
+    /// The element with its place in the graph changed (the compiler's split of a
+    /// multi-instance activity into its body and the inner activity).
+    public func placed(
+        scope: Int32?, incoming: [Int32], outgoing: [Int32], defaultFlow: Int32?, boundaryEvents: [Int32], attachedTo: Int32?
+    ) -> ExecutableElement {
+        ExecutableElement(
+            id: id, name: name, kind: kind, scope: scope, incoming: incoming, outgoing: outgoing, defaultFlow: defaultFlow,
+            boundaryEvents: boundaryEvents, attachedTo: attachedTo, cancelActivity: cancelActivity,
+            innerStartEvent: innerStartEvent, task: task, timer: timer, errorCode: errorCode, script: script, message: message,
+            linkTarget: linkTarget, multiInstance: multiInstance, inputs: inputs, outputs: outputs)
+    }
+}
+
+/// Multi-instance characteristics (`multiInstanceLoopCharacteristics` with Camunda 8's
+/// `zeebe:loopCharacteristics` or Camunda 7's `camunda:collection`).
+public struct MultiInstanceDefinition: Sendable, Hashable {
+    /// One inner instance after another (true) or all at once.
+    public let isSequential: Bool
+    /// The list with one item per inner instance; nil when `cardinality` gives the count.
+    public let inputCollection: ParsedExpression?
+    /// How many inner instances (`loopCardinality`), when there is no input collection.
+    public let cardinality: ParsedExpression?
+    /// The inner instance's local variable holding its item.
+    public let inputElement: String?
+    /// The variable that receives the list of every inner instance's `outputElement`, in
+    /// item order, when the body completes.
+    public let outputCollection: String?
+    public let outputElement: ParsedExpression?
+    /// Evaluated each time an inner instance completes; true ends the others and the body.
+    public let completionCondition: ParsedExpression?
+    /// The inner activity the body runs (set when the compiler splits the activity).
+    public let innerElement: Int32
+
+    /// The most inner instances one body may have.
+    public static let maximumInstances = 10_000
+
+    public init(
+        isSequential: Bool, inputCollection: ParsedExpression?, cardinality: ParsedExpression?, inputElement: String?,
+        outputCollection: String?, outputElement: ParsedExpression?, completionCondition: ParsedExpression?, innerElement: Int32 = -1
+    ) {
+        self.isSequential = isSequential
+        self.inputCollection = inputCollection
+        self.cardinality = cardinality
+        self.inputElement = inputElement
+        self.outputCollection = outputCollection
+        self.outputElement = outputElement
+        self.completionCondition = completionCondition
+        self.innerElement = innerElement
+    }
+
+    public func running(_ innerElement: Int32) -> MultiInstanceDefinition {
+        MultiInstanceDefinition(
+            isSequential: isSequential, inputCollection: inputCollection, cardinality: cardinality, inputElement: inputElement,
+            outputCollection: outputCollection, outputElement: outputElement, completionCondition: completionCondition,
+            innerElement: innerElement)
     }
 }
 

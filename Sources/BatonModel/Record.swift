@@ -127,7 +127,9 @@ public struct Record: Sendable, Hashable {
     public var intent: Intent
     /// Version of the value layout; the codec and the appliers dispatch on it, so journals
     /// written by older Batons replay exactly. 1: the first layout. 2: `InstanceRecord`
-    /// gained `deploymentPosition` and `allowDuplicate` (the fold is the same).
+    /// gained `deploymentPosition` and `allowDuplicate` (the fold is the same). 3:
+    /// `VariablesRecord` gained `scopeKey` (local variables of multi-instance activities;
+    /// older records are all of the process scope).
     public var version: UInt8
     public var partition: Int32
     /// The log position of the message holding this record.
@@ -144,7 +146,7 @@ public struct Record: Sendable, Hashable {
     public var rejectionReason: String
 
     /// The version this Baton writes; it reads every version from 1 up to this one.
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
 
     public init(
         recordType: RecordType, intent: Intent, version: UInt8 = Record.currentVersion, partition: Int32,

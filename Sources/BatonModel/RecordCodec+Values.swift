@@ -55,6 +55,7 @@ extension RecordCodec {
         case .variables(let value):
             writer.signed(value.instanceKey)
             writer.variables(value.variables)
+            writer.signed(value.scopeKey)
         case .entry(let value):
             writer.string(value.reason)
             writer.signed(value.size)
@@ -149,7 +150,9 @@ extension RecordCodec {
                     instanceKey: try reader.signed(), timerKey: try reader.signed(), elementInstanceKey: try reader.signed(),
                     elementIndex: try reader.int32(), dueAt: try reader.signed()))
         case .variables:
-            return .variables(VariablesRecord(instanceKey: try reader.signed(), variables: try reader.variables()))
+            var value = VariablesRecord(instanceKey: try reader.signed(), variables: try reader.variables())
+            if version >= 3 { value.scopeKey = try reader.signed() }
+            return .variables(value)
         case .journalEntry:
             return .entry(EntryRecord(reason: try reader.string(), size: try reader.signed()))
         case .message:

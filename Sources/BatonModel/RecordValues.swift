@@ -163,9 +163,13 @@ public struct TimerRecord: Sendable, Hashable {
 public struct VariablesRecord: Sendable, Hashable {
     public var instanceKey: Int64 = 0
     public var variables: [String: JSONValue] = [:]
+    /// The element instance whose local variables these are (a multi-instance body or one
+    /// of its inner instances); 0: the process scope. Since record version 3.
+    public var scopeKey: Int64 = 0
 
-    public init(instanceKey: Int64 = 0, variables: [String: JSONValue] = [:]) {
+    public init(instanceKey: Int64 = 0, variables: [String: JSONValue] = [:], scopeKey: Int64 = 0) {
         self.instanceKey = instanceKey
         self.variables = variables
+        self.scopeKey = scopeKey
     }
 }

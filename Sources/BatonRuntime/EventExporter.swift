@@ -321,6 +321,7 @@ public enum EventJSON {
             json.number("dueAt", timer.dueAt)
         case .variables(let variables):
             json.value("variables", .object(variables.variables))
+            if variables.scopeKey != 0 { json.key("scopeKey", variables.scopeKey) }
         case .entry(let entry):
             json.string("reason", entry.reason)
             json.number("size", entry.size)

@@ -52,7 +52,7 @@ extension PartitionProcessor {
             activityId: deployed.process[element: task.elementIndex].id, activityInstanceId: String(task.elementInstanceKey),
             processInstanceId: String(instance.key), processDefinitionKey: "\(instance.processId):\(instance.processVersion)",
             processDefinitionId: instance.processId, businessKey: instance.businessKey, correlationId: instance.correlationId,
-            variables: instance.variables.merging(task.variables) { $1 }, retries: task.retries, priority: task.priority,
+            variables: instance.variables(inScopeOf: task.elementInstanceKey).merging(task.variables) { $1 }, retries: task.retries, priority: task.priority,
             lockExpirationTime: task.lockExpiresAt, partition: partition, processTaskResults: instance.processTaskResults.json)
     }
 }

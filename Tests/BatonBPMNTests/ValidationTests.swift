@@ -147,7 +147,7 @@ struct ValidationTests {
         ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>", "signal intermediateCatchEvent"),
         ("<bpmn:endEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:endEvent>", "message endEvent with neither a task topic"),
         ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>", "signal intermediateThrowEvent"),
-        ("<bpmn:task id=\"x\"><bpmn:multiInstanceLoopCharacteristics/></bpmn:task>", "parallel multi-instance"),
+        ("<bpmn:task id=\"x\"><bpmn:standardLoopCharacteristics/></bpmn:task>", "standard loop"),
     ])
     func unsupportedElementIsListedByName(_ element: String, _ name: String) throws {
         let found = try problems("""

@@ -83,7 +83,13 @@ struct JournalCompatibilityTests {
         }
         // The seed whose journal holds the most kinds of record, ending with instances still active.
         func score(_ harness: EngineHarness) -> Int {
-            Set(harness.journal.map { "\($0.recordType)\($0.intent)" }).count * 10 + min(harness.engine.state.instances.count, 3)
+            // A journal with local variables (record version 3) wins over any without.
+            let scoped = harness.journal.contains { record in
+                if case .variables(let value) = record.value { return value.scopeKey != 0 }
+                return false
+            }
+            return Set(harness.journal.map { "\($0.recordType)\($0.intent)" }).count * 10 + (scoped ? 1000 : 0)
+                + min(harness.engine.state.instances.count, 3)
         }
         var best = try run(1)
         for seed in UInt64(2)...200 {
@@ -148,6 +154,8 @@ enum FixtureDump {
         "EngineState.sourceOffsets": "[]",
         "EngineState.remoteSubscriptions": "[]",
         "InstanceState.subscriptions": "[]",
+        "InstanceState.locals": "[]",
+        "VariablesRecord.scopeKey": "0",
     ]
 
     static func line(_ record: Record) -> String {

@@ -9,7 +9,7 @@ import BatonTestSupport
 /// inclusive blocks, forks whose extra branches end in their own none or terminate end
 /// events, chains of non-waiting elements of unequal length, embedded sub-processes nested
 /// to depth 3, service, user and script tasks, timer catch events, error and timer boundary
-/// events, terminate and error end events.
+/// events, terminate and error end events, multi-instance service tasks and sub-processes.
 ///
 /// `.differential` keeps to what Baton and SpiffWorkflow both run (none start and end,
 /// terminate end, service and script tasks, the three gateways, embedded sub-processes) and
@@ -94,7 +94,22 @@ struct RandomProcess {
     private mutating func serviceTask(_ taskId: String, retries: Int) -> String {
         let topic = pick(3)
         guard dialect == .baton else { return "<bpmn:userTask id=\"\(taskId)\"/>" }
-        return "<bpmn:serviceTask id=\"\(taskId)\"><bpmn:extensionElements><zeebe:taskDefinition type=\"t\(topic)\" retries=\"\(retries)\"/></bpmn:extensionElements></bpmn:serviceTask>"
+        return "<bpmn:serviceTask id=\"\(taskId)\"><bpmn:extensionElements><zeebe:taskDefinition type=\"t\(topic)\" retries=\"\(retries)\"/></bpmn:extensionElements>\(multiInstance())</bpmn:serviceTask>"
+    }
+
+    /// In `.everything`, one activity in four runs as multi-instance: parallel or
+    /// sequential, over 0 to 3 items (a cardinality or a list), sometimes collecting
+    /// `loopCounter`s, sometimes ending early by a completion condition.
+    private mutating func multiInstance() -> String {
+        guard subset == .everything, pick(4) == 0 else { return "" }
+        let sequential = pick(2) == 0 ? "true" : "false"
+        let count = pick(4)
+        let condition = pick(3) == 0 ? "<bpmn:completionCondition>=nrOfCompletedInstances &gt;= \(1 + pick(2))</bpmn:completionCondition>" : ""
+        if pick(2) == 0 {
+            return "<bpmn:multiInstanceLoopCharacteristics isSequential=\"\(sequential)\"><bpmn:loopCardinality>=\(count)</bpmn:loopCardinality>\(condition)</bpmn:multiInstanceLoopCharacteristics>"
+        }
+        let items = (0..<count).map { String($0) }.joined(separator: ", ")
+        return "<bpmn:multiInstanceLoopCharacteristics isSequential=\"\(sequential)\"><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection=\"=[\(items)]\" inputElement=\"item\" outputCollection=\"c\(counter)\" outputElement=\"=loopCounter\"/></bpmn:extensionElements>\(condition)</bpmn:multiInstanceLoopCharacteristics>"
     }
 
     /// A script task. In `.differential` it writes a variable of its own; one in twelve
@@ -243,7 +258,7 @@ struct RandomProcess {
         }
         inner.append(flow(exit, end))
         currentScopes.removeLast()
-        body.append("<bpmn:subProcess id=\"\(sub)\">\n\(inner.joined(separator: "\n"))\n</bpmn:subProcess>")
+        body.append("<bpmn:subProcess id=\"\(sub)\">\n\(multiInstance())\(inner.joined(separator: "\n"))\n</bpmn:subProcess>")
         guard subset == .everything else { return (sub, sub) }
         let boundary = id("subCatch")
         body.append("<bpmn:boundaryEvent id=\"\(boundary)\" attachedToRef=\"\(sub)\"><bpmn:errorEventDefinition errorRef=\"E1\"/></bpmn:boundaryEvent>")

@@ -177,9 +177,12 @@ struct TokenConservation {
             problems.append("'\(name)' activated in a scope that does not contain it")
         }
         let arrival = Arrival(scope: value.flowScopeKey, element: value.elementIndex)
-        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent {
-            // A scope's entry, a boundary event's trigger, or where a link throw event goes on:
-            // no flow leads here.
+        let startedByBody = element.scope.map { tokens.process[element: $0].kind == .multiInstanceBody } ?? false
+        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent
+            || startedByBody
+        {
+            // A scope's entry, a boundary event's trigger, where a link throw event goes on, or
+            // an inner instance its multi-instance body starts: no flow leads here.
         } else if tokens.isJoin(value.elementIndex) {
             var arrivals = tokens.joins[arrival] ?? [:]
             if element.kind == .parallelGateway, let missing = element.incoming.first(where: { (arrivals[$0] ?? 0) == 0 }) {
@@ -202,9 +205,9 @@ struct TokenConservation {
             return
         }
         let node = tokens.process[element: element.index]
-        if node.kind == .subProcess {
+        if node.kind == .subProcess || node.kind == .multiInstanceBody {
             if let reason = tokens.stillHolds(scope: value.elementInstanceKey) {
-                problems.append("sub-process '\(node.id)' completed while \(reason)")
+                problems.append("\(node.kind == .subProcess ? "sub-process" : "multi-instance activity") '\(node.id)' completed while \(reason)")
             }
             tokens.discardTokens(in: value.elementInstanceKey)
         }
