@@ -190,6 +190,32 @@ import Testing
     }
 }
 
+/// The example `bpmn/order-lines.bpmn`: one stock check per order line (map), a FEEL total,
+/// then `every … satisfies` over the collected answers (reduce).
+@Suite struct OrderLinesExampleTests {
+    @Test(arguments: [(true, "ShipOrder"), (false, "Backorder")])
+    func eachLineIsCheckedAndTheAnswersDecide(_ lastInStock: Bool, _ next: String) throws {
+        var given = try EngineHarness(file: TestFiles.examples + "/order-lines.bpmn")
+        let line = { (sku: String, qty: Double, price: Double) -> JSONValue in
+            .object(["sku": .string(sku), "qty": .number(qty), "price": .number(price)])
+        }
+        given.start(["order": .object(["lines": .array([line("A", 2, 10), line("B", 1, 5.5), line("C", 4, 1)])])])
+        let checks = (given.instance?.tasks.values ?? [:].values).filter { $0.topic == "check-stock" }.sorted { $0.key < $1.key }
+        #expect(checks.count == 3)
+        for (index, task) in checks.enumerated() {
+            #expect(given.instance!.variables(inScopeOf: task.elementInstanceKey)["line"] != nil)
+            var value = TaskRecord(instanceKey: given.instanceKey, taskKey: task.key, attempt: task.attempt)
+            value.variables = ["available": .bool(index < 2 || lastInStock)]
+            given.send(.completeTask, .task(value))
+        }
+        #expect(given.instance?.variables["stock"] == .array([.bool(true), .bool(true), .bool(lastInStock)]))
+        #expect(given.instance?.variables["total"] == .number(29.5))
+        #expect(given.instance?.variables["available"] == nil, "each answer stayed with its line")
+        #expect(given.task(next) != nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+}
+
 /// What the compiler refuses about multi-instance characteristics, naming the element.
 @Suite struct MultiInstanceValidationTests {
     func problems(_ loop: String) throws -> [BPMNProblem] {
