@@ -95,6 +95,7 @@ demo-http: validate
 ## then the REST gateway (Camunda 7 workers over HTTP), then ingest (order events).
 bench: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
+	cd benchmarks && .build/release/EngineBenchmark $(or $(MAP_INSTANCES),2000) ../bpmn/order-lines.bpmn 100
 	cd benchmarks && .build/release/EmbeddedBenchmark $(or $(ONE_TASK),20000) $(or $(ORDERS),10000) ../bpmn/order-process.bpmn
 	cd benchmarks && .build/release/GatewayBenchmark $(or $(GATEWAY_TASKS),10000) $(or $(WORKERS),64) $(or $(RATE),200)
 	cd benchmarks && .build/release/IngestBenchmark $(or $(EVENTS),100000)

@@ -5,6 +5,7 @@ import BatonModel
 import BatonRuntime
 import BatonTestSupport
 import BatonWorker
+import Synchronization
 import Testing
 
 /// The runtime end to end over a log: deploy, start, workers complete tasks, instances end.
@@ -157,5 +158,26 @@ struct RuntimeTimeTests {
         for processor in behind.processors { try processor.poll() }
         #expect(behind.processors[0].lastStepTime == written)
         #expect(try behind.journalEvents().allSatisfy { $0.timestamp == written })
+    }
+
+    /// A multi-instance task's workers get each inner instance's item with the task, and
+    /// their answers come back in item order (bpmn/order-lines.bpmn on the memory log).
+    @Test func eachInnerInstanceOfAMultiInstanceTaskReachesItsWorkerWithItsItem() async throws {
+        let harness = try RuntimeHarness(log: MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 2]))
+        try harness.deploy(TestFiles.examples + "/order-lines.bpmn")
+        let seen = Mutex<[String]>([])
+        harness.worker.subscribe(topic: "check-stock") { task in
+            guard case .string(let sku)? = task.variables["line"]?["sku"] else { return .failure(message: "no line", retries: 0) }
+            seen.withLock { $0.append(sku) }
+            return .complete(variables: ["available": .bool(sku != "B")])
+        }
+        harness.worker.subscribe(topic: "ship-order") { _ in .complete() }
+        let lines: [JSONValue] = ["A", "B", "C"].map { .object(["sku": .string($0), "qty": .number(1), "price": .number(2)]) }
+        try harness.start("order-lines", correlationId: "lines-1", variables: ["order": .object(["lines": .array(lines)])])
+        try await harness.settle()
+        #expect(seen.withLock { $0.sorted() } == ["A", "B", "C"])
+        let instance = try #require(harness.processors.flatMap { $0.engine.state.instances.values }.first)
+        #expect(instance.variables["stock"] == .array([.bool(true), .bool(false), .bool(true)]))
+        #expect(instance.tasks.values.map(\.topic) == [TaskDefinition.userTaskTopic], "a line is missing: the order waits at Backorder")
     }
 }

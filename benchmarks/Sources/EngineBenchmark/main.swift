@@ -7,15 +7,17 @@ import BatonModel
 import Glibc
 #endif
 
-/// Core-only benchmark (no log, no I/O): order-process instances whose tasks complete the
-/// moment they are created. Prints processing and replay rates, and the rate of the raw
-/// record codec (encode + decode of the same records) measured in the same run as the
-/// baseline.
+/// Core-only benchmark (no log, no I/O): instances whose tasks complete the moment they are
+/// created. Prints processing and replay rates, and the rate of the raw record codec
+/// (encode + decode of the same records) measured in the same run as the baseline.
 ///
-/// Usage: EngineBenchmark [instances] [path/to/order-process.bpmn]
+/// Usage: EngineBenchmark [instances] [path/to/process.bpmn] [order lines]
+/// With a number of order lines, each instance's `order.lines` holds that many items (for
+/// bpmn/order-lines.bpmn: a multi-instance map-reduce over them).
 let arguments = CommandLine.arguments
 let instanceCount = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
 let bpmnPath = arguments.count > 2 ? arguments[2] : "../bpmn/order-process.bpmn"
+let lineCount = arguments.count > 3 ? Int(arguments[3]) ?? 0 : 0
 
 
 let deployment: BPMNDeployment
@@ -36,11 +38,15 @@ var engine = Engine(partition: 0, processes: registry)
 var replica = Engine(partition: 0, processes: registry)
 var position: Int64 = 0
 var now: Int64 = 1_700_000_000_000
-let variables: [String: JSONValue] = ["order": .object(["id": .string("o"), "total": .number(250)])]
+var order: [String: JSONValue] = ["id": .string("o"), "total": .number(250)]
+if lineCount > 0 {
+    order["lines"] = .array((0..<lineCount).map { .object(["sku": .string("sku-\($0)"), "qty": .number(1), "price": .number(2.5)]) })
+}
+let variables: [String: JSONValue] = ["order": .object(order)]
 let result: JSONValue = .object(["ok": .bool(true)])
 let chunkSize = 1000
 
-print("engine benchmark: \(instanceCount) order-process instances, tasks completed instantly, one core")
+print("engine benchmark: \(instanceCount) '\(process.processId)' instances\(lineCount > 0 ? " with \(lineCount) order lines each" : ""), tasks completed instantly, one core")
 // Work in chunks of instances, as a runtime does with steps: process a chunk, then replay
 // it and run it through the codec; the chunk's records are dropped after, so memory stays
 // flat and each phase is timed on its own.
