@@ -40,6 +40,8 @@ public struct BPMNFlowNode: Sendable, Hashable {
     public var messageRef: String?
     /// Call activities: `calledElement` or `zeebe:calledElement processId`.
     public var calledElement: String?
+    /// Call activities: version binding and variable passing, whichever generation wrote them.
+    public var callDetails = BPMNCallDetails()
     /// Sub-processes, transactions and ad-hoc sub-processes: their content.
     public var subProcess: BPMNScope? {
         get { content?.scope }
@@ -127,6 +129,25 @@ public struct BPMNTimer: Sendable, Hashable {
     public var timeDuration: String?
     public var timeDate: String?
     public var timeCycle: String?
+}
+
+/// A call activity's extensions: Camunda 8 `zeebe:calledElement bindingType
+/// propagateAllChildVariables propagateAllParentVariables`, Camunda 7
+/// `camunda:calledElementBinding`/`calledElementVersion` and `camunda:in`/`camunda:out`.
+public struct BPMNCallDetails: Sendable, Hashable {
+    /// True when `zeebe:calledElement` is present (Camunda 8 defaults: every variable in and out).
+    public var camunda8 = false
+    public var binding: String?
+    public var version: String?
+    public var propagateAllChildVariables: Bool?
+    public var propagateAllParentVariables: Bool?
+    /// `camunda:in` / `camunda:out`: `variables="all"`, or source (or sourceExpression) and target.
+    public var camundaIn: [BPMNMapping] = []
+    public var camundaOut: [BPMNMapping] = []
+    public var camundaInAll = false
+    public var camundaOutAll = false
+
+    public init() {}
 }
 
 /// `standardLoopCharacteristics` or `multiInstanceLoopCharacteristics`.

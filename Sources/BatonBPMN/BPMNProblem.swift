@@ -26,6 +26,7 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case linkInvalid
         case eventDefinitionMissing
         case multiInstanceInvalid
+        case callActivityInvalid
     }
 
     public let fileName: String

@@ -70,6 +70,8 @@ extension DocumentReader {
         if node.calledElement == nil {
             node.calledElement = element.attribute("calledElement", namespace: NS.camunda)
         }
+        node.callDetails.binding = element.attribute("calledElementBinding", namespace: NS.camunda)
+        node.callDetails.version = element.attribute("calledElementVersion", namespace: NS.camunda)
     }
 
     private func readExtensionElements(_ element: XMLElement, into node: inout BPMNFlowNode) {
@@ -93,6 +95,20 @@ extension DocumentReader {
                     resultVariable: extensionElement.attribute("resultVariable"))
             case (NS.zeebe, "calledElement"):
                 node.calledElement = extensionElement.attribute("processId")
+                node.callDetails.camunda8 = true
+                node.callDetails.binding = extensionElement.attribute("bindingType")
+                node.callDetails.propagateAllChildVariables = extensionElement.attribute("propagateAllChildVariables").map { $0 != "false" }
+                node.callDetails.propagateAllParentVariables = extensionElement.attribute("propagateAllParentVariables").map { $0 != "false" }
+            case (NS.camunda, "in"), (NS.camunda, "out"):
+                let incoming = extensionElement.localName == "in"
+                if extensionElement.attribute("variables") == "all" {
+                    if incoming { node.callDetails.camundaInAll = true } else { node.callDetails.camundaOutAll = true }
+                } else if let target = extensionElement.attribute("target") {
+                    // A source is a variable name; a sourceExpression is JUEL.
+                    let source = extensionElement.attribute("sourceExpression") ?? extensionElement.attribute("source").map { "${\($0)}" } ?? ""
+                    let mapping = BPMNMapping(source: source, target: target, line: extensionElement.line)
+                    if incoming { node.callDetails.camundaIn.append(mapping) } else { node.callDetails.camundaOut.append(mapping) }
+                }
             case (NS.camunda, "inputOutput"):
                 for parameter in extensionElement.children where parameter.namespaceURI == NS.camunda {
                     let name = parameter.attribute("name") ?? ""

@@ -13,6 +13,7 @@ struct ElementDetails {
     var linkName: String?
     /// Multi-instance activities: split into a body and the inner activity by `build()`.
     var multiInstance: MultiInstanceDefinition?
+    var call: CallDefinition?
     var inputs: [VariableMapping] = []
     var outputs: [VariableMapping] = []
 }
@@ -27,7 +28,7 @@ extension ProcessCompilation {
                 unsupported(index, "\(node.kind.rawValue) with a standard loop")
                 return nil
             }
-            guard node.kind.isActivity, node.kind != .callActivity, !node.triggeredByEvent else {
+            guard node.kind.isActivity, !node.triggeredByEvent else {
                 unsupported(index, "\(node.kind.rawValue) with multi-instance")
                 return nil
             }
@@ -114,6 +115,8 @@ extension ProcessCompilation {
         case (.scriptTask, nil):
             guard let script = scriptDefinition(index) else { return nil }
             return withMappings(ElementDetails(kind: .scriptTask, script: script), node: index)
+        case (.callActivity, nil):
+            return callActivity(index)
         case (.subProcess, nil) where !node.triggeredByEvent:
             return withMappings(ElementDetails(kind: .subProcess), node: index)
         case (.exclusiveGateway, nil):
@@ -374,30 +377,81 @@ extension ProcessCompilation {
     private mutating func withMappings(_ details: ElementDetails, node index: Int32) -> ElementDetails? {
         var details = details
         let node = nodes[Int(index)]
+        guard let inputs = compileMappings(node.inputMappings, node: node), let outputs = compileMappings(node.outputMappings, node: node) else {
+            return nil
+        }
+        details.inputs = inputs
+        details.outputs = outputs
+        return details
+    }
+
+    /// Mappings as the engine evaluates them; nil (with every problem reported) when one is
+    /// invalid.
+    private mutating func compileMappings(_ mappings: [BPMNMapping], node: BPMNFlowNode) -> [VariableMapping]? {
+        var result: [VariableMapping] = []
         var valid = true
-        func compile(_ mappings: [BPMNMapping], into result: inout [VariableMapping]) {
-            for mapping in mappings {
-                guard !mapping.target.isEmpty else {
-                    problems.append(problem(.mappingInvalid, node, mapping.line, "a variable mapping has no target name"))
-                    valid = false
-                    continue
-                }
-                guard ParsedExpression.looksLikeExpression(mapping.source) else {
-                    result.append(VariableMapping(source: .constant(mapping.source), target: mapping.target))
-                    continue
-                }
-                do {
-                    result.append(
-                        VariableMapping(source: .expression(try ParsedExpression.parse(mapping.source)), target: mapping.target))
-                } catch {
-                    problems.append(problem(.mappingInvalid, node, mapping.line, "mapping to '\(mapping.target)': \(error)"))
-                    valid = false
-                }
+        for mapping in mappings {
+            guard !mapping.target.isEmpty else {
+                problems.append(problem(.mappingInvalid, node, mapping.line, "a variable mapping has no target name"))
+                valid = false
+                continue
+            }
+            guard ParsedExpression.looksLikeExpression(mapping.source) else {
+                result.append(VariableMapping(source: .constant(mapping.source), target: mapping.target))
+                continue
+            }
+            do {
+                result.append(VariableMapping(source: .expression(try ParsedExpression.parse(mapping.source)), target: mapping.target))
+            } catch {
+                problems.append(problem(.mappingInvalid, node, mapping.line, "mapping to '\(mapping.target)': \(error)"))
+                valid = false
             }
         }
-        compile(node.inputMappings, into: &details.inputs)
-        compile(node.outputMappings, into: &details.outputs)
-        return valid ? details : nil
+        return valid ? result : nil
+    }
+
+    /// A call activity: the called process (an id or an expression), the version binding
+    /// (latest, or a fixed version), and how variables cross in each Camunda generation.
+    private mutating func callActivity(_ index: Int32) -> ElementDetails? {
+        let node = nodes[Int(index)]
+        let details = node.callDetails
+        guard let called = node.calledElement?.trimmingCharacters(in: " \n\t\r"), !called.isEmpty else {
+            report(.callActivityInvalid, node: index, "a call activity needs the process it calls: calledElement=\"...\" or <zeebe:calledElement processId=\"...\"/>")
+            return nil
+        }
+        var expression: ParsedExpression?
+        if ParsedExpression.looksLikeExpression(called) {
+            do {
+                expression = try ParsedExpression.parse(called)
+            } catch {
+                report(.callActivityInvalid, node: index, "called element '\(called.prefix(80))': \(error)")
+                return nil
+            }
+        }
+        var version: Int32?
+        switch details.binding ?? "latest" {
+        case "latest": break
+        case "version":
+            guard let text = details.version, let number = Int32(text), number > 0 else {
+                report(.callActivityInvalid, node: index, "calledElementBinding=\"version\" needs camunda:calledElementVersion with a version number, not '\(details.version ?? "")'")
+                return nil
+            }
+            version = number
+        case let other:
+            unsupported(index, "call activity with binding '\(other)' (Baton calls the latest version, or a fixed one with camunda:calledElementBinding=\"version\")")
+            return nil
+        }
+        guard var result = withMappings(ElementDetails(kind: .callActivity), node: index),
+              let camundaIn = compileMappings(details.camundaIn, node: node),
+              let camundaOut = compileMappings(details.camundaOut, node: node)
+        else { return nil }
+        result.inputs += camundaIn
+        result.call = CallDefinition(
+            processId: expression == nil ? called : "", processIdExpression: expression, version: version,
+            passesAllVariablesIn: details.camunda8 ? details.propagateAllParentVariables ?? true : details.camundaInAll,
+            passesAllVariablesOut: details.camunda8 ? details.propagateAllChildVariables ?? true : details.camundaOutAll,
+            outputs: camundaOut)
+        return result
     }
 
     private func problem(

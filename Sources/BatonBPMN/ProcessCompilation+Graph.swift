@@ -185,7 +185,7 @@ extension ProcessCompilation {
                 cancelActivity: node.cancelActivity,
                 innerStartEvent: detail.kind == .subProcess ? noneStartEvents(in: Int32(index)).first : nil,
                 task: detail.task, timer: detail.timer, errorCode: detail.errorCode, script: detail.script,
-                message: detail.message, linkTarget: linkTargets[index], inputs: detail.inputs, outputs: detail.outputs)
+                message: detail.message, linkTarget: linkTargets[index], call: detail.call, inputs: detail.inputs, outputs: detail.outputs)
         }
         var executableFlows = flows.indices.map { index in
             let (source, target) = flowEndpoints[index]!

@@ -34,6 +34,7 @@ enum ElementBehaviors {
         case .subProcess: SubProcessBehavior.run(token, &writer, &agenda)
         case .timerCatchEvent: TimerCatchBehavior.run(token, &writer)
         case .multiInstanceBody: MultiInstanceBehavior.activate(token, &writer, &agenda)
+        case .callActivity: CallActivityBehavior.run(token, &writer, &agenda)
         }
     }
 }

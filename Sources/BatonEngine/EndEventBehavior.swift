@@ -34,26 +34,38 @@ enum EndEventBehavior {
 
 /// Finds the error boundary event that catches an error and moves the token there.
 enum ErrorPropagation {
-    /// Walks from `elementInstanceKey` outwards through enclosing sub-processes. An exact
-    /// error-code match wins over a catch-all boundary on the same activity. Returns false
-    /// when nothing catches the error (nothing is written then).
+    /// Walks from `elementInstanceKey` outwards through enclosing sub-processes, and from a
+    /// called instance on to its call activity (BPMN: an error a called process does not
+    /// catch is thrown at the call activity). An exact error-code match wins over a
+    /// catch-all boundary on the same activity. Returns false when nothing catches the
+    /// error (nothing is written then).
     static func catchError(
         code: String, startingAt elementInstanceKey: Int64, _ instanceKey: Int64, variables: [String: JSONValue],
         _ writer: inout StepWriter, _ agenda: inout TokenAgenda
     ) -> Bool {
-        let process = writer.deployed(instanceKey).process
+        var instance = instanceKey
         var current = elementInstanceKey
-        while current != instanceKey, let holder = writer.state.instances[instanceKey]!.elements[current] {
-            let boundaries = process[element: holder.elementIndex].boundaryEvents.filter { process[element: $0].kind == .errorBoundaryEvent }
-            if let boundary = boundaries.first(where: { process[element: $0].errorCode == code })
-                ?? boundaries.first(where: { process[element: $0].errorCode == nil })
-            {
-                writer.setVariables(variables, instanceKey, seenFrom: holder.flowScopeKey)
-                writer.terminate(current, instanceKey)
-                agenda.append(.activate(element: boundary, scopeKey: holder.flowScopeKey))
-                return true
+        while let state = writer.state.instances[instance] {
+            let process = writer.deployed(instance).process
+            while current != instance, let holder = state.elements[current] {
+                let boundaries = process[element: holder.elementIndex].boundaryEvents.filter { process[element: $0].kind == .errorBoundaryEvent }
+                if let boundary = boundaries.first(where: { process[element: $0].errorCode == code })
+                    ?? boundaries.first(where: { process[element: $0].errorCode == nil })
+                {
+                    writer.setVariables(variables, instance, seenFrom: holder.flowScopeKey)
+                    // Terminating the holder ends the called instances below it too.
+                    writer.terminate(current, instance)
+                    if instance == instanceKey {
+                        agenda.append(.activate(element: boundary, scopeKey: holder.flowScopeKey))
+                    } else {
+                        writer.drain(instance, TokenAgenda([.activate(element: boundary, scopeKey: holder.flowScopeKey)]))
+                    }
+                    return true
+                }
+                current = holder.flowScopeKey
             }
-            current = holder.flowScopeKey
+            guard state.parentInstanceKey != 0 else { return false }
+            (instance, current) = (state.parentInstanceKey, state.parentElementInstanceKey)
         }
         return false
     }

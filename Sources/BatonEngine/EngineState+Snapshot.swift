@@ -2,7 +2,7 @@ import BatonModel
 
 /// The binary form of a partition's state, for snapshots. Dictionaries are written in key
 /// order, so equal states give equal bytes. Format 5 (local variables of element
-/// instances); formats 4 (message subscriptions, buffered messages, applied source
+/// instances, the calling instance of a called one); formats 4 (message subscriptions, buffered messages, applied source
 /// offsets), 3 (tasks keep their lock owner), 2 (incidents
 /// keep the variables of the completion whose output mapping failed) and 1 still load.
 extension EngineState {
@@ -231,6 +231,8 @@ extension InstanceState {
             writer.signed(key)
             writer.variables(locals[key]!)
         }
+        writer.signed(parentInstanceKey)
+        writer.signed(parentElementInstanceKey)
     }
 
     static func decode(from reader: inout BinaryReader, format: UInt8, processes: ProcessRegistry) throws(DecodingError) -> InstanceState {
@@ -301,6 +303,8 @@ extension InstanceState {
         }
         if format >= 5 {
             for _ in 0..<(try reader.count()) { instance.locals[try reader.signed()] = try reader.variables() }
+            instance.parentInstanceKey = try reader.signed()
+            instance.parentElementInstanceKey = try reader.signed()
         }
         return instance
     }

@@ -59,6 +59,9 @@ public struct InstanceState: Sendable, Hashable {
     public let startTime: Int64
     /// The process scope's variables.
     public internal(set) var variables: [String: JSONValue]
+    /// The instance and call activity element instance that started this one (0: none).
+    public internal(set) var parentInstanceKey: Int64 = 0
+    public internal(set) var parentElementInstanceKey: Int64 = 0
     /// Local variables by element instance (a multi-instance body's counts and output
     /// collection, an inner instance's item and loop counter); gone when it ends.
     public internal(set) var locals: [Int64: [String: JSONValue]] = [:]

@@ -110,6 +110,10 @@ public enum EventApplier {
                 definition: deployed.definition,
                 correlationId: record.key, businessKey: value.businessKey, startTime: record.timestamp,
                 variables: value.variables)
+            if value.parentInstanceKey != 0 {
+                state.instances[value.instanceKey]!.parentInstanceKey = value.parentInstanceKey
+                state.instances[value.instanceKey]!.parentElementInstanceKey = value.parentElementInstanceKey
+            }
             state.instancesByCorrelation[record.key, default: []].append(value.instanceKey)
         case .instanceCompleted, .instanceCanceled:
             guard let ended = state.instances.removeValue(forKey: value.instanceKey) else { return }

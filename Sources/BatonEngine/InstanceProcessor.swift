@@ -48,10 +48,11 @@ enum OperatorProcessor {
     /// canceled, incidents resolved), then the instance. Nothing continues after it.
     static func cancel(_ value: InstanceRecord, _ writer: inout StepWriter) {
         guard let instance = activeInstance(value.instanceKey, &writer) else { return }
-        let roots = instance.elements.values.filter { $0.flowScopeKey == instance.key }.map(\.key).sorted()
-        for root in roots { writer.terminate(root, instance.key) }
-        writer.write(.instanceCanceled, .instance(InstanceRecord(
-            instanceKey: instance.key, processId: instance.processId, processVersion: instance.processVersion, businessKey: instance.businessKey)))
+        guard instance.parentInstanceKey == 0 else {
+            writer.reject("process instance \(instance.key) was started by a call activity of instance \(instance.parentInstanceKey): cancel that instance (a called instance ends with its call activity)")
+            return
+        }
+        writer.cancelInstance(instance.key)
     }
 
     /// `setVariables`: merged into the instance's process scope.

@@ -159,10 +159,23 @@ extension StepWriter {
     }
 
     mutating func completeInstance(_ instanceKey: Int64) {
-        let value = withInstance(instanceKey) {
-            InstanceRecord(instanceKey: instanceKey, processId: $0.processId, processVersion: $0.processVersion, businessKey: $0.businessKey)
+        let (value, variables, parent, caller) = withInstance(instanceKey) {
+            (InstanceRecord(instanceKey: instanceKey, processId: $0.processId, processVersion: $0.processVersion, businessKey: $0.businessKey),
+             $0.variables, $0.parentInstanceKey, $0.parentElementInstanceKey)
         }
         write(.instanceCompleted, .instance(value))
+        // A called instance hands its variables back and its call activity goes on.
+        if parent != 0 { CallActivityBehavior.calledInstanceCompleted(parent, caller, variables: variables, &self) }
+    }
+
+    /// Ends an instance: every element (children first), then the instance itself, and any
+    /// instance its call activities started.
+    mutating func cancelInstance(_ instanceKey: Int64) {
+        let instance = state.instances[instanceKey]!
+        let roots = instance.elements.values.filter { $0.flowScopeKey == instance.key }.map(\.key).sorted()
+        for root in roots { terminate(root, instance.key) }
+        write(.instanceCanceled, .instance(InstanceRecord(
+            instanceKey: instance.key, processId: instance.processId, processVersion: instance.processVersion, businessKey: instance.businessKey)))
     }
 
     /// Ends an element instance without completing it: its children first (in key order),
@@ -179,6 +192,11 @@ extension StepWriter {
             write(.taskCanceled, .task(value))
         }
         closeWaits(of: elementInstanceKey, instanceKey)
+        // A call activity's called instance ends with it.
+        if instance.elements[elementInstanceKey].map({ processes[instance.definition].kind($0.elementIndex) == .callActivity }) == true {
+            let called = state.instances.values.filter { $0.parentInstanceKey == instanceKey && $0.parentElementInstanceKey == elementInstanceKey }.map(\.key).sorted()
+            for child in called { cancelInstance(child) }
+        }
         for incident in instance.incidents.values.filter({ $0.elementInstanceKey == elementInstanceKey }).map(\.key).sorted() {
             write(.incidentResolved, .incident(IncidentRecord(instanceKey: instanceKey, incidentKey: incident)))
         }

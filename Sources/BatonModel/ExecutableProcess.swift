@@ -88,6 +88,8 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     /// events and runs the activity itself (the element in its scope, with the same id)
     /// once per item, in parallel or one after another (`ExecutableElement.multiInstance`).
     case multiInstanceBody = 29
+    /// Starts an instance of another process (`ExecutableElement.call`) and waits for it.
+    case callActivity = 30
 
     /// True for kinds that wait for a worker (an external task).
     public var isExternalTask: Bool {
@@ -141,6 +143,8 @@ public struct ExecutableElement: Sendable, Hashable {
     public let linkTarget: Int32?
     /// Multi-instance bodies: how many inner instances, with which items, collected how.
     public let multiInstance: MultiInstanceDefinition?
+    /// Call activities: which process they start and which variables go in and out.
+    public let call: CallDefinition?
     public let inputs: [VariableMapping]
     public let outputs: [VariableMapping]
 
@@ -150,7 +154,8 @@ public struct ExecutableElement: Sendable, Hashable {
         attachedTo: Int32? = nil, cancelActivity: Bool = true, innerStartEvent: Int32? = nil,
         task: TaskDefinition? = nil, timer: TimerDefinition? = nil, errorCode: String? = nil,
         script: ScriptDefinition? = nil, message: MessageDefinition? = nil, linkTarget: Int32? = nil,
-        multiInstance: MultiInstanceDefinition? = nil, inputs: [VariableMapping] = [], outputs: [VariableMapping] = []
+        multiInstance: MultiInstanceDefinition? = nil, call: CallDefinition? = nil, inputs: [VariableMapping] = [],
+        outputs: [VariableMapping] = []
     ) {
         self.id = id
         self.name = name
@@ -170,6 +175,7 @@ public struct ExecutableElement: Sendable, Hashable {
         self.message = message
         self.linkTarget = linkTarget
         self.multiInstance = multiInstance
+        self.call = call
         self.inputs = inputs
         self.outputs = outputs
     }
@@ -185,7 +191,39 @@ extension ExecutableElement {
             id: id, name: name, kind: kind, scope: scope, incoming: incoming, outgoing: outgoing, defaultFlow: defaultFlow,
             boundaryEvents: boundaryEvents, attachedTo: attachedTo, cancelActivity: cancelActivity,
             innerStartEvent: innerStartEvent, task: task, timer: timer, errorCode: errorCode, script: script, message: message,
-            linkTarget: linkTarget, multiInstance: multiInstance, inputs: inputs, outputs: outputs)
+            linkTarget: linkTarget, multiInstance: multiInstance, call: call, inputs: inputs, outputs: outputs)
+    }
+}
+
+/// What a call activity starts: the called process (by id, or an expression giving it) in
+/// its latest version or a fixed one, and how variables cross (Camunda 8: every variable in
+/// and out unless `propagateAll…` is false, plus `zeebe:ioMapping`; Camunda 7: only
+/// `camunda:in`/`camunda:out`, `variables="all"` for every one).
+public struct CallDefinition: Sendable, Hashable {
+    public let processId: String
+    public let processIdExpression: ParsedExpression?
+    /// nil: the latest version deployed when the call activity is activated.
+    public let version: Int32?
+    /// Every variable the call activity sees goes to the called instance.
+    public let passesAllVariablesIn: Bool
+    /// Every variable of the called instance comes back when it completes.
+    public let passesAllVariablesOut: Bool
+    /// Camunda 7 `camunda:out` mappings (evaluated over the called instance's variables).
+    public let outputs: [VariableMapping]
+
+    /// How deep calls may nest (a process that calls itself stops here with an incident).
+    public static let maximumDepth = 32
+
+    public init(
+        processId: String, processIdExpression: ParsedExpression?, version: Int32?, passesAllVariablesIn: Bool,
+        passesAllVariablesOut: Bool, outputs: [VariableMapping]
+    ) {
+        self.processId = processId
+        self.processIdExpression = processIdExpression
+        self.version = version
+        self.passesAllVariablesIn = passesAllVariablesIn
+        self.passesAllVariablesOut = passesAllVariablesOut
+        self.outputs = outputs
     }
 }
 

@@ -129,7 +129,8 @@ public struct Record: Sendable, Hashable {
     /// written by older Batons replay exactly. 1: the first layout. 2: `InstanceRecord`
     /// gained `deploymentPosition` and `allowDuplicate` (the fold is the same). 3:
     /// `VariablesRecord` gained `scopeKey` (local variables of multi-instance activities;
-    /// older records are all of the process scope).
+    /// older records are all of the process scope) and `InstanceRecord` the keys of the
+    /// calling instance and call activity (0 in older records: none).
     public var version: UInt8
     public var partition: Int32
     /// The log position of the message holding this record.

@@ -9,6 +9,8 @@ extension RecordCodec {
             writer.variables(value.variables)
             writer.signed(value.deploymentPosition)
             writer.byte(value.allowDuplicate ? 1 : 0)
+            writer.signed(value.parentInstanceKey)
+            writer.signed(value.parentElementInstanceKey)
         case .element(let value):
             writer.signed(value.instanceKey)
             writer.signed(value.elementInstanceKey)
@@ -101,6 +103,10 @@ extension RecordCodec {
             if version >= 2 {
                 value.deploymentPosition = try reader.signed()
                 value.allowDuplicate = try reader.byte() != 0
+            }
+            if version >= 3 {
+                value.parentInstanceKey = try reader.signed()
+                value.parentElementInstanceKey = try reader.signed()
             }
             return .instance(value)
         case .element:

@@ -14,6 +14,10 @@ public struct InstanceRecord: Sendable, Hashable {
     /// the same correlationId (by default that is rejected: one order, one instance).
     /// Record version 2 and later; version 1 records decode as false.
     public var allowDuplicate = false
+    /// An instance a call activity started: the calling instance and the call activity's
+    /// element instance (0 for an instance started on its own). Record version 3 and later.
+    public var parentInstanceKey: Int64 = 0
+    public var parentElementInstanceKey: Int64 = 0
 
     public init(
         instanceKey: Int64 = 0, processId: String = "", processVersion: Int32 = 0, businessKey: String = "",
@@ -115,6 +119,8 @@ public enum IncidentKind: UInt8, Sendable, Hashable {
     /// An activity's output mapping failed as it completed. What completed it (a worker's
     /// result, a script's) is kept; resolving runs the mapping again, not the work.
     case outputMappingFailed = 6
+    /// A call activity names a process that is not deployed (or calls nest too deep).
+    case calledProcessMissing = 7
 }
 
 public struct IncidentRecord: Sendable, Hashable {

@@ -141,7 +141,7 @@ struct ValidationTests {
     @Test(arguments: [
         ("<bpmn:sendTask id=\"x\"/>", "sendTask"),
         ("<bpmn:businessRuleTask id=\"x\"/>", "businessRuleTask"),
-        ("<bpmn:callActivity id=\"x\" calledElement=\"c\"/>", "callActivity"),
+        ("<bpmn:adHocSubProcess id=\"x\"/>", "adHocSubProcess"),
         ("<bpmn:complexGateway id=\"x\"/>", "complexGateway"),
         ("<bpmn:transaction id=\"x\"/>", "transaction"),
         ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>", "signal intermediateCatchEvent"),

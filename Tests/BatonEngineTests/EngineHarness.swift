@@ -32,13 +32,22 @@ struct EngineHarness {
         try self.init(deployment: try BPMNDeployment.load(bytes, fileName: "test.bpmn"), configuration: configuration)
     }
 
+    /// Deploys every process of the file; the one started is `p` (`bpmnDocument`'s), else the
+    /// first. Other processes (in `declarations`) are there to be called.
     init(deployment: BPMNDeployment, configuration: EngineConfiguration) throws {
-        let compiled = deployment.processes[0]
+        let compiled = deployment.processes.first { $0.process.id == "p" } ?? deployment.processes[0]
         guard let process = compiled.executable else {
             Issue.record("process does not compile: \(compiled.problems)")
             throw HarnessError.notExecutable
         }
         var registry = ProcessRegistry()
+        for other in deployment.processes where other.process.id != process.processId {
+            guard let executable = other.executable else {
+                Issue.record("process '\(other.process.id)' does not compile: \(other.problems)")
+                throw HarnessError.notExecutable
+            }
+            registry.deploy(executable)
+        }
         version = registry.deploy(process)
         self.process = process
         engine = Engine(partition: 1, processes: registry, configuration: configuration)
@@ -72,7 +81,8 @@ struct EngineHarness {
         send(.createInstance, .instance(InstanceRecord(processId: process.processId, processVersion: version, variables: variables, deploymentPosition: 1)))
     }
 
-    var instance: InstanceState? { engine.state.instances.values.first }
+    /// The oldest active instance of the started process (not one a call activity started).
+    var instance: InstanceState? { engine.state.instances.values.filter { $0.parentInstanceKey == 0 }.min { $0.key < $1.key } }
     var instanceKey: Int64 { instance!.key }
 
     /// The active task of the element with this BPMN id.

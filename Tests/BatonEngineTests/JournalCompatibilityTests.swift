@@ -155,6 +155,10 @@ enum FixtureDump {
         "EngineState.remoteSubscriptions": "[]",
         "InstanceState.subscriptions": "[]",
         "InstanceState.locals": "[]",
+        "InstanceState.parentInstanceKey": "0",
+        "InstanceState.parentElementInstanceKey": "0",
+        "InstanceRecord.parentInstanceKey": "0",
+        "InstanceRecord.parentElementInstanceKey": "0",
         "VariablesRecord.scopeKey": "0",
     ]
 

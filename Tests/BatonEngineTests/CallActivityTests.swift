@@ -1,0 +1,174 @@
+import BatonBPMN
+import BatonEngine
+import BatonModel
+import BatonTestSupport
+import Testing
+
+/// Call activities (issue 13): the called instance runs with the caller's correlationId,
+/// variables go in and come back as each Camunda generation passes them, errors and
+/// terminations cross the call, and replay rebuilds both instances.
+@Suite struct CallActivityTests {
+    /// A called process `child` with one service task `childWork`, and the caller `p`:
+    /// start, the call activity `call` (with `extensions` and `boundary`), a user task `hold`.
+    static func model(_ call: String, boundary: String = "", child: String? = nil) -> (String, String) {
+        let called = child ?? """
+            <bpmn:startEvent id="cs"/><bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="childWork"/>
+            <bpmn:serviceTask id="childWork"><bpmn:extensionElements><zeebe:taskDefinition type="child-work"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:sequenceFlow id="c2" sourceRef="childWork" targetRef="ce"/><bpmn:endEvent id="ce"/>
+            """
+        return ("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="call"/>
+            \(call)
+            <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="hold"/><bpmn:userTask id="hold"/>
+            \(boundary)
+            """, #"<bpmn:error id="E1" errorCode="E1"/><bpmn:process id="child" isExecutable="true">\#(called)</bpmn:process>"#)
+    }
+
+    static func harness(_ call: String, boundary: String = "", child: String? = nil) throws -> EngineHarness {
+        let (content, declarations) = model(call, boundary: boundary, child: child)
+        return try EngineHarness(content, declarations: declarations)
+    }
+
+    static let camunda8Call = #"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child"/></bpmn:extensionElements></bpmn:callActivity>"#
+
+    func called(_ given: EngineHarness) -> InstanceState? {
+        given.engine.state.instances.values.first { $0.parentInstanceKey != 0 }
+    }
+
+    @discardableResult
+    func completeChildTask(_ given: inout EngineHarness, _ variables: [String: JSONValue] = [:]) throws -> [String] {
+        let child = try #require(called(given))
+        let task = try #require(child.tasks.values.first)
+        var value = TaskRecord(instanceKey: child.key, taskKey: task.key, attempt: task.attempt)
+        value.variables = variables
+        return given.describe(given.send(.completeTask, .task(value)))
+    }
+
+    @Test func camunda8PassesEveryVariableInAndOut() throws {
+        var given = try Self.harness(Self.camunda8Call)
+        given.start(["order": .string("A-1")])
+        let child = try #require(called(given))
+        #expect(child.processId == "child" && child.correlationId == given.instance?.correlationId)
+        #expect(child.variables["order"] == .string("A-1"))
+        #expect(child.parentElementInstanceKey != 0)
+        let records = try completeChildTask(&given, ["checked": .bool(true)])
+        #expect(records.contains("instanceCompleted") && records.contains("elementCompleted call"), "\(records)")
+        #expect(called(given) == nil)
+        #expect(given.instance?.variables["checked"] == .bool(true))
+        #expect(given.task("hold") != nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func camunda7PassesOnlyWhatInAndOutName() throws {
+        var given = try Self.harness("""
+            <bpmn:callActivity id="call" calledElement="child"><bpmn:extensionElements>
+            <camunda:in source="a" target="x"/><camunda:out source="y" target="b"/>
+            </bpmn:extensionElements></bpmn:callActivity>
+            """)
+        given.start(["a": .number(1), "secret": .string("s")])
+        let child = try #require(called(given))
+        #expect(child.variables == ["x": .number(1)])
+        try completeChildTask(&given, ["y": .number(2), "noise": .bool(true)])
+        #expect(given.instance?.variables["b"] == .number(2))
+        #expect(given.instance?.variables["noise"] == nil && given.instance?.variables["y"] == nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func anErrorTheCalledProcessDoesNotCatchIsCaughtAtTheCallActivity() throws {
+        var given = try Self.harness(Self.camunda8Call, boundary: """
+            <bpmn:boundaryEvent id="failed" attachedToRef="call"><bpmn:errorEventDefinition errorRef="E1"/></bpmn:boundaryEvent>
+            <bpmn:sequenceFlow id="f3" sourceRef="failed" targetRef="handle"/><bpmn:userTask id="handle"/>
+            """)
+        given.start()
+        let child = try #require(called(given))
+        let task = try #require(child.tasks.values.first)
+        var value = TaskRecord(instanceKey: child.key, taskKey: task.key, attempt: task.attempt)
+        value.errorCode = "E1"
+        let records = given.describe(given.send(.throwTaskError, .task(value)))
+        #expect(records.contains("instanceCanceled") && records.contains("elementActivated failed") && records.contains("taskCreated handle"), "\(records)")
+        #expect(called(given) == nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func aTimerOnTheCallActivityCancelsTheCalledInstance() throws {
+        var given = try Self.harness(Self.camunda8Call, boundary: """
+            <bpmn:boundaryEvent id="late" attachedToRef="call"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>
+            <bpmn:sequenceFlow id="f3" sourceRef="late" targetRef="escalate"/><bpmn:userTask id="escalate"/>
+            """)
+        given.start()
+        given.now += 60_000
+        let records = given.describe(given.triggerTimer("late"))
+        // (The harness names elements by the caller's graph, so the child's show other ids.)
+        #expect(records.contains { $0.hasPrefix("taskCanceled") } && records.contains("instanceCanceled") && records.contains("taskCreated escalate"), "\(records)")
+        #expect(called(given) == nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func aCalledInstanceIsCanceledWithItsCallerAndNotOnItsOwn() throws {
+        var given = try Self.harness(Self.camunda8Call)
+        given.start()
+        let child = try #require(called(given))
+        let refused = given.describe(given.send(.cancelInstance, .instance(InstanceRecord(instanceKey: child.key))))
+        #expect(refused.first?.hasPrefix("rejected cancelInstance: process instance \(child.key) was started by a call activity") == true, "\(refused)")
+        let records = given.describe(given.send(.cancelInstance, .instance(InstanceRecord(instanceKey: given.instanceKey))))
+        #expect(records.filter { $0 == "instanceCanceled" }.count == 2, "\(records)")
+        #expect(given.engine.state.instances.isEmpty)
+    }
+
+    @Test func aMissingProcessIsAnIncidentNamingIt() throws {
+        var given = try Self.harness(#"<bpmn:callActivity id="call" calledElement="=&quot;nowhere-&quot; + region"/>"#)
+        given.start(["region": .string("eu")])
+        let incident = try #require(given.instance?.incidents.values.first)
+        #expect(incident.kind == .calledProcessMissing && incident.message.contains("'nowhere-eu'"), "\(incident.message)")
+    }
+
+    @Test func aProcessThatCallsItselfStopsAtTheDepthLimit() throws {
+        var given = try EngineHarness(#"""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="again"/>
+            <bpmn:callActivity id="again" calledElement="p"/>
+            """#)
+        given.start()
+        #expect(given.engine.state.instances.count == CallDefinition.maximumDepth)
+        let incidents = given.engine.state.instances.values.flatMap(\.incidents.values)
+        #expect(incidents.count == 1 && incidents[0].message.contains("nest"), "\(incidents)")
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func aMultiInstanceCallActivityCallsOncePerItem() throws {
+        var given = try Self.harness("""
+            <bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" propagateAllChildVariables="false"/></bpmn:extensionElements>
+            <bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item"/></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>
+            </bpmn:callActivity>
+            """)
+        given.start(["items": .array([.number(1), .number(2), .number(3)])])
+        let children = given.engine.state.instances.values.filter { $0.parentInstanceKey != 0 }.sorted { $0.key < $1.key }
+        #expect(children.map { $0.variables["item"] } == [.number(1), .number(2), .number(3)])
+        for child in children {
+            let task = try #require(child.tasks.values.first)
+            given.send(.completeTask, .task(TaskRecord(instanceKey: child.key, taskKey: task.key, attempt: task.attempt)))
+        }
+        #expect(given.task("hold") != nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func aFixedVersionIsCalledAsCamunda7BindsIt() throws {
+        var given = try Self.harness(#"<bpmn:callActivity id="call" calledElement="child" camunda:calledElementBinding="version" camunda:calledElementVersion="1"/>"#)
+        given.start()
+        #expect(called(given)?.processVersion == 1)
+    }
+}
+
+/// What the compiler refuses about call activities.
+@Suite struct CallActivityValidationTests {
+    @Test(arguments: [
+        (#"<bpmn:callActivity id="call"/>"#, BPMNProblem.Rule.callActivityInvalid, "needs the process it calls"),
+        (#"<bpmn:callActivity id="call" calledElement="child" camunda:calledElementBinding="version"/>"#, .callActivityInvalid, "calledElementVersion"),
+        (#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="deployment"/></bpmn:extensionElements></bpmn:callActivity>"#, .unsupportedElement, "binding 'deployment'"),
+        (#"<bpmn:callActivity id="call" calledElement="=a +"/>"#, .callActivityInvalid, "called element"),
+    ])
+    func badCallActivitiesAreNamed(_ call: String, _ rule: BPMNProblem.Rule, _ fragment: String) throws {
+        let (content, _) = CallActivityTests.model(call)
+        let found = try compileOne(bpmnDocument(content)).problems
+        #expect(found.count == 1 && found[0].rule == rule && found[0].elementId == "call" && found[0].message.contains(fragment), "\(found)")
+    }
+}
