@@ -158,6 +158,29 @@ import Testing
     }
 }
 
+/// The example `bpmn/checkout.bpmn` calls `bpmn/order-lines.bpmn`: only the mapped outputs
+/// come back (`propagateAllChildVariables="false"`).
+@Suite struct CheckoutExampleTests {
+    @Test func checkoutCallsOrderLinesAndMapsItsResults() throws {
+        var given = try EngineHarness(file: TestFiles.examples + "/checkout.bpmn", calling: [TestFiles.examples + "/order-lines.bpmn"])
+        let lines: [JSONValue] = [.object(["sku": .string("A"), "qty": .number(2), "price": .number(3)])]
+        given.start(["order": .object(["lines": .array(lines)])])
+        let child = try #require(given.engine.state.instances.values.first { $0.parentInstanceKey != 0 })
+        #expect(child.processId == "order-lines")
+        let check = try #require(child.tasks.values.first)
+        var value = TaskRecord(instanceKey: child.key, taskKey: check.key, attempt: check.attempt)
+        value.variables = ["available": .bool(true)]
+        given.send(.completeTask, .task(value))
+        let ship = try #require(given.engine.state.instances.values.first { $0.parentInstanceKey != 0 }?.tasks.values.first)
+        given.send(.completeTask, .task(TaskRecord(instanceKey: child.key, taskKey: ship.key, attempt: ship.attempt)))
+        #expect(given.instance?.variables["stockPerLine"] == .array([.bool(true)]))
+        #expect(given.instance?.variables["orderTotal"] == .number(6))
+        #expect(given.instance?.variables["total"] == nil, "only the mapped outputs come back")
+        #expect(given.task("ConfirmCheckout") != nil)
+        #expect(given.replayedState() == given.engine.state)
+    }
+}
+
 /// What the compiler refuses about call activities.
 @Suite struct CallActivityValidationTests {
     @Test(arguments: [

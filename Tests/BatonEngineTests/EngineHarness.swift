@@ -28,6 +28,19 @@ struct EngineHarness {
         try self.init(deployment: bytes, configuration: EngineConfiguration())
     }
 
+    /// Deploys the processes of `called` first, then starts the first process of `file`.
+    init(file: String, calling called: [String]) throws {
+        var registry = ProcessRegistry()
+        for path in called {
+            for compiled in try BPMNDeployment.load(path: path).processes { registry.deploy(try #require(compiled.executable)) }
+        }
+        let compiled = try BPMNDeployment.load(path: file).processes[0]
+        let process = try #require(compiled.executable, "\(compiled.problems)")
+        version = registry.deploy(process)
+        self.process = process
+        engine = Engine(partition: 1, processes: registry, configuration: EngineConfiguration())
+    }
+
     init(bytes: [UInt8], configuration: EngineConfiguration) throws {
         try self.init(deployment: try BPMNDeployment.load(bytes, fileName: "test.bpmn"), configuration: configuration)
     }

@@ -9,7 +9,8 @@ import BatonTestSupport
 /// inclusive blocks, forks whose extra branches end in their own none or terminate end
 /// events, chains of non-waiting elements of unequal length, embedded sub-processes nested
 /// to depth 3, service, user and script tasks, timer catch events, error and timer boundary
-/// events, terminate and error end events, multi-instance service tasks and sub-processes.
+/// events, terminate and error end events, multi-instance service tasks and sub-processes,
+/// call activities (of the process in `declarations`).
 ///
 /// `.differential` keeps to what Baton and SpiffWorkflow both run (none start and end,
 /// terminate end, service and script tasks, the three gateways, embedded sub-processes) and
@@ -19,6 +20,17 @@ import BatonTestSupport
 /// and scripts write variables nothing reads, because Spiff copies variables per token and
 /// merges them at joins where Camunda and Baton share one scope.
 struct RandomProcess {
+    /// What every random process needs beside it: the error its error events throw, and
+    /// the process its call activities call (one service task, or an error end event).
+    static let declarations = """
+        <bpmn:error id="E1" errorCode="E1"/>
+        <bpmn:process id="called" isExecutable="true">
+        <bpmn:startEvent id="calledStart"/><bpmn:sequenceFlow id="calledFlow1" sourceRef="calledStart" targetRef="calledWork"/>
+        <bpmn:serviceTask id="calledWork"><bpmn:extensionElements><zeebe:taskDefinition type="t0"/></bpmn:extensionElements></bpmn:serviceTask>
+        <bpmn:sequenceFlow id="calledFlow2" sourceRef="calledWork" targetRef="calledEnd"/><bpmn:endEvent id="calledEnd"/>
+        </bpmn:process>
+        """
+
     enum Subset { case everything, differential }
     enum Dialect { case baton, spiff }
 
@@ -142,6 +154,12 @@ struct RandomProcess {
             body.append(serviceTask(task, retries: 1 + pick(3)))
             return (task, task)
         case 2:
+            // One in three is a call activity of `called` (declared beside, `declarations`).
+            if subset == .everything, pick(3) == 0 {
+                let call = id("call")
+                body.append("<bpmn:callActivity id=\"\(call)\"><bpmn:extensionElements><zeebe:calledElement processId=\"called\"/></bpmn:extensionElements>\(multiInstance())</bpmn:callActivity>")
+                return (call, call)
+            }
             let task = id("user")
             body.append("<bpmn:userTask id=\"\(task)\"/>")
             return (task, task)

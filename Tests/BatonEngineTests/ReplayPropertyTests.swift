@@ -89,7 +89,7 @@ struct ReplayPropertyTests {
         let random = RandomProcess(seed: seed)
         var harness: EngineHarness
         do {
-            harness = try EngineHarness(random.text, declarations: "<bpmn:error id=\"E1\" errorCode=\"E1\"/>")
+            harness = try EngineHarness(random.text, declarations: RandomProcess.declarations)
         } catch {
             Issue.record("seed \(seed): the generated process does not compile:\n\(random.text)")
             return nil
