@@ -32,7 +32,7 @@ struct Instances: ParsableCommand {
 struct Instance: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show one instance: where its tokens are, its variables, taskResults and incidents.",
-        discussion: "ID is the correlation id or the instance key. A completed instance is shown from its history.")
+        discussion: "ID is the correlation id or the instance key. A completed instance is shown from its history. An instance a call activity started shares its caller's correlation id and shows with it: the call activity names it (and its incidents), it names its caller.")
 
     @OptionGroup var data: DataDirectory
 
@@ -57,11 +57,19 @@ struct Instance: ParsableCommand {
             let process = catalog.registry.process(id: instance.processId, version: instance.processVersion)?.process
             func name(_ index: Int32) -> String { process?[element: index].id ?? "#\(index)" }
             print("instance \(instance.key)  correlationId \(instance.correlationId)  process \(instance.processId) v\(instance.processVersion)")
+            if instance.parentInstanceKey != 0 {
+                print("called by instance \(instance.parentInstanceKey) (call activity element instance \(instance.parentElementInstanceKey))")
+            }
             print("tokens:")
             for element in instance.elements.values.sorted(by: { $0.key < $1.key }) {
                 var line = "  \(name(element.elementIndex)) (element instance \(element.key))"
                 if let task = instance.tasks.values.first(where: { $0.elementInstanceKey == element.key }) {
                     line += "  task \(task.key) [\(task.topic)] attempt \(task.attempt), retries \(task.retries), \(task.phase)"
+                }
+                // A call activity waits for the instance it called; that one's incidents show here too.
+                if let called = all.first(where: { $0.parentInstanceKey == instance.key && $0.parentElementInstanceKey == element.key }) {
+                    line += "  calls instance \(called.key) (\(called.processId) v\(called.processVersion))"
+                    if !called.incidents.isEmpty { line += ", which has \(called.incidents.count) incident(s)" }
                 }
                 print(line)
             }

@@ -5,12 +5,13 @@ import BatonRuntime
 import BatonWorker
 
 /// The active instances an operator command names: by correlation id (all of its active
-/// instances, usually one) or by instance key.
+/// instances, usually one, but not those a call activity started: they go with their
+/// caller) or by instance key.
 func activeInstances(_ id: String, processId: String?, data: DataDirectory) throws -> [InstanceState] {
     let processors = try data.rebuild(try data.openLog())
     let all: [InstanceState] = processors.flatMap { Array($0.engine.state.instances.values) }
     let matches = all.filter { instance in
-        let named = instance.correlationId == id || String(instance.key) == id
+        let named = (instance.correlationId == id && instance.parentInstanceKey == 0) || String(instance.key) == id
         return named && (processId == nil || instance.processId == processId)
     }.sorted { $0.key < $1.key }
     guard !matches.isEmpty else {

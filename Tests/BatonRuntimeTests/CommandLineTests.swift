@@ -65,6 +65,35 @@ struct CommandLineTests {
         #expect(run.wait() == 0)
     }
 
+    /// A call activity's called instance shows beside its caller (with its incidents), and
+    /// canceling by correlation id cancels the caller, which ends the called instance.
+    @Test func aCalledInstanceShowsWithItsCallerAndEndsWithIt() throws {
+        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let directory = TemporaryDirectory("baton-cli-call")
+        defer { directory.remove() }
+        let data = "--data-dir '\(directory.path)'"
+        #expect(baton("deploy \(data) '\(TestFiles.examples)/order-lines.bpmn'").status == 0)
+        #expect(baton("deploy \(data) '\(TestFiles.examples)/checkout.bpmn'").status == 0)
+        let run = try ChildProcess.spawn(Self.binary, ["run", "--data-dir", directory.path])
+        defer { run.kill(SIGKILL); _ = run.wait() }
+        // No lines: the called order-lines fails to read its collection, an incident there.
+        #expect(baton("start \(data) checkout --correlation-id call-1").status == 0)
+        var shown = ""
+        let begin = WallClockMilliseconds.now()
+        while WallClockMilliseconds.now() - begin < 20_000 {
+            shown = baton("instance \(data) call-1").output
+            if shown.contains("incident(s)") { break }
+            usleep(20_000)
+        }
+        #expect(shown.contains("CheckLines") && shown.contains("calls instance") && shown.contains("(order-lines v1), which has 1 incident(s)"), "\(shown)")
+        #expect(shown.contains("called by instance") && shown.contains("not a list"), "\(shown)")
+        let canceled = baton("cancel \(data) call-1")
+        #expect(canceled.status == 0 && canceled.output.split(separator: "\n").filter { $0.contains("cancelInstance for instance") }.count == 1, "one command, for the caller: \(canceled.output)")
+        let begin2 = WallClockMilliseconds.now()
+        while WallClockMilliseconds.now() - begin2 < 20_000, !baton("instance \(data) call-1").output.contains("is not active") { usleep(20_000) }
+        #expect(baton("instances \(data)").output.contains("0 active instance(s)"))
+    }
+
     /// Operators set variables of a waiting instance and cancel it from the command line
     /// while the engine runs.
     @Test func operatorsSetVariablesAndCancelFromTheCommandLine() throws {
