@@ -35,15 +35,17 @@ public struct BPMNDeployment: Sendable, Hashable {
         processes.filter { $0.process.isExecutable }.flatMap(\.problems)
     }
 
-    /// Reads and compiles a file's bytes.
-    public static func load(_ bytes: [UInt8], fileName: String) throws(BPMNReadError) -> BPMNDeployment {
+    /// Reads and compiles a file's bytes. `delegateTopics` runs Camunda 7 Java-implemented
+    /// service tasks as external tasks: the attribute's value as written
+    /// (`com.acme.Charge`, `${chargeDelegate}`) to the topic its workers take.
+    public static func load(_ bytes: [UInt8], fileName: String, delegateTopics: [String: String] = [:]) throws(BPMNReadError) -> BPMNDeployment {
         let document = try BPMNReader.read(bytes, fileName: fileName)
-        return BPMNDeployment(document: document, processes: ProcessCompiler.compile(document))
+        return BPMNDeployment(document: document, processes: ProcessCompiler.compile(document, delegateTopics: delegateTopics))
     }
 
     /// Reads and compiles a file on disk.
-    public static func load(path: String) throws(BPMNReadError) -> BPMNDeployment {
+    public static func load(path: String, delegateTopics: [String: String] = [:]) throws(BPMNReadError) -> BPMNDeployment {
         let document = try BPMNReader.read(path: path)
-        return BPMNDeployment(document: document, processes: ProcessCompiler.compile(document))
+        return BPMNDeployment(document: document, processes: ProcessCompiler.compile(document, delegateTopics: delegateTopics))
     }
 }

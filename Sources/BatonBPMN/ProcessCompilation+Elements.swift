@@ -303,10 +303,13 @@ extension ProcessCompilation {
     private mutating func taskDefinition(_ index: Int32, defaultTopic: String?) -> TaskDefinition? {
         let node = nodes[Int(index)]
         let definition = node.taskDefinition
+        if definition?.topic == nil, let java = node.javaImplementation, let topic = delegateTopics[java.value] {
+            return TaskDefinition(topic: topic)
+        }
         guard let topic = definition?.topic ?? defaultTopic, !topic.isEmpty else {
             if let java = node.javaImplementation {
                 report(.serviceTaskWithoutTopic, node: index,
-                       "the task runs Java code (\(java.attribute)=\"\(java.value.prefix(120))\"), which Baton cannot run: Baton hands work to external workers; replace it with camunda:type=\"external\" camunda:topic=\"...\" and run a worker for that topic (any language: 'baton worker --help')")
+                       "the task runs Java code (\(java.attribute)=\"\(java.value.prefix(120))\"), which Baton cannot run: Baton hands work to external workers; replace it with camunda:type=\"external\" camunda:topic=\"...\", or deploy with --delegate-topic '\(java.value.prefix(120))=TOPIC', and run a worker for that topic (any language: 'baton worker --help')")
                 return nil
             }
             report(.serviceTaskWithoutTopic, node: index,

@@ -7,9 +7,9 @@ public enum ProcessCompiler {
     public static let supportedConstructs =
         "none and message start events; none, terminate and error end events; none intermediate throw event; task, manual task, service task and user task (external tasks), script task (expression), receive task; send task, business rule task, message throw and end events as external tasks (with a task topic; without one the first three publish their message to baton.messages); exclusive, parallel, inclusive and event-based gateways; embedded sub-process; intermediate timer and message catch events; intermediate link throw and catch events; error boundary event; timer and message boundary events (interrupting and non-interrupting); call activities (latest or a fixed version; variables in and out as Camunda 7 or 8 pass them); multi-instance tasks, sub-processes and call activities (parallel or sequential, over an input collection or a loop cardinality, with output collection and completion condition)"
 
-    public static func compile(_ document: BPMNDocument) -> [CompiledProcess] {
+    public static func compile(_ document: BPMNDocument, delegateTopics: [String: String] = [:]) -> [CompiledProcess] {
         document.processes.map { process in
-            var compilation = ProcessCompilation(document: document, process: process)
+            var compilation = ProcessCompilation(document: document, process: process, delegateTopics: delegateTopics)
             return compilation.run()
         }
     }
@@ -41,9 +41,14 @@ struct ProcessCompilation {
     /// Link throw events: the link catch event each goes on at.
     var linkTargets: [Int: Int32] = [:]
 
-    init(document: BPMNDocument, process: BPMNProcess) {
+    /// Camunda 7 Java implementations (class, delegate expression, expression as written)
+    /// run as external tasks of these topics (`baton deploy --delegate-topic`).
+    let delegateTopics: [String: String]
+
+    init(document: BPMNDocument, process: BPMNProcess, delegateTopics: [String: String] = [:]) {
         self.document = document
         self.process = process
+        self.delegateTopics = delegateTopics
     }
 
     mutating func run() -> CompiledProcess {

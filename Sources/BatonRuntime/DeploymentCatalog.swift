@@ -17,14 +17,18 @@ public struct Deployment: Sendable {
     /// Process id and graph checksum of each executable process, in document order (empty
     /// for format 1 deployments, which predate checksums).
     public let checksums: [(processId: String, checksum: UInt64)]
+    /// Camunda 7 Java implementations run as external tasks of these topics (`baton deploy
+    /// --delegate-topic`); every replica compiles the file with them (format 3).
+    public let delegateTopics: [String: String]
 
-    public init(fileName: String, bpmn: [UInt8], checksums: [(processId: String, checksum: UInt64)] = []) {
+    public init(fileName: String, bpmn: [UInt8], checksums: [(processId: String, checksum: UInt64)] = [], delegateTopics: [String: String] = [:]) {
         self.fileName = fileName
         self.bpmn = bpmn
         self.checksums = checksums
+        self.delegateTopics = delegateTopics
     }
 
-    static let format: UInt8 = 2
+    static let format: UInt8 = 3
 
     public var encoded: [UInt8] {
         var writer = BinaryWriter(capacity: bpmn.count + 64)
@@ -37,13 +41,18 @@ public struct Deployment: Sendable {
             writer.string(processId)
             writer.signed(Int64(bitPattern: checksum))
         }
+        writer.unsigned(UInt64(delegateTopics.count))
+        for implementation in delegateTopics.keys.sorted() {
+            writer.string(implementation)
+            writer.string(delegateTopics[implementation]!)
+        }
         return writer.bytes
     }
 
     public init(decoding bytes: [UInt8]) throws(DecodingError) {
         var reader = BinaryReader(bytes)
         let format = try reader.byte()
-        guard format == 1 || format == 2 else { throw reader.failure("deployment format \(format) is not one this Baton reads") }
+        guard (1...3).contains(format) else { throw reader.failure("deployment format \(format) is not one this Baton reads") }
         fileName = try reader.string()
         let count = try reader.count()
         bpmn = Array(bytes[reader.offset..<reader.offset + count])
@@ -53,6 +62,11 @@ public struct Deployment: Sendable {
             for _ in 0..<(try reader.count()) { checksums.append((try reader.string(), UInt64(bitPattern: try reader.signed()))) }
         }
         self.checksums = checksums
+        var delegateTopics: [String: String] = [:]
+        if format >= 3 {
+            for _ in 0..<(try reader.count()) { delegateTopics[try reader.string()] = try reader.string() }
+        }
+        self.delegateTopics = delegateTopics
     }
 }
 
@@ -80,7 +94,7 @@ public struct DeploymentCatalog: Sendable {
     public init() {}
 
     /// Where each deployment's file sits, to answer a byte-identical redeploy.
-    public private(set) var files: [(position: Int64, fileName: String, bpmn: [UInt8])] = []
+    public private(set) var files: [(position: Int64, fileName: String, bpmn: [UInt8], delegateTopics: [String: String])] = []
 
     /// Reads deployments appended since the last call. Returns true if any were new.
     ///
@@ -124,7 +138,7 @@ public struct DeploymentCatalog: Sendable {
         }
         let compiled: BPMNDeployment
         do {
-            compiled = try BPMNDeployment.load(deployment.bpmn, fileName: deployment.fileName)
+            compiled = try BPMNDeployment.load(deployment.bpmn, fileName: deployment.fileName, delegateTopics: deployment.delegateTopics)
         } catch {
             throw DeploymentUnusable(position: entry.position, fileName: deployment.fileName, reason: "it does not read on this Baton (\(error))")
         }
@@ -145,14 +159,14 @@ public struct DeploymentCatalog: Sendable {
             let version = registry.deploy(executable)
             versions.append((executable.processId, version, deployment.fileName, entry.position))
         }
-        files.append((entry.position, deployment.fileName, deployment.bpmn))
+        files.append((entry.position, deployment.fileName, deployment.bpmn, deployment.delegateTopics))
     }
 
     /// Checks and appends a BPMN file to the deployments topic; refuses a file whose
     /// executable processes have problems.
     @discardableResult
-    public static func deploy(_ bytes: [UInt8], fileName: String, to log: any Log) throws -> DeployedFile {
-        let compiled = try BPMNDeployment.load(bytes, fileName: fileName)
+    public static func deploy(_ bytes: [UInt8], fileName: String, delegateTopics: [String: String] = [:], to log: any Log) throws -> DeployedFile {
+        let compiled = try BPMNDeployment.load(bytes, fileName: fileName, delegateTopics: delegateTopics)
         let blocking = compiled.blockingProblems
         guard blocking.isEmpty else { throw DeploymentRefused(problems: blocking) }
         guard compiled.processes.contains(where: { $0.executable != nil }) else {
@@ -162,12 +176,12 @@ public struct DeploymentCatalog: Sendable {
         // already there answers, as Zeebe does.
         var catalog = DeploymentCatalog()
         try catalog.refresh(from: log)
-        if let existing = catalog.files.last(where: { $0.fileName == fileName && $0.bpmn == bytes }) {
+        if let existing = catalog.files.last(where: { $0.fileName == fileName && $0.bpmn == bytes && $0.delegateTopics == delegateTopics }) {
             return DeployedFile(compiled: compiled, position: existing.position, isNew: false)
         }
         let checksums = compiled.processes.compactMap(\.executable).map { (processId: $0.processId, checksum: $0.graphChecksum) }
         let position = try log.append(
-            [Deployment(fileName: fileName, bpmn: bytes, checksums: checksums).encoded], to: TopicPartition(Topics.deployments, 0))
+            [Deployment(fileName: fileName, bpmn: bytes, checksums: checksums, delegateTopics: delegateTopics).encoded], to: TopicPartition(Topics.deployments, 0))
         return DeployedFile(compiled: compiled, position: position, isNew: true)
     }
 }

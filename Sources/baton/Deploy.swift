@@ -16,16 +16,25 @@ struct Deploy: ParsableCommand {
             carries a checksum of each compiled graph, and an engine whose compiler gives another \
             graph stops with the reason instead of running it. A running engine picks the \
             deployment up before it processes a command that needs it.
+
+            A Camunda 7 model whose service tasks run Java (camunda:class, \
+            camunda:delegateExpression, camunda:expression) deploys unchanged with \
+            --delegate-topic, one per implementation: those tasks become external tasks of the \
+            topic, and the mapping is stored with the deployment, so every engine compiles the \
+            file the same way. Example: baton deploy --delegate-topic com.acme.ChargeCard=charge-card \
+            --delegate-topic '${mailer}=send-mail' invoice.bpmn
             """)
 
     @OptionGroup var data: DataDirectory
+
+    @OptionGroup var delegates: DelegateTopics
 
     @Argument(help: "The BPMN 2.0 file to deploy.")
     var file: String
 
     func run() throws {
         let log = try data.openLog()
-        let deployed = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, to: log)
+        let deployed = try DeploymentCatalog.deploy(try POSIX.readFile(file), fileName: file, delegateTopics: try delegates.topics(), to: log)
         var catalog = DeploymentCatalog()
         guard try catalog.refresh(from: log, through: deployed.position) else {
             print("appended to \(Topics.deployments) at position \(deployed.position); reading it back timed out, so its versions are not shown")

@@ -41,12 +41,14 @@ struct Validate: ParsableCommand {
     @Flag(help: "Also list the problems of processes that are not executable.")
     var verbose = false
 
+    @OptionGroup var delegates: DelegateTopics
+
     func run() throws {
         var failed = false
         for file in files {
             let deployment: BPMNDeployment
             do {
-                deployment = try BPMNDeployment.load(path: file)
+                deployment = try BPMNDeployment.load(path: file, delegateTopics: try delegates.topics())
             } catch {
                 print("error: \(error)")
                 failed = true

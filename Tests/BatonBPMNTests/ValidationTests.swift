@@ -136,6 +136,25 @@ struct ValidationTests {
             <bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/>
             """))
         #expect(problem.message.contains(expected) && problem.message.contains("Baton cannot run") && problem.message.contains("camunda:type=\"external\""), "\(problem.message)")
+        #expect(problem.message.contains("--delegate-topic"), "\(problem.message)")
+    }
+
+    /// `--delegate-topic`: the same model compiles with those tasks as external tasks of the
+    /// mapped topics; an implementation nobody mapped is still reported.
+    @Test func javaServiceTasksRunAsExternalTasksOfTheMappedTopics() throws {
+        let bytes = bpmnDocument("""
+            <bpmn:startEvent id="s"/><bpmn:serviceTask id="charge" camunda:class="com.acme.Charge"/>
+            <bpmn:serviceTask id="mail" camunda:delegateExpression="${mailer}"/><bpmn:serviceTask id="other" camunda:class="com.acme.Other"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="charge"/><bpmn:sequenceFlow id="f2" sourceRef="charge" targetRef="mail"/>
+            <bpmn:sequenceFlow id="f3" sourceRef="mail" targetRef="other"/>
+            """)
+        let mapped = try BPMNDeployment.load(bytes, fileName: "c7.bpmn", delegateTopics: ["com.acme.Charge": "charge-card", "${mailer}": "send-mail"])
+        let problems = mapped.processes[0].problems
+        #expect(problems.map(\.elementId) == ["other"], "\(problems)")
+        let all = try BPMNDeployment.load(bytes, fileName: "c7.bpmn", delegateTopics: ["com.acme.Charge": "charge-card", "${mailer}": "send-mail", "com.acme.Other": "other"])
+        let process = try #require(all.processes[0].executable)
+        #expect(process[element: process.elementIndex(id: "charge")!].task?.topic == "charge-card")
+        #expect(process[element: process.elementIndex(id: "mail")!].task?.topic == "send-mail")
     }
 
     @Test(arguments: [

@@ -65,6 +65,39 @@ struct CommandLineTests {
         #expect(run.wait() == 0)
     }
 
+    /// A Camunda 7 model with a Java delegate deploys with --delegate-topic, and the engine
+    /// (which compiles it from the deployments topic) publishes the task on the mapped topic;
+    /// without the mapping the same file is refused with the way out.
+    @Test func aJavaDelegateRunsAsAnExternalTaskOfTheMappedTopic() throws {
+        try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let directory = TemporaryDirectory("baton-cli-delegate")
+        defer { directory.remove() }
+        let data = "--data-dir '\(directory.path)'"
+        let model = directory.path + "/charge.bpmn"
+        try writeFile(model, bpmnDocument("""
+            <bpmn:startEvent id="s"/><bpmn:serviceTask id="Charge" camunda:class="com.acme.ChargeCard"/>
+            <bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="Charge"/>
+            """))
+        let refused = baton("deploy \(data) '\(model)'")
+        #expect(refused.status != 0 && refused.output.contains("--delegate-topic 'com.acme.ChargeCard=TOPIC'"), "\(refused.output)")
+        let bad = baton("deploy \(data) --delegate-topic com.acme.ChargeCard= '\(model)'")
+        #expect(bad.status != 0 && bad.output.contains("the topic it is empty"), "\(bad.output)")
+        #expect(baton("validate --delegate-topic com.acme.ChargeCard=charge-card '\(model)'").status == 0)
+        let deployed = baton("deploy \(data) --delegate-topic com.acme.ChargeCard=charge-card '\(model)'")
+        #expect(deployed.status == 0 && deployed.output.contains("deployed process 'p' version 1"), "\(deployed.output)")
+        let run = try ChildProcess.spawn(Self.binary, ["run", "--data-dir", directory.path])
+        defer { run.kill(SIGKILL); _ = run.wait() }
+        #expect(baton("start \(data) p --correlation-id pay-1").status == 0)
+        var shown = ""
+        let begin = WallClockMilliseconds.now()
+        while WallClockMilliseconds.now() - begin < 20_000 {
+            shown = baton("instance \(data) pay-1").output
+            if shown.contains("[charge-card]") { break }
+            usleep(20_000)
+        }
+        #expect(shown.contains("Charge") && shown.contains("[charge-card]"), "\(shown)")
+    }
+
     /// A call activity's called instance shows beside its caller (with its incidents), and
     /// canceling by correlation id cancels the caller, which ends the called instance.
     @Test func aCalledInstanceShowsWithItsCallerAndEndsWithIt() throws {
