@@ -160,6 +160,9 @@ extension ProcessCompilation {
         }
         for index in nodes.indices where !reached[index] {
             if let scope = nodeScopes[index], !reached[Int(scope)] { continue }
+            // Inside a construct already reported as not run (an ad-hoc sub-process, whose
+            // activities have no start event): one problem, not one per child.
+            if insideUnsupportedScope(index) { continue }
             report(.unreachable, node: Int32(index), "cannot be reached from a start event")
         }
     }
@@ -223,5 +226,16 @@ extension ProcessCompilation {
                 id: old.id, source: old.source == index ? body : old.source, target: old.target == index ? body : old.target,
                 condition: old.condition)
         }
+    }
+
+    /// Whether an enclosing sub-process of the node could not be classified (unsupported or
+    /// invalid, and reported as such).
+    func insideUnsupportedScope(_ index: Int) -> Bool {
+        var scope = nodeScopes[index]
+        while let enclosing = scope {
+            if details[Int(enclosing)] == nil { return true }
+            scope = nodeScopes[Int(enclosing)]
+        }
+        return false
     }
 }

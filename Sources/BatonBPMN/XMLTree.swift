@@ -97,14 +97,16 @@ private let refuseDoctype: internalSubsetSAXFunc = { context, _, _, _ in
     xmlStopParser(parser)
 }
 
-/// SAX structured-error hook: keeps the first error instead of printing to stderr.
+/// SAX structured-error hook: keeps the first error (in words a person can act on,
+/// `XMLErrorWording`) instead of printing to stderr. Warnings are not errors: the file
+/// reads on.
 private let recordError: xmlStructuredErrorFunc = { userData, error in
-    guard let userData, let error else { return }
+    guard let userData, let error, error.pointee.level != XML_ERR_WARNING else { return }
     let parser = userData.assumingMemoryBound(to: xmlParserCtxt.self)
     guard let outcome = parser.pointee._private else { return }
     let message = error.pointee.message.map { String(cString: $0) } ?? "XML error \(error.pointee.code)"
     Unmanaged<ParseOutcome>.fromOpaque(outcome).takeUnretainedValue().record(
-        message: message.trimmingCharacters(in: " \n"), line: Int(error.pointee.line))
+        message: XMLErrorWording.explain(message.trimmingCharacters(in: " \n")), line: Int(error.pointee.line))
 }
 
 /// A read-only view of one element node of an `XMLTree`; valid while the tree lives.

@@ -104,6 +104,33 @@ struct HostileInputTests {
         #expect(error.message.contains("sourceRef"))
         #expect(error.line == 6)
     }
+
+    /// libxml2's words are translated into what is wrong in the file, with the line; its own
+    /// words stay in parentheses.
+    @Test(arguments: [
+        ("<?xml version=\"1.0\"encoding=\"UTF-8\"?>\n<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\"/>", "its attributes need spaces between them", 1),
+        ("<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n<process id=\"p\">\n</definitions>", "</definitions> closes <process> opened at line 2", 3),
+        ("<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n<process id=\"p\">", "is the file cut short?", 2),
+        ("<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n<process id=\"p\" name=\"R&D\"/></definitions>", "write it as &amp;", 2),
+        ("<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n<process id=p/></definitions>", "every value needs quotes", 2),
+        ("{\"not\": \"xml\"}", "does not start with XML", 1),
+    ])
+    func xmlMistakesAreExplained(_ text: String, _ fragment: String, _ line: Int) throws {
+        let error = try #require(readError(Array(text.utf8)))
+        #expect(error.message.contains(fragment) && error.message.contains("(libxml2: "), "\(error.message)")
+        #expect(error.line == line, "\(error)")
+    }
+
+    /// A libxml2 warning (here: XML version 1.1, which some tools write) does not stop the read.
+    @Test func xmlWarningsAreNotFatal() throws {
+        let text = """
+            <?xml version="1.1" encoding="UTF-8"?>
+            <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">
+            <process id="p" isExecutable="true"><startEvent id="s"/></process></definitions>
+            """
+        let document = try BPMNReader.read(Array(text.utf8), fileName: "warned.bpmn")
+        #expect(document.processes.map(\.id) == ["p"])
+    }
 }
 
 #if canImport(Glibc)

@@ -157,6 +157,16 @@ struct ValidationTests {
         #expect(process[element: process.elementIndex(id: "mail")!].task?.topic == "send-mail")
     }
 
+    /// An ad-hoc sub-process is reported once; its activities (which have no start event to
+    /// be reached from) are not each reported as unreachable.
+    @Test func anUnsupportedSubProcessIsOneProblemNotOnePerChild() throws {
+        let found = try problems("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="adhoc"/>
+            <bpmn:adHocSubProcess id="adhoc"><bpmn:task id="a"/><bpmn:task id="b"/><bpmn:sequenceFlow id="i1" sourceRef="a" targetRef="b"/></bpmn:adHocSubProcess>
+            """)
+        #expect(found.map(\.elementId) == ["adhoc"] && found[0].rule == .unsupportedElement, "\(found)")
+    }
+
     @Test(arguments: [
         ("<bpmn:sendTask id=\"x\"/>", "sendTask"),
         ("<bpmn:businessRuleTask id=\"x\"/>", "businessRuleTask"),
