@@ -40,6 +40,9 @@ public struct BPMNFlowNode: Sendable, Hashable {
     public var messageRef: String?
     /// Call activities: `calledElement` or `zeebe:calledElement processId`.
     public var calledElement: String?
+    /// Execution and task listeners (Camunda 7 `camunda:executionListener`/`taskListener`,
+    /// Camunda 8 `zeebe:executionListeners`/`taskListeners`): read, not run.
+    public var listeners: [BPMNListener] = []
     /// Call activities: version binding and variable passing, whichever generation wrote them.
     public var callDetails = BPMNCallDetails()
     /// Sub-processes, transactions and ad-hoc sub-processes: their content.
@@ -129,6 +132,12 @@ public struct BPMNTimer: Sendable, Hashable {
     public var timeDuration: String?
     public var timeDate: String?
     public var timeCycle: String?
+}
+
+/// An execution or task listener as read (its extension element's name and line).
+public struct BPMNListener: Sendable, Hashable {
+    public let name: String
+    public let line: Int
 }
 
 /// A call activity's extensions: Camunda 8 `zeebe:calledElement bindingType

@@ -27,6 +27,8 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case eventDefinitionMissing
         case multiInstanceInvalid
         case callActivityInvalid
+        /// A note, not a problem: read, and not run (listeners, data objects).
+        case ignoredByBaton
     }
 
     public let fileName: String

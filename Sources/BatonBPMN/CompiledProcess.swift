@@ -7,6 +7,8 @@ public struct CompiledProcess: Sendable, Hashable {
     public let process: BPMNProcess
     /// Everything Baton refuses in it, in file order.
     public let problems: [BPMNProblem]
+    /// What Baton reads but does not run (listeners, data objects): said, not refused.
+    public var notes: [BPMNProblem] = []
     /// The compiled graph; nil when the process cannot be started.
     public let executable: ExecutableProcess?
 

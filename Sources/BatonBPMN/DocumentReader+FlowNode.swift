@@ -99,6 +99,10 @@ extension DocumentReader {
                 node.callDetails.binding = extensionElement.attribute("bindingType")
                 node.callDetails.propagateAllChildVariables = extensionElement.attribute("propagateAllChildVariables").map { $0 != "false" }
                 node.callDetails.propagateAllParentVariables = extensionElement.attribute("propagateAllParentVariables").map { $0 != "false" }
+            case (NS.camunda, "executionListener"), (NS.camunda, "taskListener"),
+                 (NS.zeebe, "executionListeners"), (NS.zeebe, "taskListeners"):
+                let prefix = extensionElement.namespaceURI == NS.camunda ? "camunda:" : "zeebe:"
+                node.listeners.append(BPMNListener(name: prefix + extensionElement.localName, line: extensionElement.line))
             case (NS.camunda, "in"), (NS.camunda, "out"):
                 let incoming = extensionElement.localName == "in"
                 if extensionElement.attribute("variables") == "all" {

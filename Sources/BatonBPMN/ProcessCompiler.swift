@@ -22,6 +22,8 @@ struct ProcessCompilation {
     let document: BPMNDocument
     let process: BPMNProcess
     var problems: [BPMNProblem] = []
+    /// What is read and not run (`CompiledProcess.notes`).
+    var notes: [BPMNProblem] = []
 
     var nodes: [BPMNFlowNode] = []
     /// The sub-process (node index) each node sits in; nil for the process scope.
@@ -62,7 +64,9 @@ struct ProcessCompilation {
         checkReachability()
         problems.sort { ($0.line, $0.elementId) < ($1.line, $1.elementId) }
         let executable = process.isExecutable && problems.isEmpty ? build() : nil
-        return CompiledProcess(process: process, problems: problems, executable: executable)
+        var compiled = CompiledProcess(process: process, problems: problems, executable: executable)
+        compiled.notes = notes
+        return compiled
     }
 
     mutating func report(
@@ -84,6 +88,14 @@ struct ProcessCompilation {
         report(rule, id: flow.id, kind: "sequenceFlow", line: flow.line, message)
     }
 
+    static let dataElements: Set<String> = ["dataObject", "dataObjectReference", "dataStoreReference", "dataStore"]
+
+    private mutating func note(id: String, kind: String, line: Int, _ message: String) {
+        notes.append(BPMNProblem(
+            fileName: document.fileName, processId: process.id, elementId: id, elementKind: kind, line: line, rule: .ignoredByBaton,
+            message: message))
+    }
+
     private mutating func collect(_ scope: BPMNScope, in parent: Int32?) {
         for node in scope.flowNodes {
             let index = Int32(nodes.count)
@@ -95,7 +107,15 @@ struct ProcessCompilation {
             }
             nodes.append(node)
             nodeScopes.append(parent)
+            for listener in node.listeners {
+                note(id: node.id, kind: node.kind.rawValue, line: listener.line,
+                     "\(listener.name) is not run: Baton runs no code in the engine; do that work in a task's worker, or in a consumer of baton.events (which sees every element start and end)")
+            }
             if let content = node.subProcess { collect(content, in: index) }
+        }
+        for other in scope.otherElements where Self.dataElements.contains(other.kind) {
+            note(id: other.id ?? "", kind: other.kind, line: other.line,
+                 "\(other.kind) is read for the diagram only: Baton keeps an instance's data in its variables")
         }
         for flow in scope.sequenceFlows {
             let index = Int32(flows.count)

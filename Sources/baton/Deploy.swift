@@ -40,6 +40,7 @@ struct Deploy: ParsableCommand {
             print("appended to \(Topics.deployments) at position \(deployed.position); reading it back timed out, so its versions are not shown")
             return
         }
+        for note in deployed.compiled.processes.flatMap(\.notes) { print("note: \(note)") }
         for entry in catalog.versions where entry.position == deployed.position {
             if deployed.isNew {
                 print("deployed process '\(entry.processId)' version \(entry.version) from \(file)")

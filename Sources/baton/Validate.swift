@@ -14,7 +14,8 @@ struct Validate: ParsableCommand {
 
             A process marked isExecutable="true" must have no problems to be deployable. A process \
             that is not executable is listed for viewing: its problems are shown as notes and do \
-            not fail the command.
+            not fail the command. What Baton reads but does not run (execution and task listeners, \
+            data objects) is listed as a note.
 
             Constructs accepted for execution: \(ProcessCompiler.supportedConstructs). Anything else is reported with its id and line.
 
@@ -71,6 +72,7 @@ struct Validate: ParsableCommand {
                     compiled.problems.forEach { print("  error: \($0)") }
                     failed = true
                 }
+                compiled.notes.forEach { print("  note: \($0)") }
             }
         }
         if failed { throw ExitCode.failure }

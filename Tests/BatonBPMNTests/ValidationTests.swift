@@ -157,6 +157,22 @@ struct ValidationTests {
         #expect(process[element: process.elementIndex(id: "mail")!].task?.topic == "send-mail")
     }
 
+    /// Listeners and data objects are read and not run: a note each, not a problem.
+    @Test func listenersAndDataObjectsAreNotesNotProblems() throws {
+        let compiled = try compileOne(bpmnDocument("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+            <bpmn:serviceTask id="t" camunda:type="external" camunda:topic="work"><bpmn:extensionElements>
+            <camunda:executionListener class="com.acme.Audit" event="start"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:userTask id="u"><bpmn:extensionElements><zeebe:taskListeners><zeebe:taskListener eventType="creating" type="x"/></zeebe:taskListeners></bpmn:extensionElements></bpmn:userTask>
+            <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="u"/>
+            <bpmn:dataObjectReference id="ref" dataObjectRef="order"/><bpmn:dataObject id="order"/>
+            """))
+        #expect(compiled.problems == [] && compiled.executable != nil, "\(compiled.problems)")
+        #expect(compiled.notes.map(\.elementId).sorted() == ["order", "ref", "t", "u"], "\(compiled.notes)")
+        #expect(compiled.notes.allSatisfy { $0.rule == .ignoredByBaton })
+        #expect(compiled.notes.contains { $0.message.hasPrefix("camunda:executionListener is not run") })
+    }
+
     /// An ad-hoc sub-process is reported once; its activities (which have no start event to
     /// be reached from) are not each reported as unreachable.
     @Test func anUnsupportedSubProcessIsOneProblemNotOnePerChild() throws {
