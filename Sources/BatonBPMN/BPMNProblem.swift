@@ -27,6 +27,7 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case eventDefinitionMissing
         case multiInstanceInvalid
         case callActivityInvalid
+        case escalationReferenceInvalid
         /// A note, not a problem: read, and not run (listeners, data objects).
         case ignoredByBaton
     }

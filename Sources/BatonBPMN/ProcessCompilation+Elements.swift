@@ -61,6 +61,13 @@ extension ProcessCompilation {
             return ElementDetails(kind: .errorEndEvent, errorCode: code)
         case (.intermediateThrowEvent, nil):
             return ElementDetails(kind: .noneThrowEvent)
+        case (.intermediateThrowEvent, .escalation(let reference)?), (.endEvent, .escalation(let reference)?):
+            guard let code = escalationCode(reference, node: index, required: true) else { return nil }
+            return ElementDetails(kind: node.kind == .endEvent ? .escalationEndEvent : .escalationThrowEvent, errorCode: code)
+        case (.boundaryEvent, .escalation(let reference)?):
+            let code = escalationCode(reference, node: index, required: false)
+            if let reference, code == nil, !document.escalations.contains(where: { $0.id == reference }) { return nil }
+            return ElementDetails(kind: .escalationBoundaryEvent, errorCode: code)
         case (.intermediateCatchEvent, .timer(let timer)?):
             return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerCatchEvent, timer: $0) }
         case (.boundaryEvent, .error(let reference)?):
@@ -265,6 +272,24 @@ extension ProcessCompilation {
             // A boundary event may catch every error through an <error> without a code, as
             // Zeebe accepts; an end event must say which error it throws.
             if required { report(.errorReferenceInvalid, node: index, "<error id=\"\(reference)\"> has no errorCode: an error end event must throw a code") }
+            return nil
+        }
+        return code
+    }
+
+    /// The code of `<escalation escalationCode>`; a boundary event without one (or without a
+    /// reference) catches every escalation.
+    private mutating func escalationCode(_ reference: String?, node index: Int32, required: Bool) -> String? {
+        guard let reference else {
+            if required { report(.escalationReferenceInvalid, node: index, "escalationEventDefinition has no escalationRef; a throw or end event must name the escalation it throws") }
+            return nil
+        }
+        guard let declaration = document.escalations.first(where: { $0.id == reference }) else {
+            report(.escalationReferenceInvalid, node: index, "escalationRef '\(reference)' names no <escalation> of the file")
+            return nil
+        }
+        guard let code = declaration.code, !code.isEmpty else {
+            if required { report(.escalationReferenceInvalid, node: index, "<escalation id=\"\(reference)\"> has no escalationCode: a throw or end event must throw a code") }
             return nil
         }
         return code

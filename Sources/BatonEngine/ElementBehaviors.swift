@@ -34,6 +34,8 @@ enum ElementBehaviors {
         case .subProcess: SubProcessBehavior.run(token, &writer, &agenda)
         case .timerCatchEvent: TimerCatchBehavior.run(token, &writer)
         case .multiInstanceBody: MultiInstanceBehavior.activate(token, &writer, &agenda)
+        case .escalationThrowEvent, .escalationEndEvent: EscalationBehavior.throwEscalation(token, &writer, &agenda)
+        case .escalationBoundaryEvent: writer.leave(token, &agenda)
         case .callActivity: CallActivityBehavior.run(token, &writer, &agenda)
         }
     }

@@ -34,39 +34,81 @@ enum EndEventBehavior {
 
 /// Finds the error boundary event that catches an error and moves the token there.
 enum ErrorPropagation {
-    /// Walks from `elementInstanceKey` outwards through enclosing sub-processes, and from a
-    /// called instance on to its call activity (BPMN: an error a called process does not
-    /// catch is thrown at the call activity). An exact error-code match wins over a
-    /// catch-all boundary on the same activity. Returns false when nothing catches the
-    /// error (nothing is written then).
-    static func catchError(
-        code: String, startingAt elementInstanceKey: Int64, _ instanceKey: Int64, variables: [String: JSONValue],
-        _ writer: inout StepWriter, _ agenda: inout TokenAgenda
-    ) -> Bool {
+    /// Where an error or escalation is caught: the boundary event, the activity instance it
+    /// is attached to, that activity's scope, and the instance they are in.
+    struct Catcher {
+        let instanceKey: Int64
+        let holder: Int64
+        let holderScope: Int64
+        let boundary: Int32
+    }
+
+    /// Walks from `elementInstanceKey` outwards through enclosing activities, and from a
+    /// called instance on to its call activity (BPMN: what a called process does not catch
+    /// is thrown at the call activity), to the first boundary event of `kind` that catches
+    /// `code`. An exact code match wins over a catch-all on the same activity.
+    static func catcher(_ kind: ElementKind, code: String, startingAt elementInstanceKey: Int64, _ instanceKey: Int64, _ writer: inout StepWriter) -> Catcher? {
         var instance = instanceKey
         var current = elementInstanceKey
         while let state = writer.state.instances[instance] {
             let process = writer.deployed(instance).process
             while current != instance, let holder = state.elements[current] {
-                let boundaries = process[element: holder.elementIndex].boundaryEvents.filter { process[element: $0].kind == .errorBoundaryEvent }
+                let boundaries = process[element: holder.elementIndex].boundaryEvents.filter { process[element: $0].kind == kind }
                 if let boundary = boundaries.first(where: { process[element: $0].errorCode == code })
                     ?? boundaries.first(where: { process[element: $0].errorCode == nil })
                 {
-                    writer.setVariables(variables, instance, seenFrom: holder.flowScopeKey)
-                    // Terminating the holder ends the called instances below it too.
-                    writer.terminate(current, instance)
-                    if instance == instanceKey {
-                        agenda.append(.activate(element: boundary, scopeKey: holder.flowScopeKey))
-                    } else {
-                        writer.drain(instance, TokenAgenda([.activate(element: boundary, scopeKey: holder.flowScopeKey)]))
-                    }
-                    return true
+                    return Catcher(instanceKey: instance, holder: current, holderScope: holder.flowScopeKey, boundary: boundary)
                 }
                 current = holder.flowScopeKey
             }
-            guard state.parentInstanceKey != 0 else { return false }
+            guard state.parentInstanceKey != 0 else { return nil }
             (instance, current) = (state.parentInstanceKey, state.parentElementInstanceKey)
         }
-        return false
+        return nil
+    }
+
+    /// Starts the boundary event's token: in this step's agenda when it is in the instance
+    /// being moved, otherwise (a calling instance) at once in that instance.
+    static func activate(_ catcher: Catcher, from instanceKey: Int64, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
+        if catcher.instanceKey == instanceKey {
+            agenda.append(.activate(element: catcher.boundary, scopeKey: catcher.holderScope))
+        } else {
+            writer.drain(catcher.instanceKey, TokenAgenda([.activate(element: catcher.boundary, scopeKey: catcher.holderScope)]))
+        }
+    }
+
+    /// Moves an error to the boundary event that catches it (see `catcher`): the variables
+    /// it carries are set, the activity ends (and the called instances below it). Returns
+    /// false when nothing catches the error (nothing is written then).
+    static func catchError(
+        code: String, startingAt elementInstanceKey: Int64, _ instanceKey: Int64, variables: [String: JSONValue],
+        _ writer: inout StepWriter, _ agenda: inout TokenAgenda
+    ) -> Bool {
+        guard let catcher = catcher(.errorBoundaryEvent, code: code, startingAt: elementInstanceKey, instanceKey, &writer) else { return false }
+        writer.setVariables(variables, catcher.instanceKey, seenFrom: catcher.holderScope)
+        writer.terminate(catcher.holder, catcher.instanceKey)
+        activate(catcher, from: instanceKey, &writer, &agenda)
+        return true
+    }
+}
+
+/// Escalation throw and end events (BPMN 2.0.2 §10.5.3): the escalation goes to the nearest
+/// enclosing activity with a matching escalation boundary event (across call activities).
+/// An interrupting one ends that activity, the thrower with it; a non-interrupting one
+/// starts a token beside it and the thrower goes on. Uncaught, the thrower just goes on.
+enum EscalationBehavior {
+    static func throwEscalation(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
+        let code = token.element.errorCode ?? ""
+        if let catcher = ErrorPropagation.catcher(.escalationBoundaryEvent, code: code, startingAt: token.flowScopeKey, token.instanceKey, &writer) {
+            let interrupting = writer.deployed(catcher.instanceKey).process[element: catcher.boundary].cancelActivity
+            if interrupting {
+                writer.terminate(catcher.holder, catcher.instanceKey)
+                ErrorPropagation.activate(catcher, from: token.instanceKey, &writer, &agenda)
+                return
+            }
+            ErrorPropagation.activate(catcher, from: token.instanceKey, &writer, &agenda)
+        }
+        guard writer.token(token.instanceKey, token.elementInstanceKey) != nil else { return }
+        writer.leave(token, &agenda)
     }
 }

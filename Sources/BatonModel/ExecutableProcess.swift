@@ -90,6 +90,14 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     case multiInstanceBody = 29
     /// Starts an instance of another process (`ExecutableElement.call`) and waits for it.
     case callActivity = 30
+    /// Escalation throw and end events: they throw `ExecutableElement.errorCode` as an
+    /// escalation to the nearest enclosing activity with a matching escalation boundary
+    /// event; uncaught, the token goes on (an escalation is not an error).
+    case escalationThrowEvent = 31
+    case escalationEndEvent = 32
+    /// Catches an escalation thrown inside its activity (the code in `errorCode`; nil catches
+    /// every one), interrupting or not.
+    case escalationBoundaryEvent = 33
 
     /// True for kinds that wait for a worker (an external task).
     public var isExternalTask: Bool {
@@ -100,7 +108,9 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     }
     /// Kinds that may send their message themselves (when they have no task topic).
     public var throwsMessage: Bool { self == .sendTask || self == .messageThrowEvent || self == .messageEndEvent }
-    public var isBoundaryEvent: Bool { self == .errorBoundaryEvent || self == .timerBoundaryEvent || self == .messageBoundaryEvent }
+    public var isBoundaryEvent: Bool {
+        self == .errorBoundaryEvent || self == .timerBoundaryEvent || self == .messageBoundaryEvent || self == .escalationBoundaryEvent
+    }
     public var isGateway: Bool {
         self == .exclusiveGateway || self == .parallelGateway || self == .inclusiveGateway || self == .eventBasedGateway
     }
@@ -132,8 +142,8 @@ public struct ExecutableElement: Sendable, Hashable {
     public let innerStartEvent: Int32?
     public let task: TaskDefinition?
     public let timer: TimerDefinition?
-    /// Error end event: the code it throws. Error boundary event: the code it catches (nil
-    /// catches every error).
+    /// Error (escalation) end or throw event: the code it throws. Error (escalation) boundary
+    /// event: the code it catches (nil catches every one).
     public let errorCode: String?
     public let script: ScriptDefinition?
     /// Message events and receive tasks: the message they wait for; message throw and end
