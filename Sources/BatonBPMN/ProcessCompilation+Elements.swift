@@ -301,19 +301,31 @@ extension ProcessCompilation {
             report(.timerInvalid, node: index, "a timer needs exactly one of timeDuration, timeDate or timeCycle (found \(given.count))")
             return nil
         }
-        if timer.timeCycle != nil {
-            unsupported(index, "a timer with timeCycle (repeating timer)")
+        if timer.timeCycle != nil, nodes[Int(index)].kind != .boundaryEvent {
+            // Timer start events (of processes and event sub-processes) would repeat; a catch
+            // event waits once and has nothing to repeat.
+            if nodes[Int(index)].kind == .startEvent {
+                unsupported(index, "a timer start event with timeCycle (repeating timer)")
+            } else {
+                report(.timerInvalid, node: index, "timeCycle repeats only on a non-interrupting boundary event; an intermediate timer waits once: use timeDuration or timeDate")
+            }
             return nil
         }
         let text = given[0]
         guard !text.isEmpty else {
-            report(.timerInvalid, node: index, "the timer's \(timer.timeDuration != nil ? "timeDuration" : "timeDate") is empty")
+            let field = timer.timeDuration != nil ? "timeDuration" : timer.timeDate != nil ? "timeDate" : "timeCycle"
+            report(.timerInvalid, node: index, "the timer's \(field) is empty")
             return nil
         }
         do {
             if ParsedExpression.looksLikeExpression(text) {
                 let expression = try ParsedExpression.parse(text)
+                if timer.timeCycle != nil { return .cycleExpression(expression) }
                 return timer.timeDuration != nil ? .durationExpression(expression) : .dateExpression(expression)
+            }
+            if timer.timeCycle != nil {
+                let cycle = try ISO8601.cycle(text)
+                return .cycle(repetitions: cycle.repetitions, intervalMilliseconds: cycle.intervalMilliseconds)
             }
             if timer.timeDuration != nil { return .duration(milliseconds: try ISO8601.durationMilliseconds(text)) }
             return .date(epochMilliseconds: try ISO8601.epochMilliseconds(text))

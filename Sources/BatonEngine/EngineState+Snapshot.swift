@@ -2,7 +2,7 @@ import BatonModel
 
 /// The binary form of a partition's state, for snapshots. Dictionaries are written in key
 /// order, so equal states give equal bytes. Format 5 (local variables of element
-/// instances, the calling instance of a called one); formats 4 (message subscriptions, buffered messages, applied source
+/// instances, the calling instance of a called one, cycle timers' repetitions); formats 4 (message subscriptions, buffered messages, applied source
 /// offsets), 3 (tasks keep their lock owner), 2 (incidents
 /// keep the variables of the completion whose output mapping failed) and 1 still load.
 extension EngineState {
@@ -194,6 +194,7 @@ extension InstanceState {
             writer.signed(timer.elementInstanceKey)
             writer.signed(Int64(timer.elementIndex))
             writer.signed(timer.dueAt)
+            writer.signed(Int64(timer.repetitions))
         }
         writer.unsigned(UInt64(incidents.count))
         for key in incidents.keys.sorted() {
@@ -277,7 +278,8 @@ extension InstanceState {
                 lockOwner: format >= 3 ? try reader.string() : "")
         }
         for _ in 0..<(try reader.count()) {
-            let timer = TimerState(key: try reader.signed(), elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(), dueAt: try reader.signed())
+            var timer = TimerState(key: try reader.signed(), elementInstanceKey: try reader.signed(), elementIndex: try reader.int32(), dueAt: try reader.signed())
+            if format >= 5 { timer.repetitions = try reader.int32() }
             instance.timers[timer.key] = timer
         }
         for _ in 0..<(try reader.count()) {

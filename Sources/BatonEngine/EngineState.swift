@@ -154,6 +154,8 @@ public struct TimerState: Sendable, Hashable {
     public let elementInstanceKey: Int64
     public let elementIndex: Int32
     public let dueAt: Int64
+    /// A cycle timer's firings left after this one (-1: no end).
+    public var repetitions: Int32 = 0
 }
 
 public struct IncidentState: Sendable, Hashable {

@@ -179,7 +179,7 @@ public enum EventApplier {
         case .timerCreated:
             instance.timers[value.timerKey] = TimerState(
                 key: value.timerKey, elementInstanceKey: value.elementInstanceKey, elementIndex: value.elementIndex,
-                dueAt: value.dueAt)
+                dueAt: value.dueAt, repetitions: value.repetitions)
         case .timerTriggered, .timerCanceled:
             instance.timers[value.timerKey] = nil
         default:

@@ -81,7 +81,7 @@ enum ExternalTaskBehavior {
 /// event-based gateway's events) and message subscriptions, each held by the element
 /// instance, so they end when it leaves.
 struct BoundaryWaits {
-    var timers: [(element: Int32, dueAt: Int64)] = []
+    var timers: [(element: Int32, schedule: TimerDueTime.Schedule)] = []
     var catchers: [Int32] = []
     var keys: [String] = []
 }
@@ -97,8 +97,10 @@ enum BoundaryEvents {
             let element = token.deployed.process[element: boundary]
             switch element.kind {
             case .timerBoundaryEvent:
-                guard let dueAt = TimerDueTime.compute(element.timer!, token, &writer) else { return nil }
-                waits.timers.append((boundary, dueAt))
+                guard var schedule = TimerDueTime.schedule(element.timer!, token, &writer) else { return nil }
+                // Only a non-interrupting boundary event repeats; an interrupting one ends it.
+                if element.cancelActivity { schedule.repetitions = 0 }
+                waits.timers.append((boundary, schedule))
             case .messageBoundaryEvent:
                 waits.catchers.append(boundary)
             default:
@@ -117,10 +119,10 @@ enum BoundaryEvents {
     }
 
     static func armTimers(_ waits: BoundaryWaits, _ token: Token, _ writer: inout StepWriter) {
-        for (element, dueAt) in waits.timers {
+        for (element, schedule) in waits.timers {
             writer.write(.timerCreated, .timer(TimerRecord(
                 instanceKey: token.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: token.elementInstanceKey,
-                elementIndex: element, dueAt: dueAt)))
+                elementIndex: element, dueAt: schedule.dueAt, repetitions: schedule.repetitions)))
         }
     }
 
@@ -132,15 +134,36 @@ enum BoundaryEvents {
 
 /// When a timer fires, from its definition and the engine's clock.
 enum TimerDueTime {
+    /// When a timer fires first, and for a cycle its interval and the firings left after
+    /// the first (-1: no end).
+    struct Schedule {
+        let dueAt: Int64
+        var interval: Int64 = 0
+        var repetitions: Int32 = 0
+    }
+
     static func compute(_ timer: TimerDefinition, _ token: Token, _ writer: inout StepWriter) -> Int64? {
+        schedule(timer, token, &writer)?.dueAt
+    }
+
+    /// Nil after raising an incident on `token` (an expression that fails or gives no time).
+    static func schedule(_ timer: TimerDefinition, _ token: Token, _ writer: inout StepWriter) -> Schedule? {
+        func cycle(_ repetitions: Int32?, _ interval: Int64) -> Schedule {
+            Schedule(dueAt: writer.now + interval, interval: interval, repetitions: repetitions.map { $0 - 1 } ?? -1)
+        }
         do {
             switch timer {
-            case .duration(let milliseconds): return writer.now + milliseconds
-            case .date(let epochMilliseconds): return epochMilliseconds
+            case .duration(let milliseconds): return Schedule(dueAt: writer.now + milliseconds)
+            case .date(let epochMilliseconds): return Schedule(dueAt: epochMilliseconds)
             case .durationExpression(let expression):
-                return writer.now + (try ISO8601.durationMilliseconds(try text(expression, token, &writer)))
+                return Schedule(dueAt: writer.now + (try ISO8601.durationMilliseconds(try text(expression, token, &writer))))
             case .dateExpression(let expression):
-                return try ISO8601.epochMilliseconds(try text(expression, token, &writer))
+                return Schedule(dueAt: try ISO8601.epochMilliseconds(try text(expression, token, &writer)))
+            case .cycle(let repetitions, let interval):
+                return cycle(repetitions, interval)
+            case .cycleExpression(let expression):
+                let parsed = try ISO8601.cycle(try text(expression, token, &writer))
+                return cycle(parsed.repetitions, parsed.intervalMilliseconds)
             }
         } catch {
             writer.raiseIncident(.expressionFailed, token, "timer of '\(token.deployed.process[element: token.elementIndex].id)': \(error)")

@@ -144,7 +144,16 @@ enum TimerProcessor {
         } else if holder.deployed.kind(holder.elementIndex) == .eventBasedGateway {
             EventBasedGatewayBehavior.trigger(holder, target: timer.elementIndex, &writer, &agenda)
         } else {
-            if holder.deployed.process[element: timer.elementIndex].cancelActivity { writer.terminate(holder.elementInstanceKey, value.instanceKey) }
+            let boundary = holder.deployed.process[element: timer.elementIndex]
+            if boundary.cancelActivity {
+                writer.terminate(holder.elementInstanceKey, value.instanceKey)
+            } else if timer.repetitions != 0, let schedule = TimerDueTime.schedule(boundary.timer!, holder, &writer) {
+                // A cycle: the next firing, one interval after this one was due.
+                writer.write(.timerCreated, .timer(TimerRecord(
+                    instanceKey: value.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: holder.elementInstanceKey,
+                    elementIndex: timer.elementIndex, dueAt: timer.dueAt + schedule.interval,
+                    repetitions: timer.repetitions > 0 ? timer.repetitions - 1 : -1)))
+            }
             agenda.append(.activate(element: timer.elementIndex, scopeKey: holder.flowScopeKey))
         }
         writer.drain(value.instanceKey, agenda)

@@ -133,7 +133,7 @@ enum EventBasedGatewayBehavior {
             let element = process[element: target]
             if element.kind == .timerCatchEvent {
                 guard let dueAt = TimerDueTime.compute(element.timer!, token, &writer) else { return }
-                waits.timers.append((target, dueAt))
+                waits.timers.append((target, TimerDueTime.Schedule(dueAt: dueAt)))
             } else {
                 waits.catchers.append(target)
             }

@@ -129,8 +129,9 @@ public struct Record: Sendable, Hashable {
     /// written by older Batons replay exactly. 1: the first layout. 2: `InstanceRecord`
     /// gained `deploymentPosition` and `allowDuplicate` (the fold is the same). 3:
     /// `VariablesRecord` gained `scopeKey` (local variables of multi-instance activities;
-    /// older records are all of the process scope) and `InstanceRecord` the keys of the
-    /// calling instance and call activity (0 in older records: none).
+    /// older records are all of the process scope), `InstanceRecord` the keys of the
+    /// calling instance and call activity (0 in older records: none) and `TimerRecord` the
+    /// repetitions a cycle timer has left (0 in older records).
     public var version: UInt8
     public var partition: Int32
     /// The log position of the message holding this record.

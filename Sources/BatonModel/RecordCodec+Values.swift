@@ -54,6 +54,7 @@ extension RecordCodec {
             writer.signed(value.elementInstanceKey)
             writer.signed(Int64(value.elementIndex))
             writer.signed(value.dueAt)
+            writer.signed(Int64(value.repetitions))
         case .variables(let value):
             writer.signed(value.instanceKey)
             writer.variables(value.variables)
@@ -151,10 +152,11 @@ extension RecordCodec {
             value.variables = try reader.variables()
             return .incident(value)
         case .timer:
-            return .timer(
-                TimerRecord(
-                    instanceKey: try reader.signed(), timerKey: try reader.signed(), elementInstanceKey: try reader.signed(),
-                    elementIndex: try reader.int32(), dueAt: try reader.signed()))
+            var value = TimerRecord(
+                instanceKey: try reader.signed(), timerKey: try reader.signed(), elementInstanceKey: try reader.signed(),
+                elementIndex: try reader.int32(), dueAt: try reader.signed())
+            if version >= 3 { value.repetitions = try reader.int32() }
+            return .timer(value)
         case .variables:
             var value = VariablesRecord(instanceKey: try reader.signed(), variables: try reader.variables())
             if version >= 3 { value.scopeKey = try reader.signed() }

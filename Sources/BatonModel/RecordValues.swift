@@ -155,13 +155,20 @@ public struct TimerRecord: Sendable, Hashable {
     /// The timer element (catch event or boundary event).
     public var elementIndex: Int32 = -1
     public var dueAt: Int64 = 0
+    /// A cycle timer's firings left after this one (-1: no end; 0: none, also in records
+    /// before version 3).
+    public var repetitions: Int32 = 0
 
-    public init(instanceKey: Int64 = 0, timerKey: Int64 = 0, elementInstanceKey: Int64 = 0, elementIndex: Int32 = -1, dueAt: Int64 = 0) {
+    public init(
+        instanceKey: Int64 = 0, timerKey: Int64 = 0, elementInstanceKey: Int64 = 0, elementIndex: Int32 = -1, dueAt: Int64 = 0,
+        repetitions: Int32 = 0
+    ) {
         self.instanceKey = instanceKey
         self.timerKey = timerKey
         self.elementInstanceKey = elementInstanceKey
         self.elementIndex = elementIndex
         self.dueAt = dueAt
+        self.repetitions = repetitions
     }
 }
 

@@ -11,6 +11,11 @@ public enum TimerDefinition: Sendable, Hashable {
     case durationExpression(ParsedExpression)
     /// A `timeDate` computed from variables; the result must be an ISO-8601 date-time.
     case dateExpression(ParsedExpression)
+    /// `timeCycle` `R3/PT10M`: fires after each interval, this many times (nil: `R/PT10M`,
+    /// without end). Only a non-interrupting boundary event repeats; others fire once.
+    case cycle(repetitions: Int32?, intervalMilliseconds: Int64)
+    /// A `timeCycle` computed from variables; the result must be an ISO-8601 cycle.
+    case cycleExpression(ParsedExpression)
 }
 
 /// Why an ISO-8601 text was refused.
@@ -72,6 +77,30 @@ public enum ISO8601 {
         guard !inTime || sawTimeComponent else { throw fail("nothing follows 'T'") }
         guard total < 9e15 else { throw fail("it is too long") }
         return Int64(total.rounded())
+    }
+
+    /// Parses a repeating interval `R<n>/<duration>` (or `R/<duration>`, without end) into
+    /// the number of repetitions (nil: no end) and the interval in milliseconds.
+    public static func cycle(_ text: String) throws(TimeFormatError) -> (repetitions: Int32?, intervalMilliseconds: Int64) {
+        let trimmed = text.trimmingWhitespace()
+        func fail(_ why: String) -> TimeFormatError {
+            TimeFormatError(message: "'\(text)' is not an ISO-8601 repeating interval (R3/PT10M, R/PT1H): \(why)")
+        }
+        guard trimmed.hasPrefix("R") else {
+            throw fail(trimmed.contains(" ") ? "cron cycles are not supported; write R<count>/<duration>" : "it must start with 'R'")
+        }
+        let parts = trimmed.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else {
+            throw fail(parts.count == 3 ? "a start or end date is not supported; write R<count>/<duration>" : "expected R<count>/<duration>")
+        }
+        var repetitions: Int32?
+        if !parts[0].isEmpty {
+            guard let count = Int32(parts[0]), count >= 1, count <= 1_000_000 else { throw fail("the count must be a whole number from 1 to 1000000") }
+            repetitions = count
+        }
+        let interval = try durationMilliseconds(String(parts[1]))
+        guard interval >= 1000 else { throw fail("the interval must be at least one second") }
+        return (repetitions, interval)
     }
 
     /// Parses `YYYY-MM-DDThh:mm[:ss[.fff]](Z|±hh:mm)` into milliseconds since the epoch.

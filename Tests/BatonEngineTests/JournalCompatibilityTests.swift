@@ -87,12 +87,17 @@ struct JournalCompatibilityTests {
         }
         // The seed whose journal holds the most kinds of record, ending with instances still active.
         func score(_ harness: EngineHarness) -> Int {
-            // A journal with local variables (record version 3) wins over any without.
+            // A journal with what record version 3 added (local variables, called instances)
+            // wins over any without.
             let scoped = harness.journal.contains { record in
                 if case .variables(let value) = record.value { return value.scopeKey != 0 }
                 return false
             }
-            return Set(harness.journal.map { "\($0.recordType)\($0.intent)" }).count * 10 + (scoped ? 1000 : 0)
+            let called = harness.journal.contains { record in
+                if case .instance(let value) = record.value { return value.parentInstanceKey != 0 }
+                return false
+            }
+            return Set(harness.journal.map { "\($0.recordType)\($0.intent)" }).count * 10 + (scoped ? 1000 : 0) + (called ? 1000 : 0)
                 + min(harness.engine.state.instances.count, 3)
         }
         var best = try run(1)
@@ -163,6 +168,8 @@ enum FixtureDump {
         "InstanceState.parentElementInstanceKey": "0",
         "InstanceRecord.parentInstanceKey": "0",
         "InstanceRecord.parentElementInstanceKey": "0",
+        "TimerRecord.repetitions": "0",
+        "TimerState.repetitions": "0",
         "VariablesRecord.scopeKey": "0",
     ]
 
