@@ -28,6 +28,7 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case multiInstanceInvalid
         case callActivityInvalid
         case escalationReferenceInvalid
+        case eventSubProcessInvalid
         /// A note, not a problem: read, and not run (listeners, data objects).
         case ignoredByBaton
     }

@@ -49,6 +49,9 @@ extension ProcessCompilation {
             return nil
         }
         let definition = definitions.first
+        if node.kind == .startEvent, let scope = nodeScopes[Int(index)], nodes[Int(scope)].triggeredByEvent {
+            return eventSubProcessStart(index, definition)
+        }
         switch (node.kind, definition) {
         case (.startEvent, nil):
             return ElementDetails(kind: .noneStartEvent)
@@ -126,6 +129,8 @@ extension ProcessCompilation {
             return callActivity(index)
         case (.subProcess, nil) where !node.triggeredByEvent:
             return withMappings(ElementDetails(kind: .subProcess), node: index)
+        case (.subProcess, nil):
+            return withMappings(ElementDetails(kind: .eventSubProcess), node: index)
         case (.exclusiveGateway, nil):
             return ElementDetails(kind: .exclusiveGateway)
         case (.parallelGateway, nil):
@@ -138,6 +143,40 @@ extension ProcessCompilation {
             return nil
         default:
             unsupported(index, Self.constructName(node, definition))
+            return nil
+        }
+    }
+
+    /// The start event of an event sub-process: a timer, a message, an error (always
+    /// interrupting) or an escalation; interrupting unless `isInterrupting="false"`.
+    private mutating func eventSubProcessStart(_ index: Int32, _ definition: BPMNEventDefinition?) -> ElementDetails? {
+        let node = nodes[Int(index)]
+        switch definition {
+        case .timer(let timer)?:
+            guard timer.timeCycle == nil else {
+                unsupported(index, "an event sub-process timer start event with timeCycle (repeating timer)")
+                return nil
+            }
+            return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerEventStart, timer: $0) }
+        case .message(let reference)?:
+            return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageEventStart, message: $0) }
+        case .error(let reference)?:
+            guard node.isInterrupting else {
+                report(.eventSubProcessInvalid, node: index, "an error start event always interrupts; isInterrupting=\"false\" is not valid")
+                return nil
+            }
+            let code = errorCode(reference, node: index, required: false)
+            if let reference, code == nil, !document.errors.contains(where: { $0.id == reference }) { return nil }
+            return ElementDetails(kind: .errorEventStart, errorCode: code)
+        case .escalation(let reference)?:
+            let code = escalationCode(reference, node: index, required: false)
+            if let reference, code == nil, !document.escalations.contains(where: { $0.id == reference }) { return nil }
+            return ElementDetails(kind: .escalationEventStart, errorCode: code)
+        case nil:
+            report(.eventSubProcessInvalid, node: index, "the start event of an event sub-process needs a trigger (timer, message, error or escalation)")
+            return nil
+        case let other?:
+            unsupported(index, "\(other.elementName.removingSuffix("EventDefinition")) start event of an event sub-process")
             return nil
         }
     }

@@ -103,6 +103,19 @@ extension ProcessCompilation {
                 report(.missingStartEvent, node: Int32(index), "an embedded sub-process needs exactly one none start event (found \(starts.count))")
             }
         }
+        for index in nodes.indices where details[index]?.kind == .eventSubProcess {
+            if !incoming[index].isEmpty || !outgoing[index].isEmpty {
+                report(.eventSubProcessInvalid, node: Int32(index), "an event sub-process has no sequence flows in or out: its start event's trigger starts it")
+            }
+            let starts = nodes.indices.filter { nodeScopes[$0] == Int32(index) && nodes[$0].kind == .startEvent }
+            if starts.count != 1 {
+                report(.eventSubProcessInvalid, node: Int32(index), "an event sub-process needs exactly one start event, with its trigger (found \(starts.count))")
+            }
+        }
+    }
+
+    func eventSubProcessStart(in scope: Int32) -> Int32? {
+        nodes.indices.first { nodeScopes[$0] == scope && details[$0]?.kind.startsEventSubProcess == true }.map { Int32($0) }
     }
 
     func noneStartEvents(in scope: Int32?) -> [Int32] {
@@ -185,8 +198,9 @@ extension ProcessCompilation {
                 incoming: incoming[index], outgoing: outgoing[index],
                 defaultFlow: node.defaultFlow.flatMap { flowIndex[$0] },
                 boundaryEvents: boundaryEvents[index], attachedTo: attachedTo[index],
-                cancelActivity: node.cancelActivity,
-                innerStartEvent: detail.kind == .subProcess ? noneStartEvents(in: Int32(index)).first : nil,
+                cancelActivity: detail.kind.startsEventSubProcess ? node.isInterrupting : node.cancelActivity,
+                innerStartEvent: detail.kind == .subProcess ? noneStartEvents(in: Int32(index)).first
+                    : detail.kind == .eventSubProcess ? eventSubProcessStart(in: Int32(index)) : nil,
                 task: detail.task, timer: detail.timer, errorCode: detail.errorCode, script: detail.script,
                 message: detail.message, linkTarget: linkTargets[index], call: detail.call, inputs: detail.inputs, outputs: detail.outputs)
         }

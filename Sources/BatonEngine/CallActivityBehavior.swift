@@ -61,7 +61,7 @@ enum CallActivityBehavior {
         value.parentInstanceKey = token.instanceKey
         value.parentElementInstanceKey = token.elementInstanceKey
         let child = InstanceProcessor.begin(value, &writer)
-        writer.drain(child, TokenAgenda([.activate(element: called.process.startEvent, scopeKey: child)]))
+        writer.drain(child, InstanceProcessor.startAgenda(child, at: called.process.startEvent, &writer))
     }
 
     /// The called instance completed: its variables come back (all, or by `camunda:out`),

@@ -35,7 +35,9 @@ enum ElementBehaviors {
         case .timerCatchEvent: TimerCatchBehavior.run(token, &writer)
         case .multiInstanceBody: MultiInstanceBehavior.activate(token, &writer, &agenda)
         case .escalationThrowEvent, .escalationEndEvent: EscalationBehavior.throwEscalation(token, &writer, &agenda)
-        case .escalationBoundaryEvent: writer.leave(token, &agenda)
+        case .escalationBoundaryEvent, .timerEventStart, .messageEventStart, .errorEventStart, .escalationEventStart:
+            writer.leave(token, &agenda)
+        case .eventSubProcess: EventSubProcessBehavior.run(token, &writer, &agenda)
         case .callActivity: CallActivityBehavior.run(token, &writer, &agenda)
         }
     }

@@ -40,7 +40,10 @@ enum ErrorPropagation {
         let instanceKey: Int64
         let holder: Int64
         let holderScope: Int64
+        /// The boundary event, or the event sub-process start event (`startsEventSubProcess`).
         let boundary: Int32
+        /// Caught by an event sub-process of the scope `holderScope` (not by a boundary event).
+        var byEventSubProcess = false
     }
 
     /// Walks from `elementInstanceKey` outwards through enclosing activities, and from a
@@ -48,11 +51,22 @@ enum ErrorPropagation {
     /// is thrown at the call activity), to the first boundary event of `kind` that catches
     /// `code`. An exact code match wins over a catch-all on the same activity.
     static func catcher(_ kind: ElementKind, code: String, startingAt elementInstanceKey: Int64, _ instanceKey: Int64, _ writer: inout StepWriter) -> Catcher? {
+        let startKind: ElementKind = kind == .errorBoundaryEvent ? .errorEventStart : .escalationEventStart
         var instance = instanceKey
         var current = elementInstanceKey
         while let state = writer.state.instances[instance] {
-            let process = writer.deployed(instance).process
+            let deployed = writer.deployed(instance)
+            let process = deployed.process
+            /// An event sub-process of the scope `scopeKey` (element `scopeElement`) that catches it.
+            func eventSubProcessStart(_ scopeElement: Int32?) -> Int32? {
+                let starts = (deployed.eventSubProcesses[scopeElement ?? -1] ?? []).compactMap { process[element: $0].innerStartEvent }
+                    .filter { process[element: $0].kind == startKind }
+                return starts.first { process[element: $0].errorCode == code } ?? starts.first { process[element: $0].errorCode == nil }
+            }
             while current != instance, let holder = state.elements[current] {
+                if let start = eventSubProcessStart(holder.elementIndex) {
+                    return Catcher(instanceKey: instance, holder: current, holderScope: current, boundary: start, byEventSubProcess: true)
+                }
                 let boundaries = process[element: holder.elementIndex].boundaryEvents.filter { process[element: $0].kind == kind }
                 if let boundary = boundaries.first(where: { process[element: $0].errorCode == code })
                     ?? boundaries.first(where: { process[element: $0].errorCode == nil })
@@ -60,6 +74,9 @@ enum ErrorPropagation {
                     return Catcher(instanceKey: instance, holder: current, holderScope: holder.flowScopeKey, boundary: boundary)
                 }
                 current = holder.flowScopeKey
+            }
+            if let start = eventSubProcessStart(nil) {
+                return Catcher(instanceKey: instance, holder: instance, holderScope: instance, boundary: start, byEventSubProcess: true)
             }
             guard state.parentInstanceKey != 0 else { return nil }
             (instance, current) = (state.parentInstanceKey, state.parentElementInstanceKey)
@@ -70,7 +87,15 @@ enum ErrorPropagation {
     /// Starts the boundary event's token: in this step's agenda when it is in the instance
     /// being moved, otherwise (a calling instance) at once in that instance.
     static func activate(_ catcher: Catcher, from instanceKey: Int64, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
-        if catcher.instanceKey == instanceKey {
+        if catcher.byEventSubProcess {
+            if catcher.instanceKey == instanceKey {
+                EventSubProcesses.trigger(catcher.boundary, scopeKey: catcher.holderScope, catcher.instanceKey, &writer, &agenda)
+            } else {
+                var elsewhere = TokenAgenda()
+                EventSubProcesses.trigger(catcher.boundary, scopeKey: catcher.holderScope, catcher.instanceKey, &writer, &elsewhere)
+                writer.drain(catcher.instanceKey, elsewhere)
+            }
+        } else if catcher.instanceKey == instanceKey {
             agenda.append(.activate(element: catcher.boundary, scopeKey: catcher.holderScope))
         } else {
             writer.drain(catcher.instanceKey, TokenAgenda([.activate(element: catcher.boundary, scopeKey: catcher.holderScope)]))
@@ -86,7 +111,9 @@ enum ErrorPropagation {
     ) -> Bool {
         guard let catcher = catcher(.errorBoundaryEvent, code: code, startingAt: elementInstanceKey, instanceKey, &writer) else { return false }
         writer.setVariables(variables, catcher.instanceKey, seenFrom: catcher.holderScope)
-        writer.terminate(catcher.holder, catcher.instanceKey)
+        // A boundary event ends its activity; an event sub-process ends the rest of its scope
+        // as it starts (`EventSubProcesses.trigger`).
+        if !catcher.byEventSubProcess { writer.terminate(catcher.holder, catcher.instanceKey) }
         activate(catcher, from: instanceKey, &writer, &agenda)
         return true
     }
@@ -101,7 +128,7 @@ enum EscalationBehavior {
         let code = token.element.errorCode ?? ""
         if let catcher = ErrorPropagation.catcher(.escalationBoundaryEvent, code: code, startingAt: token.flowScopeKey, token.instanceKey, &writer) {
             let interrupting = writer.deployed(catcher.instanceKey).process[element: catcher.boundary].cancelActivity
-            if interrupting {
+            if interrupting, !catcher.byEventSubProcess {
                 writer.terminate(catcher.holder, catcher.instanceKey)
                 ErrorPropagation.activate(catcher, from: token.instanceKey, &writer, &agenda)
                 return

@@ -204,7 +204,7 @@ enum ElementApplier {
             if !instance.locals.isEmpty { instance.locals[value.elementInstanceKey] = nil }
             changeChildren(of: value.flowScopeKey, by: -1, in: &instance)
             // Tokens still waiting at joins inside a scope that ends go with it.
-            if deployed.kind(value.elementIndex) == .subProcess {
+            if deployed.kind(value.elementIndex) == .subProcess || deployed.kind(value.elementIndex) == .eventSubProcess {
                 instance.joins = instance.joins.filter { $0.key.scopeKey != value.elementInstanceKey }
             }
         case .sequenceFlowTaken:

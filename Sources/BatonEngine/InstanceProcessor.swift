@@ -18,7 +18,16 @@ enum InstanceProcessor {
             return
         }
         let instanceKey = begin(value, &writer)
-        writer.drain(instanceKey, TokenAgenda([.activate(element: deployed.process.startEvent, scopeKey: instanceKey)]))
+        writer.drain(instanceKey, startAgenda(instanceKey, at: deployed.process.startEvent, &writer))
+    }
+
+    /// What a new instance does first: arm the event sub-processes of the process scope,
+    /// then the token at its start event.
+    static func startAgenda(_ instanceKey: Int64, at startEvent: Int32, _ writer: inout StepWriter) -> TokenAgenda {
+        var agenda = TokenAgenda()
+        EventSubProcesses.arm(EventSubProcesses.processScope(instanceKey, &writer), scopeElement: nil, &writer, &agenda)
+        agenda.append(.activate(element: startEvent, scopeKey: instanceKey))
+        return agenda
     }
 
     /// Why no instance of `processId` may start for the command's correlation id (one is
@@ -138,6 +147,11 @@ enum TimerProcessor {
             instanceKey: value.instanceKey, timerKey: timer.key, elementInstanceKey: timer.elementInstanceKey,
             elementIndex: timer.elementIndex, dueAt: timer.dueAt)))
         var agenda = TokenAgenda()
+        if writer.deployed(value.instanceKey).kind(timer.elementIndex).startsEventSubProcess {
+            EventSubProcesses.trigger(timer.elementIndex, scopeKey: timer.elementInstanceKey, value.instanceKey, &writer, &agenda)
+            writer.drain(value.instanceKey, agenda)
+            return
+        }
         guard let holder = writer.token(value.instanceKey, timer.elementInstanceKey) else { return }
         if holder.elementIndex == timer.elementIndex {
             writer.leave(holder, &agenda)

@@ -93,6 +93,12 @@ enum MessageCorrelation {
         value.elementIndex = subscription.elementIndex
         writer.write(.messageCorrelated, .message(value))
         writer.setVariables(variables, instanceKey, seenFrom: subscription.elementInstanceKey)
+        if writer.deployed(instanceKey).kind(subscription.elementIndex).startsEventSubProcess {
+            // An interrupting start's subscription closes with the scope's others; a
+            // non-interrupting one stays open for the next message.
+            EventSubProcesses.trigger(subscription.elementIndex, scopeKey: subscription.elementInstanceKey, instanceKey, &writer, &agenda)
+            return
+        }
         guard let holder = writer.token(instanceKey, subscription.elementInstanceKey) else { return }
         let catcher = holder.deployed.process[element: subscription.elementIndex]
         if holder.elementIndex == subscription.elementIndex {

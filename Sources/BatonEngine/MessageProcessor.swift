@@ -266,7 +266,7 @@ public enum MessageProcessor {
             correlated.elementIndex = startEvent
             writer.write(.messageCorrelated, .message(correlated))
             writer.activations = 0
-            writer.drain(instanceKey, TokenAgenda([.activate(element: startEvent, scopeKey: instanceKey)]))
+            writer.drain(instanceKey, InstanceProcessor.startAgenda(instanceKey, at: startEvent, &writer))
             started += 1
         }
         return took.count + started

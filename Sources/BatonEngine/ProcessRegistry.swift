@@ -15,6 +15,9 @@ public final class DeployedProcess: Sendable {
     /// For each inclusive joining gateway: the elements from which a token can still reach
     /// it (within its scope, not through the gateway itself).
     let inclusiveUpstream: [Int32: Set<Int32>]
+    /// The event sub-processes of each scope: by the sub-process's element index, -1 for
+    /// the process scope.
+    let eventSubProcesses: [Int32: [Int32]]
     /// The compiled graph's checksum (`ExecutableProcess.graphChecksum`), which snapshots
     /// name for every definition their instances run.
     public let graphChecksum: UInt64
@@ -41,6 +44,11 @@ public final class DeployedProcess: Sendable {
             upstream[gateway] = seen
         }
         inclusiveUpstream = upstream
+        var eventSubProcesses: [Int32: [Int32]] = [:]
+        for (index, element) in process.elements.enumerated() where element.kind == .eventSubProcess {
+            eventSubProcesses[element.scope ?? -1, default: []].append(Int32(index))
+        }
+        self.eventSubProcesses = eventSubProcesses
         graphChecksum = process.graphChecksum
     }
 

@@ -4,6 +4,7 @@ import BatonModel
 enum SubProcessBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         guard let waits = BoundaryEvents.prepare(token, &writer) else { return }
+        EventSubProcesses.arm(token, scopeElement: token.elementIndex, &writer, &agenda)
         agenda.append(.activate(element: token.element.innerStartEvent!, scopeKey: token.elementInstanceKey))
         BoundaryEvents.open(waits, token, &writer, &agenda)
     }

@@ -39,6 +39,8 @@ extension StepWriter {
                     finishScopeIfDone(scopeKey, instanceKey, &agenda)
                 case .activateInner(let element, _, let locals):
                     activate(element, in: scopeKey, instanceKey, deployed, locals: locals, &agenda)
+                case .activateTriggered(let element, _):
+                    activate(element, in: scopeKey, instanceKey, deployed, triggered: true, &agenda)
                 }
             }
             guard isActive(instanceKey), let join = readyInclusiveJoin(instanceKey, deployed) else { return }
@@ -150,7 +152,10 @@ extension StepWriter {
         if scopeKey == instanceKey {
             completeInstance(instanceKey)
         } else if let token = token(instanceKey, scopeKey) {
-            if token.element.kind == .multiInstanceBody {
+            if token.element.kind == .eventSubProcess {
+                guard OutputMappings.apply(token, extra: [:], &self) else { return }
+                leave(token, &agenda)
+            } else if token.element.kind == .multiInstanceBody {
                 MultiInstanceBehavior.complete(token, &self, &agenda)
             } else {
                 SubProcessBehavior.complete(token, &self, &agenda)

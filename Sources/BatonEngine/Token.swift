@@ -26,11 +26,14 @@ enum TokenWork {
     /// A multi-instance body starts an inner instance of its activity, with the instance's
     /// local variables (its item and loop counter).
     case activateInner(element: Int32, scopeKey: Int64, locals: [String: JSONValue])
+    /// An event whose trigger has come (an event sub-process's start event) is activated
+    /// and left at once, with no flow leading to it.
+    case activateTriggered(element: Int32, scopeKey: Int64)
 
     var scopeKey: Int64 {
         switch self {
         case .activate(_, let scopeKey), .take(_, _, let scopeKey), .pass(_, _, let scopeKey), .scopeCheck(let scopeKey),
-             .activateInner(_, let scopeKey, _): scopeKey
+             .activateInner(_, let scopeKey, _), .activateTriggered(_, let scopeKey): scopeKey
         }
     }
 

@@ -98,6 +98,17 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     /// Catches an escalation thrown inside its activity (the code in `errorCode`; nil catches
     /// every one), interrupting or not.
     case escalationBoundaryEvent = 33
+    /// An event sub-process (`triggeredByEvent="true"`): armed when its scope starts, it
+    /// runs when its start event's trigger comes, ending the rest of the scope when that
+    /// start event interrupts (`cancelActivity`).
+    case eventSubProcess = 34
+    /// The start event of an event sub-process, by trigger: a timer (`timer`), a message
+    /// (`message`), an error or an escalation thrown inside the scope (`errorCode`; nil
+    /// catches every one). `cancelActivity` is whether it interrupts.
+    case timerEventStart = 35
+    case messageEventStart = 36
+    case errorEventStart = 37
+    case escalationEventStart = 38
 
     /// True for kinds that wait for a worker (an external task).
     public var isExternalTask: Bool {
@@ -117,6 +128,11 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     /// Kinds that wait for a message of their own (`ExecutableElement.message`).
     public var catchesMessage: Bool {
         self == .messageStartEvent || self == .messageCatchEvent || self == .receiveTask || self == .messageBoundaryEvent
+            || self == .messageEventStart
+    }
+    /// The start events of event sub-processes.
+    public var startsEventSubProcess: Bool {
+        self == .timerEventStart || self == .messageEventStart || self == .errorEventStart || self == .escalationEventStart
     }
 }
 

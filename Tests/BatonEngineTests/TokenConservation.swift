@@ -179,10 +179,11 @@ struct TokenConservation {
         let arrival = Arrival(scope: value.flowScopeKey, element: value.elementIndex)
         let startedByBody = element.scope.map { tokens.process[element: $0].kind == .multiInstanceBody } ?? false
         if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent
-            || startedByBody
+            || startedByBody || element.kind == .eventSubProcess || element.kind.startsEventSubProcess
         {
-            // A scope's entry, a boundary event's trigger, where a link throw event goes on, or
-            // an inner instance its multi-instance body starts: no flow leads here.
+            // A scope's entry, a boundary event's trigger, where a link throw event goes on, an
+            // inner instance its multi-instance body starts, or an event sub-process its
+            // trigger starts: no flow leads here.
         } else if tokens.isJoin(value.elementIndex) {
             var arrivals = tokens.joins[arrival] ?? [:]
             if element.kind == .parallelGateway, let missing = element.incoming.first(where: { (arrivals[$0] ?? 0) == 0 }) {
@@ -205,7 +206,7 @@ struct TokenConservation {
             return
         }
         let node = tokens.process[element: element.index]
-        if node.kind == .subProcess || node.kind == .multiInstanceBody {
+        if node.kind == .subProcess || node.kind == .multiInstanceBody || node.kind == .eventSubProcess {
             if let reason = tokens.stillHolds(scope: value.elementInstanceKey) {
                 problems.append("\(node.kind == .subProcess ? "sub-process" : "multi-instance activity") '\(node.id)' completed while \(reason)")
             }
