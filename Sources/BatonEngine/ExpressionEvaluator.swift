@@ -182,10 +182,9 @@ struct ExpressionEvaluator {
         /// path goes before anything is converted, so `order.total` costs the same however
         /// large `order` is.
         mutating func variable(_ name: String, _ segments: ArraySlice<PathSegment>) throws(ExpressionError) -> ExpressionValue {
-            if scopes.contains(where: { $0[name] != nil }) || evaluator.variables[name] == nil {
+            guard !scopes.contains(where: { $0[name] != nil }), var json = evaluator.variables[name] else {
                 return try access(lookup(name) ?? .null, segments)
             }
-            var json = evaluator.variables[name]!
             var rest = segments
             walk: while let segment = rest.first {
                 switch (segment, json) {

@@ -62,7 +62,7 @@ enum MultiInstanceBehavior {
             return
         }
         for (offset, item) in items.enumerated() {
-            agenda.append(.activateInner(element: definition.innerElement, scopeKey: body.elementInstanceKey, locals: innerLocals(definition, item, offset + 1)))
+            agenda.appendInner(element: definition.innerElement, scopeKey: body.elementInstanceKey, locals: innerLocals(definition, item, offset + 1))
             if definition.isSequential { break }
         }
     }
@@ -124,8 +124,8 @@ enum MultiInstanceBehavior {
         } else if more, let bodyToken = writer.token(inner.instanceKey, body) {
             guard let items = items(definition, bodyToken, &writer) else { return }
             if collected.loopCounter < items.count {
-                agenda.append(.activateInner(
-                    element: inner.elementIndex, scopeKey: body, locals: innerLocals(definition, items[collected.loopCounter], collected.loopCounter + 1)))
+                agenda.appendInner(
+                    element: inner.elementIndex, scopeKey: body, locals: innerLocals(definition, items[collected.loopCounter], collected.loopCounter + 1))
                 return
             }
         }

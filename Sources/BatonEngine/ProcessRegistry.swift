@@ -11,6 +11,8 @@ public final class DeployedProcess: Sendable {
     /// Hot copies of per-element facts, read without copying an `ExecutableElement`.
     let kinds: [ElementKind]
     let joins: [Bool]
+    /// Whether the element is the activity inside a multi-instance body.
+    let multiInstanceInner: [Bool]
     let flowTargets: [Int32]
     /// For each inclusive joining gateway: the elements from which a token can still reach
     /// it (within its scope, not through the gateway itself).
@@ -28,6 +30,7 @@ public final class DeployedProcess: Sendable {
         self.definition = definition
         kinds = process.elements.map(\.kind)
         joins = process.elements.map { ($0.kind == .parallelGateway || $0.kind == .inclusiveGateway) && $0.incoming.count > 1 }
+        multiInstanceInner = process.elements.map { element in element.scope.map { process[element: $0].kind == .multiInstanceBody } ?? false }
         flowTargets = process.flows.map(\.target)
         var upstream: [Int32: Set<Int32>] = [:]
         for (index, element) in process.elements.enumerated()
@@ -55,6 +58,7 @@ public final class DeployedProcess: Sendable {
     /// True when the element is a gateway that joins (more than one incoming flow).
     @inline(__always) func isJoin(_ element: Int32) -> Bool { joins[Int(element)] }
     @inline(__always) func kind(_ element: Int32) -> ElementKind { kinds[Int(element)] }
+    @inline(__always) func isMultiInstanceInner(_ element: Int32) -> Bool { multiInstanceInner[Int(element)] }
 }
 
 /// The deployed process versions the engine may run. Definitions are immutable; a command

@@ -37,8 +37,8 @@ extension StepWriter {
                     activate(deployed.flowTargets[Int(flow)], in: scopeKey, instanceKey, deployed, triggered: true, &agenda)
                 case .scopeCheck:
                     finishScopeIfDone(scopeKey, instanceKey, &agenda)
-                case .activateInner(let element, _, let locals):
-                    activate(element, in: scopeKey, instanceKey, deployed, locals: locals, &agenda)
+                case .activateInner(let element, _, let slot):
+                    activate(element, in: scopeKey, instanceKey, deployed, locals: agenda.locals(inSlot: slot), &agenda)
                 case .activateTriggered(let element, _):
                     activate(element, in: scopeKey, instanceKey, deployed, triggered: true, &agenda)
                 }
@@ -80,7 +80,7 @@ extension StepWriter {
         // An inner instance of a multi-instance activity hands its result to its body
         // (read while its local variables are still there) instead of taking flows.
         var collected: MultiInstanceBehavior.Collected?
-        if let scope = token.element.scope, token.deployed.kind(scope) == .multiInstanceBody {
+        if token.deployed.isMultiInstanceInner(token.elementIndex) {
             guard let result = MultiInstanceBehavior.collect(token, &self) else { return }
             collected = result
         }
@@ -152,10 +152,11 @@ extension StepWriter {
         if scopeKey == instanceKey {
             completeInstance(instanceKey)
         } else if let token = token(instanceKey, scopeKey) {
-            if token.element.kind == .eventSubProcess {
+            let kind = token.deployed.kind(token.elementIndex)
+            if kind == .eventSubProcess {
                 guard OutputMappings.apply(token, extra: [:], &self) else { return }
                 leave(token, &agenda)
-            } else if token.element.kind == .multiInstanceBody {
+            } else if kind == .multiInstanceBody {
                 MultiInstanceBehavior.complete(token, &self, &agenda)
             } else {
                 SubProcessBehavior.complete(token, &self, &agenda)

@@ -24,8 +24,9 @@ enum TokenWork {
     /// A token of the scope ended; the scope may be done.
     case scopeCheck(scopeKey: Int64)
     /// A multi-instance body starts an inner instance of its activity, with the instance's
-    /// local variables (its item and loop counter).
-    case activateInner(element: Int32, scopeKey: Int64, locals: [String: JSONValue])
+    /// local variables (its item and loop counter), kept by the agenda in `slot` so that
+    /// work items stay plain values (copied without reference counting).
+    case activateInner(element: Int32, scopeKey: Int64, slot: Int32)
     /// An event whose trigger has come (an event sub-process's start event) is activated
     /// and left at once, with no flow leading to it.
     case activateTriggered(element: Int32, scopeKey: Int64)
@@ -53,6 +54,8 @@ enum TokenWork {
 struct TokenAgenda {
     private var work: [TokenWork]
     private var next = 0
+    /// The local variables of queued inner instances (`TokenWork.activateInner`).
+    private var innerLocals: [[String: JSONValue]] = []
 
     init(_ work: [TokenWork] = []) {
         self.work = work
@@ -61,6 +64,14 @@ struct TokenAgenda {
     mutating func append(_ item: TokenWork) {
         work.append(item)
     }
+
+    /// Queues an inner instance of a multi-instance body with its local variables.
+    mutating func appendInner(element: Int32, scopeKey: Int64, locals: [String: JSONValue]) {
+        innerLocals.append(locals)
+        work.append(.activateInner(element: element, scopeKey: scopeKey, slot: Int32(innerLocals.count - 1)))
+    }
+
+    func locals(inSlot slot: Int32) -> [String: JSONValue] { innerLocals[Int(slot)] }
 
     /// The oldest pending work, removed from the agenda.
     mutating func popFirst() -> TokenWork? {
