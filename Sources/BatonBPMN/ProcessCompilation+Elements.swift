@@ -60,15 +60,15 @@ extension ProcessCompilation {
         case (.endEvent, .terminate?):
             return ElementDetails(kind: .terminateEndEvent)
         case (.endEvent, .error(let reference)?):
-            guard let code = errorCode(reference, node: index, required: true) else { return nil }
+            guard let code = thrownCode(.error, reference, node: index, required: true) else { return nil }
             return ElementDetails(kind: .errorEndEvent, errorCode: code)
         case (.intermediateThrowEvent, nil):
             return ElementDetails(kind: .noneThrowEvent)
         case (.intermediateThrowEvent, .escalation(let reference)?), (.endEvent, .escalation(let reference)?):
-            guard let code = escalationCode(reference, node: index, required: true) else { return nil }
+            guard let code = thrownCode(.escalation, reference, node: index, required: true) else { return nil }
             return ElementDetails(kind: node.kind == .endEvent ? .escalationEndEvent : .escalationThrowEvent, errorCode: code)
         case (.boundaryEvent, .escalation(let reference)?):
-            let code = escalationCode(reference, node: index, required: false)
+            let code = thrownCode(.escalation, reference, node: index, required: false)
             if let reference, code == nil, !document.escalations.contains(where: { $0.id == reference }) { return nil }
             return ElementDetails(kind: .escalationBoundaryEvent, errorCode: code)
         case (.intermediateCatchEvent, .timer(let timer)?):
@@ -78,7 +78,7 @@ extension ProcessCompilation {
                 report(.boundaryEventInvalid, node: index, "an error boundary event always interrupts; cancelActivity=\"false\" is not valid")
                 return nil
             }
-            let code = errorCode(reference, node: index, required: false)
+            let code = thrownCode(.error, reference, node: index, required: false)
             if let reference, code == nil, !document.errors.contains(where: { $0.id == reference }) { return nil }
             return ElementDetails(kind: .errorBoundaryEvent, errorCode: code)
         case (.boundaryEvent, .timer(let timer)?):
@@ -165,11 +165,11 @@ extension ProcessCompilation {
                 report(.eventSubProcessInvalid, node: index, "an error start event always interrupts; isInterrupting=\"false\" is not valid")
                 return nil
             }
-            let code = errorCode(reference, node: index, required: false)
+            let code = thrownCode(.error, reference, node: index, required: false)
             if let reference, code == nil, !document.errors.contains(where: { $0.id == reference }) { return nil }
             return ElementDetails(kind: .errorEventStart, errorCode: code)
         case .escalation(let reference)?:
-            let code = escalationCode(reference, node: index, required: false)
+            let code = thrownCode(.escalation, reference, node: index, required: false)
             if let reference, code == nil, !document.escalations.contains(where: { $0.id == reference }) { return nil }
             return ElementDetails(kind: .escalationEventStart, errorCode: code)
         case nil:
@@ -298,37 +298,31 @@ extension ProcessCompilation {
                "\(construct) is not supported by Baton yet ('baton validate --help' lists what is)")
     }
 
-    private mutating func errorCode(_ reference: String?, node index: Int32, required: Bool) -> String? {
-        guard let reference else {
-            if required { report(.errorReferenceInvalid, node: index, "errorEventDefinition has no errorRef; an error end event must name the error it throws") }
-            return nil
-        }
-        guard let declaration = document.errors.first(where: { $0.id == reference }) else {
-            report(.errorReferenceInvalid, node: index, "errorRef '\(reference)' names no <error> of the file")
-            return nil
-        }
-        guard let code = declaration.errorCode, !code.isEmpty else {
-            // A boundary event may catch every error through an <error> without a code, as
-            // Zeebe accepts; an end event must say which error it throws.
-            if required { report(.errorReferenceInvalid, node: index, "<error id=\"\(reference)\"> has no errorCode: an error end event must throw a code") }
-            return nil
-        }
-        return code
+    /// What an error or escalation event throws or catches, and how its problems read.
+    enum ThrownKind: String {
+        case error, escalation
+        var rule: BPMNProblem.Rule { self == .error ? .errorReferenceInvalid : .escalationReferenceInvalid }
+        var thrower: String { self == .error ? "an error end event" : "a throw or end event" }
     }
 
-    /// The code of `<escalation escalationCode>`; a boundary event without one (or without a
-    /// reference) catches every escalation.
-    private mutating func escalationCode(_ reference: String?, node index: Int32, required: Bool) -> String? {
+    /// The code of the `<error errorCode>` or `<escalation escalationCode>` a definition names.
+    /// A boundary or start event without one (or without a reference) catches every one, as
+    /// Zeebe accepts; a throwing event (`required`) must say which code it throws.
+    private mutating func thrownCode(_ kind: ThrownKind, _ reference: String?, node index: Int32, required: Bool) -> String? {
+        let name = kind.rawValue
         guard let reference else {
-            if required { report(.escalationReferenceInvalid, node: index, "escalationEventDefinition has no escalationRef; a throw or end event must name the escalation it throws") }
+            if required { report(kind.rule, node: index, "\(name)EventDefinition has no \(name)Ref; \(kind.thrower) must name the \(name) it throws") }
             return nil
         }
-        guard let declaration = document.escalations.first(where: { $0.id == reference }) else {
-            report(.escalationReferenceInvalid, node: index, "escalationRef '\(reference)' names no <escalation> of the file")
+        let declared: String?? = kind == .error
+            ? document.errors.first { $0.id == reference }.map(\.errorCode)
+            : document.escalations.first { $0.id == reference }.map(\.code)
+        guard let found = declared else {
+            report(kind.rule, node: index, "\(name)Ref '\(reference)' names no <\(name)> of the file")
             return nil
         }
-        guard let code = declaration.code, !code.isEmpty else {
-            if required { report(.escalationReferenceInvalid, node: index, "<escalation id=\"\(reference)\"> has no escalationCode: a throw or end event must throw a code") }
+        guard let code = found, !code.isEmpty else {
+            if required { report(kind.rule, node: index, "<\(name) id=\"\(reference)\"> has no \(name)Code: \(kind.thrower) must throw a code") }
             return nil
         }
         return code

@@ -13,30 +13,42 @@ enum FEELTime {
 
     /// `YYYY-MM-DD`
     static func date(_ text: String) throws(Failure) -> Int64 {
-        var reader = Reader(text, what: "date (YYYY-MM-DD)")
-        let days = try reader.date()
-        try reader.finish()
-        return days
+        do {
+            var reader = ISO8601Reader(text, what: "a date (YYYY-MM-DD)")
+            let days = try reader.date()
+            try reader.finish()
+            return days
+        } catch {
+            throw Failure(message: error.message)
+        }
     }
 
     /// `YYYY-MM-DDThh:mm[:ss[.fff]]` with `Z`, `±hh:mm` or no zone (local); a date alone is
     /// its midnight.
     static func dateTime(_ text: String) throws(Failure) -> ExpressionValue {
-        var reader = Reader(text, what: "date and time (YYYY-MM-DDThh:mm:ss with Z or an offset such as +01:00)")
-        let days = try reader.date()
-        guard !reader.atEnd else { return .dateTime(days * day, offset: nil) }
-        try reader.expect("T")
-        let (milliseconds, offset) = try reader.timeOfDay()
-        try reader.finish()
-        return .dateTime(days * day + milliseconds - Int64(offset ?? 0) * 1000, offset: offset)
+        do {
+            var reader = ISO8601Reader(text, what: "a date and time (YYYY-MM-DDThh:mm:ss with Z or an offset such as +01:00)")
+            let days = try reader.date()
+            guard !reader.atEnd else { return .dateTime(days * day, offset: nil) }
+            try reader.expect("T")
+            let (milliseconds, offset) = try reader.timeOfDay()
+            try reader.finish()
+            return .dateTime(days * day + milliseconds - Int64(offset ?? 0) * 1000, offset: offset)
+        } catch {
+            throw Failure(message: error.message)
+        }
     }
 
     /// `hh:mm[:ss[.fff]]` with an optional zone.
     static func time(_ text: String) throws(Failure) -> ExpressionValue {
-        var reader = Reader(text, what: "time (hh:mm:ss)")
-        let (milliseconds, offset) = try reader.timeOfDay()
-        try reader.finish()
-        return .time(milliseconds, offset: offset)
+        do {
+            var reader = ISO8601Reader(text, what: "a time (hh:mm:ss)")
+            let (milliseconds, offset) = try reader.timeOfDay()
+            try reader.finish()
+            return .time(milliseconds, offset: offset)
+        } catch {
+            throw Failure(message: error.message)
+        }
     }
 
     /// `P1DT2H` (days and time) or `P1Y2M` (years and months), optionally negative.
@@ -67,99 +79,6 @@ enum FEELTime {
             return .duration(sign * (try ISO8601.durationMilliseconds(body)))
         } catch {
             throw Failure(message: error.message)
-        }
-    }
-
-    /// Reads dates and times from text, naming what it expected when it fails.
-    struct Reader {
-        let bytes: [UInt8]
-        let text: String
-        let what: String
-        var position = 0
-
-        init(_ text: String, what: String) {
-            self.text = text
-            self.bytes = Array(text.trimmedOfSpaces.utf8)
-            self.what = what
-        }
-
-        var atEnd: Bool { position == bytes.count }
-
-        func fail(_ why: String) -> Failure { Failure(message: "'\(text)' is not a \(what): \(why)") }
-
-        mutating func number(_ count: Int) throws(Failure) -> Int {
-            guard position + count <= bytes.count else { throw fail("it ends too early") }
-            var value = 0
-            for byte in bytes[position..<position + count] {
-                guard byte >= 48 && byte <= 57 else { throw fail("expected a digit at character \(position + 1)") }
-                value = value * 10 + Int(byte - 48)
-            }
-            position += count
-            return value
-        }
-
-        mutating func expect(_ character: Character) throws(Failure) {
-            guard position < bytes.count, bytes[position] == character.asciiValue else {
-                throw fail("expected '\(character)' at character \(position + 1)")
-            }
-            position += 1
-        }
-
-        mutating func date() throws(Failure) -> Int64 {
-            let year = try number(4)
-            try expect("-")
-            let month = try number(2)
-            try expect("-")
-            let day = try number(2)
-            guard (1...12).contains(month), (1...ISO8601.daysIn(month: month, year: year)).contains(day) else {
-                throw fail("the month or day is out of range")
-            }
-            return ISO8601.daysFromCivil(year: year, month: month, day: day)
-        }
-
-        /// Milliseconds since midnight and the offset in seconds, if any.
-        mutating func timeOfDay() throws(Failure) -> (Int64, Int32?) {
-            let hour = try number(2)
-            try expect(":")
-            let minute = try number(2)
-            var second = 0
-            var millisecond = 0
-            if position < bytes.count, bytes[position] == UInt8(ascii: ":") {
-                position += 1
-                second = try number(2)
-                if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
-                    position += 1
-                    var scale = 100
-                    while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
-                        millisecond += Int(bytes[position] - 48) * scale
-                        scale /= 10
-                        position += 1
-                    }
-                }
-            }
-            guard hour < 24, minute < 60, second < 60 else { throw fail("the hour, minute or second is out of range") }
-            let milliseconds = Int64(((hour * 60 + minute) * 60 + second) * 1000 + millisecond)
-            guard position < bytes.count else { return (milliseconds, nil) }
-            switch bytes[position] {
-            case UInt8(ascii: "Z"):
-                position += 1
-                return (milliseconds, 0)
-            case UInt8(ascii: "+"), UInt8(ascii: "-"):
-                let sign = bytes[position] == UInt8(ascii: "-") ? -1 : 1
-                position += 1
-                let hours = try number(2)
-                try expect(":")
-                let minutes = try number(2)
-                return (milliseconds, Int32(sign * (hours * 3600 + minutes * 60)))
-            case UInt8(ascii: "@"), UInt8(ascii: "["):
-                throw fail("zone names (@Europe/Berlin) are not supported; write the offset (+01:00)")
-            default:
-                throw fail("expected Z or an offset at character \(position + 1)")
-            }
-        }
-
-        func finish() throws(Failure) {
-            guard atEnd else { throw fail("unexpected text at character \(position + 1)") }
         }
     }
 

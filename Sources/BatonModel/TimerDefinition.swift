@@ -106,75 +106,13 @@ public enum ISO8601 {
     /// Parses `YYYY-MM-DDThh:mm[:ss[.fff]](Z|±hh:mm)` into milliseconds since the epoch.
     /// A zone is required, so that the instant is the same on every replica.
     public static func epochMilliseconds(_ text: String) throws(TimeFormatError) -> Int64 {
-        let trimmed = text.trimmingWhitespace()
-        let bytes = Array(trimmed.utf8)
-        func fail(_ why: String) -> TimeFormatError {
-            TimeFormatError(message: "'\(text)' is not an ISO-8601 date-time: \(why)")
-        }
-        var position = 0
-        func number(_ count: Int) throws(TimeFormatError) -> Int {
-            guard position + count <= bytes.count else { throw fail("it ends too early") }
-            var value = 0
-            for byte in bytes[position..<position + count] {
-                guard byte >= 48 && byte <= 57 else { throw fail("expected a digit at character \(position + 1)") }
-                value = value * 10 + Int(byte - 48)
-            }
-            position += count
-            return value
-        }
-        func expect(_ character: UInt8) throws(TimeFormatError) {
-            guard position < bytes.count, bytes[position] == character else {
-                throw fail("expected '\(Character(Unicode.Scalar(character)))' at character \(position + 1)")
-            }
-            position += 1
-        }
-        let year = try number(4)
-        try expect(UInt8(ascii: "-"))
-        let month = try number(2)
-        try expect(UInt8(ascii: "-"))
-        let day = try number(2)
-        try expect(UInt8(ascii: "T"))
-        let hour = try number(2)
-        try expect(UInt8(ascii: ":"))
-        let minute = try number(2)
-        var second = 0
-        var millisecond = 0
-        if position < bytes.count, bytes[position] == UInt8(ascii: ":") {
-            position += 1
-            second = try number(2)
-            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
-                position += 1
-                var scale = 100
-                while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
-                    millisecond += Int(bytes[position] - 48) * scale
-                    scale /= 10
-                    position += 1
-                }
-            }
-        }
-        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
-            hour < 24, minute < 60, second < 60
-        else { throw fail("a field is out of range") }
-        guard position < bytes.count else {
-            throw fail("it has no zone; add 'Z' or an offset such as '+01:00'")
-        }
-        var offsetMinutes = 0
-        switch bytes[position] {
-        case UInt8(ascii: "Z"):
-            position += 1
-        case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            let sign = bytes[position] == UInt8(ascii: "-") ? -1 : 1
-            position += 1
-            let offsetHours = try number(2)
-            try expect(UInt8(ascii: ":"))
-            offsetMinutes = sign * (offsetHours * 60 + (try number(2)))
-        default:
-            throw fail("expected 'Z' or an offset at character \(position + 1)")
-        }
-        guard position == bytes.count else { throw fail("unexpected text after the zone") }
-        let days = daysFromCivil(year: year, month: month, day: day)
-        let seconds = ((days * 24 + Int64(hour)) * 60 + Int64(minute) - Int64(offsetMinutes)) * 60 + Int64(second)
-        return seconds * 1000 + Int64(millisecond)
+        var reader = ISO8601Reader(text, what: "an ISO-8601 date-time")
+        let days = try reader.date()
+        try reader.expect("T")
+        let (milliseconds, offset) = try reader.timeOfDay()
+        guard let offset else { throw reader.fail("it has no zone; add 'Z' or an offset such as '+01:00'") }
+        try reader.finish()
+        return days * 86_400_000 + milliseconds - Int64(offset) * 1000
     }
 
     /// Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
@@ -214,5 +152,102 @@ public enum ISO8601 {
 extension String {
     fileprivate func replacingComma() -> String {
         String(unicodeScalars.map { $0 == "," ? "." : Character($0) })
+    }
+}
+
+/// Reads ISO-8601 dates and times from text, naming what it expected and where when it fails
+/// (timer dates here, FEEL's `date()`, `time()` and `date and time()` in the engine).
+public struct ISO8601Reader {
+    let bytes: [UInt8]
+    let text: String
+    /// What the text should be, with its article ("an ISO-8601 date-time").
+    let what: String
+    var position = 0
+
+    public init(_ text: String, what: String) {
+        self.text = text
+        self.bytes = Array(text.trimmingWhitespace().utf8)
+        self.what = what
+    }
+
+    public var atEnd: Bool { position == bytes.count }
+
+    public func fail(_ why: String) -> TimeFormatError { TimeFormatError(message: "'\(text)' is not \(what): \(why)") }
+
+    mutating func number(_ count: Int) throws(TimeFormatError) -> Int {
+        guard position + count <= bytes.count else { throw fail("it ends too early") }
+        var value = 0
+        for byte in bytes[position..<position + count] {
+            guard byte >= 48 && byte <= 57 else { throw fail("expected a digit at character \(position + 1)") }
+            value = value * 10 + Int(byte - 48)
+        }
+        position += count
+        return value
+    }
+
+    public mutating func expect(_ character: Character) throws(TimeFormatError) {
+        guard position < bytes.count, bytes[position] == character.asciiValue else {
+            throw fail("expected '\(character)' at character \(position + 1)")
+        }
+        position += 1
+    }
+
+    /// `YYYY-MM-DD` as days since 1970-01-01.
+    public mutating func date() throws(TimeFormatError) -> Int64 {
+        let year = try number(4)
+        try expect("-")
+        let month = try number(2)
+        try expect("-")
+        let day = try number(2)
+        guard (1...12).contains(month), (1...ISO8601.daysIn(month: month, year: year)).contains(day) else {
+            throw fail("the month or day is out of range")
+        }
+        return ISO8601.daysFromCivil(year: year, month: month, day: day)
+    }
+
+    /// `hh:mm[:ss[.fff]]` and its zone if it has one: milliseconds since midnight and the
+    /// offset in seconds east of UTC (`Z` is 0).
+    public mutating func timeOfDay() throws(TimeFormatError) -> (Int64, Int32?) {
+        let hour = try number(2)
+        try expect(":")
+        let minute = try number(2)
+        var second = 0
+        var millisecond = 0
+        if position < bytes.count, bytes[position] == UInt8(ascii: ":") {
+            position += 1
+            second = try number(2)
+            if position < bytes.count, bytes[position] == UInt8(ascii: ".") {
+                position += 1
+                var scale = 100
+                while position < bytes.count, bytes[position] >= 48, bytes[position] <= 57 {
+                    millisecond += Int(bytes[position] - 48) * scale
+                    scale /= 10
+                    position += 1
+                }
+            }
+        }
+        guard hour < 24, minute < 60, second < 60 else { throw fail("the hour, minute or second is out of range") }
+        let milliseconds = Int64(((hour * 60 + minute) * 60 + second) * 1000 + millisecond)
+        guard position < bytes.count else { return (milliseconds, nil) }
+        switch bytes[position] {
+        case UInt8(ascii: "Z"):
+            position += 1
+            return (milliseconds, 0)
+        case UInt8(ascii: "+"), UInt8(ascii: "-"):
+            let sign = bytes[position] == UInt8(ascii: "-") ? -1 : 1
+            position += 1
+            let hours = try number(2)
+            try expect(":")
+            let minutes = try number(2)
+            return (milliseconds, Int32(sign * (hours * 3600 + minutes * 60)))
+        case UInt8(ascii: "@"), UInt8(ascii: "["):
+            throw fail("zone names (@Europe/Berlin) are not supported; write the offset (+01:00)")
+        default:
+            throw fail("expected 'Z' or an offset at character \(position + 1)")
+        }
+    }
+
+    public func finish() throws(TimeFormatError) {
+        guard atEnd else { throw fail("unexpected text after the \(position == 0 ? "start" : "time") at character \(position + 1)") }
     }
 }

@@ -22,6 +22,18 @@ struct CommandLineTests {
         shell("'\(Self.binary)' \(arguments)")
     }
 
+    /// Runs `baton <command>` until its output holds `text` (at most 20 s); the last output.
+    func waitFor(_ command: String, _ text: String) -> String {
+        var shown = ""
+        let begin = WallClockMilliseconds.now()
+        while WallClockMilliseconds.now() - begin < 20_000 {
+            shown = baton(command).output
+            if shown.contains(text) { break }
+            usleep(20_000)
+        }
+        return shown
+    }
+
     @Test func aRunningEngineServesCommandsFromOtherProcesses() throws {
         try #require(TestFiles.exists(Self.binary), "\(Self.binary) is missing: build with 'swift build --build-tests' (make test does)")
         let directory = TemporaryDirectory("baton-cli")
@@ -88,13 +100,7 @@ struct CommandLineTests {
         let run = try ChildProcess.spawn(Self.binary, ["run", "--data-dir", directory.path])
         defer { run.kill(SIGKILL); _ = run.wait() }
         #expect(baton("start \(data) p --correlation-id pay-1").status == 0)
-        var shown = ""
-        let begin = WallClockMilliseconds.now()
-        while WallClockMilliseconds.now() - begin < 20_000 {
-            shown = baton("instance \(data) pay-1").output
-            if shown.contains("[charge-card]") { break }
-            usleep(20_000)
-        }
+        let shown = waitFor("instance \(data) pay-1", "[charge-card]")
         #expect(shown.contains("Charge") && shown.contains("[charge-card]"), "\(shown)")
     }
 
@@ -111,19 +117,12 @@ struct CommandLineTests {
         defer { run.kill(SIGKILL); _ = run.wait() }
         // No lines: the called order-lines fails to read its collection, an incident there.
         #expect(baton("start \(data) checkout --correlation-id call-1").status == 0)
-        var shown = ""
-        let begin = WallClockMilliseconds.now()
-        while WallClockMilliseconds.now() - begin < 20_000 {
-            shown = baton("instance \(data) call-1").output
-            if shown.contains("incident(s)") { break }
-            usleep(20_000)
-        }
+        let shown = waitFor("instance \(data) call-1", "incident(s)")
         #expect(shown.contains("CheckLines") && shown.contains("calls instance") && shown.contains("(order-lines v1), which has 1 incident(s)"), "\(shown)")
         #expect(shown.contains("called by instance") && shown.contains("not a list"), "\(shown)")
         let canceled = baton("cancel \(data) call-1")
         #expect(canceled.status == 0 && canceled.output.split(separator: "\n").filter { $0.contains("cancelInstance for instance") }.count == 1, "one command, for the caller: \(canceled.output)")
-        let begin2 = WallClockMilliseconds.now()
-        while WallClockMilliseconds.now() - begin2 < 20_000, !baton("instance \(data) call-1").output.contains("is not active") { usleep(20_000) }
+        #expect(waitFor("instance \(data) call-1", "is not active").contains("is not active"))
         #expect(baton("instances \(data)").output.contains("0 active instance(s)"))
     }
 
@@ -138,16 +137,6 @@ struct CommandLineTests {
         let run = try ChildProcess.spawn(Self.binary, ["run", "--data-dir", directory.path])
         defer { run.kill(SIGKILL); _ = run.wait() }
         #expect(baton("start \(data) order-process --correlation-id op-1").status == 0)
-        func waitFor(_ command: String, _ text: String) -> String {
-            var shown = ""
-            let begin = WallClockMilliseconds.now()
-            while WallClockMilliseconds.now() - begin < 20_000 {
-                shown = baton(command).output
-                if shown.contains(text) { break }
-                usleep(20_000)
-            }
-            return shown
-        }
         #expect(waitFor("instance \(data) op-1", "ValidateOrder").contains("ValidateOrder"))
         let set = baton("set-variables \(data) op-1 --vars '{\"approvedBy\":\"ops\"}'")
         #expect(set.status == 0 && set.output.contains("setVariables for instance"), "\(set.output)")
