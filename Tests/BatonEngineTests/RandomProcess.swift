@@ -10,7 +10,8 @@ import BatonTestSupport
 /// events, chains of non-waiting elements of unequal length, embedded sub-processes nested
 /// to depth 3, service, user and script tasks, timer catch events, error and timer boundary
 /// events, terminate and error end events, multi-instance service tasks and sub-processes,
-/// call activities (of the process in `declarations`).
+/// call activities (of the process in `declarations`), event sub-processes (timer and error
+/// starts) in sub-processes.
 ///
 /// `.differential` keeps to what Baton and SpiffWorkflow both run (none start and end,
 /// terminate end, service and script tasks, the three gateways, embedded sub-processes) and
@@ -275,6 +276,7 @@ struct RandomProcess {
             inner.append("<bpmn:endEvent id=\"\(end)\"/>")
         }
         inner.append(flow(exit, end))
+        if subset == .everything, pick(6) == 0 { inner.append(eventSubProcess()) }
         currentScopes.removeLast()
         body.append("<bpmn:subProcess id=\"\(sub)\">\n\(multiInstance())\(inner.joined(separator: "\n"))\n</bpmn:subProcess>")
         guard subset == .everything else { return (sub, sub) }
@@ -285,6 +287,29 @@ struct RandomProcess {
         body.append(flow(sub, merge))
         body.append(flow(boundary, merge))
         return (sub, merge)
+    }
+
+    /// An event sub-process of the enclosing sub-process: a timer start (interrupting or
+    /// not) or an error start (catching E1 before the sub-process's boundary does), then a
+    /// service task and an end.
+    private mutating func eventSubProcess() -> String {
+        let esp = id("esp")
+        currentScopes.append(esp)
+        let start = id("espStart")
+        let task = id("espTask")
+        let end = id("espEnd")
+        let trigger = pick(3) == 0
+            ? "<bpmn:errorEventDefinition errorRef=\"E1\"/>"
+            : "<bpmn:timerEventDefinition><bpmn:timeDuration>PT\(1 + pick(20))S</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        let interrupting = trigger.contains("error") || pick(2) == 0
+        let text = """
+            <bpmn:subProcess id="\(esp)" triggeredByEvent="true">
+            <bpmn:startEvent id="\(start)" isInterrupting="\(interrupting)">\(trigger)</bpmn:startEvent>
+            \(serviceTask(task, retries: 1))<bpmn:endEvent id="\(end)"/>\(flow(start, task))\(flow(task, end))
+            </bpmn:subProcess>
+            """
+        currentScopes.removeLast()
+        return text
     }
 
     /// A task with an error boundary (E1) and a timer boundary, each to its own path.
