@@ -161,7 +161,7 @@ let rawRate = Double(raw) / (BenchmarkSupport.seconds() - rawStart)
 print("  raw: \(format(rawRate)) requests/s (GET /engine-rest/version on the same server, \(workerCount) concurrent), \(format((processCPUSeconds() - rawCPU) / Double(raw) * 1e6)) µs CPU per request")
 print("  ratio requests/s / raw requests/s: \(format2(2 * roundTrips / rawRate)) (each task is two requests, fetchAndLock and complete: \(format(2 * roundTrips)) requests/s)")
 
-try await http.shutdown()
+try await http.shutdown().get()
 serving.cancel()
 loop.stop()
 try await engine.value
