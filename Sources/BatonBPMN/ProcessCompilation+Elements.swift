@@ -41,7 +41,7 @@ extension ProcessCompilation {
     }
 
     /// What the flow node is without its loop characteristics.
-    private mutating func classifyOnce(_ index: Int32) -> ElementDetails? {
+    mutating func classifyOnce(_ index: Int32) -> ElementDetails? {
         let node = nodes[Int(index)]
         let definitions = node.eventDefinitions
         if definitions.count > 1 {
@@ -147,40 +147,6 @@ extension ProcessCompilation {
         }
     }
 
-    /// The start event of an event sub-process: a timer, a message, an error (always
-    /// interrupting) or an escalation; interrupting unless `isInterrupting="false"`.
-    private mutating func eventSubProcessStart(_ index: Int32, _ definition: BPMNEventDefinition?) -> ElementDetails? {
-        let node = nodes[Int(index)]
-        switch definition {
-        case .timer(let timer)?:
-            guard timer.timeCycle == nil else {
-                unsupported(index, "an event sub-process timer start event with timeCycle (repeating timer)")
-                return nil
-            }
-            return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerEventStart, timer: $0) }
-        case .message(let reference)?:
-            return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageEventStart, message: $0) }
-        case .error(let reference)?:
-            guard node.isInterrupting else {
-                report(.eventSubProcessInvalid, node: index, "an error start event always interrupts; isInterrupting=\"false\" is not valid")
-                return nil
-            }
-            let code = thrownCode(.error, reference, node: index, required: false)
-            if let reference, code == nil, !document.errors.contains(where: { $0.id == reference }) { return nil }
-            return ElementDetails(kind: .errorEventStart, errorCode: code)
-        case .escalation(let reference)?:
-            let code = thrownCode(.escalation, reference, node: index, required: false)
-            if let reference, code == nil, !document.escalations.contains(where: { $0.id == reference }) { return nil }
-            return ElementDetails(kind: .escalationEventStart, errorCode: code)
-        case nil:
-            report(.eventSubProcessInvalid, node: index, "the start event of an event sub-process needs a trigger (timer, message, error or escalation)")
-            return nil
-        case let other?:
-            unsupported(index, "\(other.elementName.removingSuffix("EventDefinition")) start event of an event sub-process")
-            return nil
-        }
-    }
-
     /// Elements that Baton runs as external tasks when they name a topic: a worker sends
     /// the message (or evaluates the rule). Without a topic there is nothing to run them.
     private mutating func externalTask(_ kind: ElementKind, _ index: Int32, what: String) -> ElementDetails? {
@@ -206,7 +172,7 @@ extension ProcessCompilation {
 
     /// The message a catch event or receive task waits for: `messageRef` must name a
     /// `<message>` with a name; a Camunda 8 correlation key must parse.
-    private mutating func messageDefinition(_ reference: String?, node index: Int32) -> MessageDefinition? {
+    mutating func messageDefinition(_ reference: String?, node index: Int32) -> MessageDefinition? {
         guard let reference, !reference.isEmpty else {
             report(.messageReferenceInvalid, node: index, "the element has no messageRef: name the <message> it waits for")
             return nil
@@ -233,59 +199,6 @@ extension ProcessCompilation {
         }
     }
 
-    /// Multi-instance characteristics: an input collection (Camunda 8 `inputCollection`,
-    /// Camunda 7 `camunda:collection`, an expression or a variable's name) or a loop
-    /// cardinality, and the optional element variable, output collection and element, and
-    /// completion condition.
-    private mutating func multiInstanceDefinition(_ loop: BPMNLoopCharacteristics, node index: Int32) -> MultiInstanceDefinition? {
-        func expression(_ text: String?, _ what: String, variableName: Bool = false) -> ParsedExpression?? {
-            guard let text = text?.trimmingCharacters(in: " \n\t\r"), !text.isEmpty else { return .some(nil) }
-            let source = ParsedExpression.looksLikeExpression(text) ? text : "=\(text)"
-            if !ParsedExpression.looksLikeExpression(text), variableName, !Self.isVariableName(text), Double(text) == nil {
-                report(.multiInstanceInvalid, node: index, "\(what) '\(text.prefix(80))' is neither an expression nor a variable name")
-                return nil
-            }
-            do {
-                return .some(try ParsedExpression.parse(source))
-            } catch {
-                report(.multiInstanceInvalid, node: index, "\(what) '\(text.prefix(80))': \(error)")
-                return nil
-            }
-        }
-        func name(_ text: String?, _ what: String) -> String?? {
-            guard let text = text?.trimmingCharacters(in: " \n\t\r"), !text.isEmpty else { return .some(nil) }
-            guard Self.isVariableName(text) else {
-                report(.multiInstanceInvalid, node: index, "\(what) '\(text.prefix(80))' must be a variable name")
-                return nil
-            }
-            return .some(text)
-        }
-        guard let collection = expression(loop.inputCollection, "the input collection", variableName: true),
-              let cardinality = expression(loop.loopCardinality, "loopCardinality"),
-              let condition = expression(loop.completionCondition, "completionCondition"),
-              let outputElement = expression(loop.outputElement, "outputElement"),
-              let element = name(loop.inputElement, "the input element"),
-              let output = name(loop.outputCollection, "outputCollection")
-        else { return nil }
-        guard collection != nil || cardinality != nil else {
-            report(.multiInstanceInvalid, node: index,
-                   "multi-instance needs an input collection (<zeebe:loopCharacteristics inputCollection=\"=items\"/> or camunda:collection) or a <loopCardinality>")
-            return nil
-        }
-        if outputElement != nil, output == nil {
-            report(.multiInstanceInvalid, node: index, "outputElement is set but outputCollection is not: name the variable that collects the results")
-            return nil
-        }
-        return MultiInstanceDefinition(
-            isSequential: loop.isSequential, inputCollection: collection, cardinality: collection == nil ? cardinality : nil,
-            inputElement: element, outputCollection: output, outputElement: outputElement, completionCondition: condition)
-    }
-
-    static func isVariableName(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, first.properties.isAlphabetic || first == "_" else { return false }
-        return text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0 == "_" || ("0"..."9").contains($0) }
-    }
-
     private static func constructName(_ node: BPMNFlowNode, _ definition: BPMNEventDefinition?) -> String {
         if node.kind == .subProcess, node.triggeredByEvent { return "event sub-process" }
         guard let definition else { return node.kind.rawValue }
@@ -293,7 +206,7 @@ extension ProcessCompilation {
         return "\(trigger) \(node.kind.rawValue)"
     }
 
-    private mutating func unsupported(_ index: Int32, _ construct: String) {
+    mutating func unsupported(_ index: Int32, _ construct: String) {
         report(.unsupportedElement, node: index,
                "\(construct) is not supported by Baton yet ('baton validate --help' lists what is)")
     }
@@ -308,7 +221,7 @@ extension ProcessCompilation {
     /// The code of the `<error errorCode>` or `<escalation escalationCode>` a definition names.
     /// A boundary or start event without one (or without a reference) catches every one, as
     /// Zeebe accepts; a throwing event (`required`) must say which code it throws.
-    private mutating func thrownCode(_ kind: ThrownKind, _ reference: String?, node index: Int32, required: Bool) -> String? {
+    mutating func thrownCode(_ kind: ThrownKind, _ reference: String?, node index: Int32, required: Bool) -> String? {
         let name = kind.rawValue
         guard let reference else {
             if required { report(kind.rule, node: index, "\(name)EventDefinition has no \(name)Ref; \(kind.thrower) must name the \(name) it throws") }
@@ -328,7 +241,7 @@ extension ProcessCompilation {
         return code
     }
 
-    private mutating func timerDefinition(_ timer: BPMNTimer, node index: Int32) -> TimerDefinition? {
+    mutating func timerDefinition(_ timer: BPMNTimer, node index: Int32) -> TimerDefinition? {
         let given = [timer.timeDuration, timer.timeDate, timer.timeCycle].compactMap { $0 }
         guard given.count == 1 else {
             report(.timerInvalid, node: index, "a timer needs exactly one of timeDuration, timeDate or timeCycle (found \(given.count))")
@@ -447,7 +360,7 @@ extension ProcessCompilation {
         }
     }
 
-    private mutating func withMappings(_ details: ElementDetails, node index: Int32) -> ElementDetails? {
+    mutating func withMappings(_ details: ElementDetails, node index: Int32) -> ElementDetails? {
         var details = details
         let node = nodes[Int(index)]
         guard let inputs = compileMappings(node.inputMappings, node: node), let outputs = compileMappings(node.outputMappings, node: node) else {
@@ -460,7 +373,7 @@ extension ProcessCompilation {
 
     /// Mappings as the engine evaluates them; nil (with every problem reported) when one is
     /// invalid.
-    private mutating func compileMappings(_ mappings: [BPMNMapping], node: BPMNFlowNode) -> [VariableMapping]? {
+    mutating func compileMappings(_ mappings: [BPMNMapping], node: BPMNFlowNode) -> [VariableMapping]? {
         var result: [VariableMapping] = []
         var valid = true
         for mapping in mappings {
@@ -481,50 +394,6 @@ extension ProcessCompilation {
             }
         }
         return valid ? result : nil
-    }
-
-    /// A call activity: the called process (an id or an expression), the version binding
-    /// (latest, or a fixed version), and how variables cross in each Camunda generation.
-    private mutating func callActivity(_ index: Int32) -> ElementDetails? {
-        let node = nodes[Int(index)]
-        let details = node.callDetails
-        guard let called = node.calledElement?.trimmingCharacters(in: " \n\t\r"), !called.isEmpty else {
-            report(.callActivityInvalid, node: index, "a call activity needs the process it calls: calledElement=\"...\" or <zeebe:calledElement processId=\"...\"/>")
-            return nil
-        }
-        var expression: ParsedExpression?
-        if ParsedExpression.looksLikeExpression(called) {
-            do {
-                expression = try ParsedExpression.parse(called)
-            } catch {
-                report(.callActivityInvalid, node: index, "called element '\(called.prefix(80))': \(error)")
-                return nil
-            }
-        }
-        var version: Int32?
-        switch details.binding ?? "latest" {
-        case "latest": break
-        case "version":
-            guard let text = details.version, let number = Int32(text), number > 0 else {
-                report(.callActivityInvalid, node: index, "calledElementBinding=\"version\" needs camunda:calledElementVersion with a version number, not '\(details.version ?? "")'")
-                return nil
-            }
-            version = number
-        case let other:
-            unsupported(index, "call activity with binding '\(other)' (Baton calls the latest version, or a fixed one with camunda:calledElementBinding=\"version\")")
-            return nil
-        }
-        guard var result = withMappings(ElementDetails(kind: .callActivity), node: index),
-              let camundaIn = compileMappings(details.camundaIn, node: node),
-              let camundaOut = compileMappings(details.camundaOut, node: node)
-        else { return nil }
-        result.inputs += camundaIn
-        result.call = CallDefinition(
-            processId: expression == nil ? called : "", processIdExpression: expression, version: version,
-            passesAllVariablesIn: details.camunda8 ? details.propagateAllParentVariables ?? true : details.camundaInAll,
-            passesAllVariablesOut: details.camunda8 ? details.propagateAllChildVariables ?? true : details.camundaOutAll,
-            outputs: camundaOut)
-        return result
     }
 
     private func problem(
