@@ -29,6 +29,7 @@ public struct BPMNProblem: Sendable, Hashable, CustomStringConvertible {
         case callActivityInvalid
         case escalationReferenceInvalid
         case eventSubProcessInvalid
+        case signalReferenceInvalid
         /// A note, not a problem: read, and not run (listeners, data objects).
         case ignoredByBaton
     }

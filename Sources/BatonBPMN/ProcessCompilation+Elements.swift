@@ -93,6 +93,15 @@ extension ProcessCompilation {
             return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageCatchEvent, message: $0) }
         case (.boundaryEvent, .message(let reference)?):
             return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageBoundaryEvent, message: $0) }
+        case (.startEvent, .signal(let reference)?):
+            return signalDefinition(reference, node: index).map { ElementDetails(kind: .signalStartEvent, message: $0) }
+        case (.intermediateCatchEvent, .signal(let reference)?):
+            return signalDefinition(reference, node: index).map { ElementDetails(kind: .signalCatchEvent, message: $0) }
+        case (.boundaryEvent, .signal(let reference)?):
+            return signalDefinition(reference, node: index).map { ElementDetails(kind: .signalBoundaryEvent, message: $0) }
+        case (.intermediateThrowEvent, .signal(let reference)?), (.endEvent, .signal(let reference)?):
+            let kind: ElementKind = node.kind == .endEvent ? .signalEndEvent : .signalThrowEvent
+            return signalDefinition(reference, node: index).flatMap { withMappings(ElementDetails(kind: kind, message: $0), node: index) }
         case (.receiveTask, nil):
             guard let message = messageDefinition(node.messageRef, node: index) else { return nil }
             return withMappings(ElementDetails(kind: .receiveTask, message: message), node: index)
@@ -197,6 +206,29 @@ extension ProcessCompilation {
             report(.messageReferenceInvalid, node: index, "correlationKey '\(key.prefix(80))' of <message id=\"\(reference)\">: \(error)")
             return nil
         }
+    }
+
+    /// The signal a signal event names (`<signal name>`, or its id when it has no name, as
+    /// Camunda 7 does). A signal has no correlation key: it reaches every subscription.
+    mutating func signalDefinition(_ reference: String?, node index: Int32) -> MessageDefinition? {
+        guard let reference, !reference.isEmpty else {
+            report(.signalReferenceInvalid, node: index, "signalEventDefinition has no signalRef: name the <signal> it throws or waits for")
+            return nil
+        }
+        guard let declaration = document.signals.first(where: { $0.id == reference }) else {
+            report(.signalReferenceInvalid, node: index, "signalRef '\(reference)' names no <signal> of the file")
+            return nil
+        }
+        let name = declaration.name.flatMap { $0.isEmpty ? nil : $0 } ?? declaration.id
+        guard !ParsedExpression.looksLikeExpression(name), !name.contains("${") else {
+            report(.signalReferenceInvalid, node: index, "<signal id=\"\(reference)\"> has the name '\(name.prefix(80))', an expression; Baton needs a literal signal name")
+            return nil
+        }
+        guard name.utf8.count <= 1024 else {
+            report(.signalReferenceInvalid, node: index, "<signal id=\"\(reference)\"> has a name of \(name.utf8.count) bytes; at most 1024")
+            return nil
+        }
+        return MessageDefinition(name: name)
     }
 
     private static func constructName(_ node: BPMNFlowNode, _ definition: BPMNEventDefinition?) -> String {

@@ -53,9 +53,9 @@ extension ProcessCompilation {
             }
             guard let (_, target) = flowEndpoints[Int(flow)] else { continue }
             let kind = details[Int(target)]?.kind
-            if kind != .messageCatchEvent && kind != .timerCatchEvent {
+            if kind != .messageCatchEvent && kind != .timerCatchEvent && kind != .signalCatchEvent {
                 report(.eventBasedGatewayInvalid, node: element,
-                       "outgoing flow '\(flows[Int(flow)].id)' leads to \(nodes[Int(target)].kind.rawValue) '\(nodes[Int(target)].id)'; it must lead to an intermediate message or timer catch event")
+                       "outgoing flow '\(flows[Int(flow)].id)' leads to \(nodes[Int(target)].kind.rawValue) '\(nodes[Int(target)].id)'; it must lead to an intermediate message, signal or timer catch event")
             }
         }
     }
@@ -84,18 +84,18 @@ extension ProcessCompilation {
             report(.missingStartEvent, node: Int32(index), "a start event cannot have incoming sequence flows")
         }
         let rootStarts = noneStartEvents(in: nil)
-        let messageStarts = nodes.indices.filter { nodeScopes[$0] == nil && details[$0]?.kind == .messageStartEvent }
+        let otherStarts = nodes.indices.filter { nodeScopes[$0] == nil && [.messageStartEvent, .signalStartEvent].contains(details[$0]?.kind) }
         if process.isExecutable {
-            if rootStarts.isEmpty && messageStarts.isEmpty {
+            if rootStarts.isEmpty && otherStarts.isEmpty {
                 report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
-                       "the process has no none or message start event, so no instance can be started")
+                       "the process has no none, message or signal start event, so no instance can be started")
             } else if rootStarts.count > 1 {
                 report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
                        "the process has \(rootStarts.count) none start events; Baton starts instances at exactly one")
             }
         }
-        for index in nodes.indices where details[index]?.kind == .messageStartEvent && nodeScopes[index] != nil {
-            report(.missingStartEvent, node: Int32(index), "a message start event inside an embedded sub-process is not valid BPMN (only event sub-processes have them)")
+        for index in nodes.indices where [.messageStartEvent, .signalStartEvent].contains(details[index]?.kind) && nodeScopes[index] != nil {
+            report(.missingStartEvent, node: Int32(index), "a \(details[index]?.kind == .messageStartEvent ? "message" : "signal") start event inside an embedded sub-process is not valid BPMN (only event sub-processes have them)")
         }
         for index in nodes.indices where details[index]?.kind == .subProcess {
             let starts = noneStartEvents(in: Int32(index))

@@ -3,8 +3,8 @@ import BatonModel
 /// The activities that run others: multi-instance characteristics (split into a body and
 /// the activity by `build()`), call activities, and the start events of event sub-processes.
 extension ProcessCompilation {
-    /// The start event of an event sub-process: a timer, a message, an error (always
-    /// interrupting) or an escalation; interrupting unless `isInterrupting="false"`.
+    /// The start event of an event sub-process: a timer, a message, a signal, an error
+    /// (always interrupting) or an escalation; interrupting unless `isInterrupting="false"`.
     mutating func eventSubProcessStart(_ index: Int32, _ definition: BPMNEventDefinition?) -> ElementDetails? {
         let node = nodes[Int(index)]
         switch definition {
@@ -16,6 +16,8 @@ extension ProcessCompilation {
             return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerEventStart, timer: $0) }
         case .message(let reference)?:
             return messageDefinition(reference, node: index).map { ElementDetails(kind: .messageEventStart, message: $0) }
+        case .signal(let reference)?:
+            return signalDefinition(reference, node: index).map { ElementDetails(kind: .signalEventStart, message: $0) }
         case .error(let reference)?:
             guard node.isInterrupting else {
                 report(.eventSubProcessInvalid, node: index, "an error start event always interrupts; isInterrupting=\"false\" is not valid")
@@ -29,7 +31,7 @@ extension ProcessCompilation {
             if let reference, code == nil, !document.escalations.contains(where: { $0.id == reference }) { return nil }
             return ElementDetails(kind: .escalationEventStart, errorCode: code)
         case nil:
-            report(.eventSubProcessInvalid, node: index, "the start event of an event sub-process needs a trigger (timer, message, error or escalation)")
+            report(.eventSubProcessInvalid, node: index, "the start event of an event sub-process needs a trigger (timer, message, signal, error or escalation)")
             return nil
         case let other?:
             unsupported(index, "\(other.elementName.removingSuffix("EventDefinition")) start event of an event sub-process")

@@ -21,7 +21,8 @@ enum ElementBehaviors {
             }
         case .serviceTask, .userTask, .businessRuleTask:
             ExternalTaskBehavior.run(token, &writer, &agenda)
-        case .messageCatchEvent, .receiveTask: MessageCatchBehavior.run(token, &writer, &agenda)
+        case .messageCatchEvent, .receiveTask, .signalCatchEvent: MessageCatchBehavior.run(token, &writer, &agenda)
+        case .signalThrowEvent, .signalEndEvent: SignalThrowBehavior.run(token, &writer, &agenda)
         case .eventBasedGateway: EventBasedGatewayBehavior.run(token, &writer, &agenda)
         case .linkThrowEvent:
             // The token leaves (no flow) and goes on at the link catch event; queued before
@@ -35,7 +36,8 @@ enum ElementBehaviors {
         case .timerCatchEvent: TimerCatchBehavior.run(token, &writer)
         case .multiInstanceBody: MultiInstanceBehavior.activate(token, &writer, &agenda)
         case .escalationThrowEvent, .escalationEndEvent: EscalationBehavior.throwEscalation(token, &writer, &agenda)
-        case .escalationBoundaryEvent, .timerEventStart, .messageEventStart, .errorEventStart, .escalationEventStart:
+        case .escalationBoundaryEvent, .timerEventStart, .messageEventStart, .errorEventStart, .escalationEventStart,
+            .signalStartEvent, .signalBoundaryEvent, .signalEventStart:
             writer.leave(token, &agenda)
         case .eventSubProcess: EventSubProcessBehavior.run(token, &writer, &agenda)
         case .callActivity: CallActivityBehavior.run(token, &writer, &agenda)

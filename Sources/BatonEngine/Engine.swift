@@ -89,6 +89,10 @@ enum CommandProcessor {
             MessageProcessor.closeRemote(value, &writer)
         case (.correlateSubscription, .message(let value)):
             MessageProcessor.correlateSubscription(value, &writer)
+        case (.broadcastSignal, .message(let value)):
+            SignalProcessor.broadcast(value, &writer)
+        case (.deliverSignal, .message(let value)):
+            SignalProcessor.deliver(value, &writer)
         case (.refuseEntry, .entry(let value)):
             writer.reject(value.reason)
         default:

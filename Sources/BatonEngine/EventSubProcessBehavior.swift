@@ -21,7 +21,7 @@ enum EventSubProcesses {
                 writer.write(.timerCreated, .timer(TimerRecord(
                     instanceKey: scope.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: scope.elementInstanceKey,
                     elementIndex: start, dueAt: dueAt)))
-            case .messageEventStart:
+            case .messageEventStart, .signalEventStart:
                 messages.append(start)
             default:
                 continue

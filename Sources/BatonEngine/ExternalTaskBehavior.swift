@@ -101,7 +101,7 @@ enum BoundaryEvents {
                 // Only a non-interrupting boundary event repeats; an interrupting one ends it.
                 if element.cancelActivity { schedule.repetitions = 0 }
                 waits.timers.append((boundary, schedule))
-            case .messageBoundaryEvent:
+            case .messageBoundaryEvent, .signalBoundaryEvent:
                 waits.catchers.append(boundary)
             default:
                 continue

@@ -8,8 +8,10 @@ enum InstanceProcessor {
             return
         }
         guard deployed.process.startEvent >= 0 else {
-            let names = deployed.process.messageStartEvents.compactMap { deployed.process[element: $0].message?.name }
-            writer.reject("process '\(value.processId)' has no none start event: it starts when message '\(names.joined(separator: "' or '"))' is published")
+            let process = deployed.process
+            let messages = process.messageStartEvents.compactMap { process[element: $0].message?.name }.map { "message '\($0)' is published" }
+            let signals = process.signalStartEvents.compactMap { process[element: $0].message?.name }.map { "signal '\($0)' is broadcast" }
+            writer.reject("process '\(value.processId)' has no none start event: it starts when \((messages + signals).joined(separator: " or "))")
             return
         }
         guard SizeLimits.variablesFit(value.variables, into: nil, &writer) else { return }
@@ -38,6 +40,19 @@ enum InstanceProcessor {
             .first(where: { writer.state.instances[$0]?.processId == processId })
         else { return nil }
         return "instance \(active) of process '\(processId)' is already active for correlation id '\(correlationId)': one order, one instance"
+    }
+
+    /// A correlationId for an instance that nothing names (started by a signal or a timer):
+    /// the process id and a key of this command, with a counter appended until murmur2
+    /// maps it to this partition, so the instance lives where its correlationId says
+    /// (DESIGN.md §4) and the choice is the same on every replay.
+    static func correlationIdOnThisPartition(for processId: String, _ writer: inout StepWriter) -> String {
+        let base = "\(processId)-\(writer.nextKey())"
+        let own = writer.command.partition
+        guard writer.configuration.journalPartitions > 1, writer.partition(ofKey: base) != own else { return base }
+        var attempt = 1
+        while writer.partition(ofKey: "\(base).\(attempt)") != own { attempt += 1 }
+        return "\(base).\(attempt)"
     }
 
     /// Writes `instanceCreated` for `value` and returns the new instance's key; the caller

@@ -11,7 +11,13 @@ enum MessageSubscriptions {
         let correlationId = writer.withInstance(token.instanceKey) { $0.correlationId }
         var keys: [String] = []
         for catcher in catchers {
-            let message = token.deployed.process[element: catcher].message!
+            let element = token.deployed.process[element: catcher]
+            // A signal reaches every subscription of its name: no correlation key.
+            guard !element.kind.catchesSignal else {
+                keys.append("")
+                continue
+            }
+            let message = element.message!
             var key = correlationId
             if let expression = message.correlationKey {
                 let what = "correlation key '\(expression.source)' of message '\(message.name)'"
@@ -48,7 +54,7 @@ enum MessageSubscriptions {
             writer.write(.messageSubscriptionOpened, .subscription(value))
             let home = writer.partition(ofKey: key)
             let own = writer.command.partition
-            if home != own {
+            if !key.isEmpty, home != own {
                 value.correlationId = writer.withInstance(token.instanceKey) { $0.correlationId }
                 value.instancePartition = own
                 value.interrupting = element.kind != .messageBoundaryEvent || element.cancelActivity
@@ -66,9 +72,10 @@ enum MessageSubscriptions {
     }
 
     /// A message published before its subscription and still within its time to live is
-    /// taken by the first subscription it matches (one message per activation).
+    /// taken by the first subscription it matches (one message per activation). Signals
+    /// are not buffered.
     static func correlateBuffered(_ opened: [SubscriptionState], _ instanceKey: Int64, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
-        for subscription in opened {
+        for subscription in opened where !subscription.correlationKey.isEmpty {
             guard let message = writer.state.messages.firstWaiting(at: subscription.address, for: instanceKey, now: writer.now) else { continue }
             MessageCorrelation.trigger(subscription, instanceKey, messageKey: message.key, name: message.name, variables: message.variables, &writer, &agenda)
             return
@@ -76,7 +83,7 @@ enum MessageSubscriptions {
     }
 }
 
-/// What a message that reaches a subscription does.
+/// What a message (or a signal) that reaches a subscription does.
 enum MessageCorrelation {
     /// Records the correlation, merges the message's variables into the process scope and
     /// moves the token: a catch event or receive task leaves; an event-based gateway leaves
@@ -92,6 +99,15 @@ enum MessageCorrelation {
         value.elementInstanceKey = subscription.elementInstanceKey
         value.elementIndex = subscription.elementIndex
         writer.write(.messageCorrelated, .message(value))
+        reached(subscription, instanceKey, variables: variables, &writer, &agenda)
+    }
+
+    /// What a message or signal does to the subscription it reached: its variables are set
+    /// where the waiting element sees them, then the token moves.
+    static func reached(
+        _ subscription: SubscriptionState, _ instanceKey: Int64, variables: [String: JSONValue], _ writer: inout StepWriter,
+        _ agenda: inout TokenAgenda
+    ) {
         writer.setVariables(variables, instanceKey, seenFrom: subscription.elementInstanceKey)
         if writer.deployed(instanceKey).kind(subscription.elementIndex).startsEventSubProcess {
             // An interrupting start's subscription closes with the scope's others; a

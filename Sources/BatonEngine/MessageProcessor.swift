@@ -88,14 +88,14 @@ public enum MessageProcessor {
 
     /// Rejects (and returns false) a source offset at or below the highest applied from its
     /// source partition: a redelivered event, or a second delivery of an outbox command.
-    private static func notApplied(topic: String, partition: Int32, offset: Int64, _ writer: inout StepWriter) -> Bool {
+    static func notApplied(topic: String, partition: Int32, offset: Int64, _ writer: inout StepWriter) -> Bool {
         let source = "\(topic)/\(partition)"
         guard let applied = writer.state.sourceOffsets[source], offset <= applied else { return true }
         writer.reject("\(duplicateEventReason)\(source) offset \(offset) is at or below the highest offset applied from that partition (\(applied))")
         return false
     }
 
-    private static func recordApplied(topic: String, partition: Int32, offset: Int64, name: String = "", start: String = "", _ writer: inout StepWriter) {
+    static func recordApplied(topic: String, partition: Int32, offset: Int64, name: String = "", start: String = "", _ writer: inout StepWriter) {
         var applied = MessageRecord(name: name)
         applied.sourceTopic = topic
         applied.sourcePartition = partition

@@ -68,6 +68,8 @@ public struct ProcessRegistry: Sendable {
     private(set) var definitions: [DeployedProcess] = []
     /// Processes with a message start event of each message name (in any version).
     private var startedByMessage: [String: Set<String>] = [:]
+    /// Processes with a signal start event of each signal name (in any version).
+    private var startedBySignal: [String: Set<String>] = [:]
 
     public init() {}
 
@@ -81,16 +83,31 @@ public struct ProcessRegistry: Sendable {
         for start in process.messageStartEvents {
             if let name = process[element: start].message?.name { startedByMessage[name, default: []].insert(process.processId) }
         }
+        for start in process.signalStartEvents {
+            if let name = process[element: start].message?.name { startedBySignal[name, default: []].insert(process.processId) }
+        }
         return version
     }
 
     /// The latest version of each process whose message start event waits for `name`, with
     /// that start event, in process id order.
     public func messageStarts(named name: String) -> [(process: DeployedProcess, startEvent: Int32)] {
-        guard let ids = startedByMessage[name] else { return [] }
+        latestStarts(of: startedByMessage[name], named: name, \.messageStartEvents)
+    }
+
+    /// The latest version of each process whose signal start event waits for `name`, with
+    /// that start event, in process id order.
+    public func signalStarts(named name: String) -> [(process: DeployedProcess, startEvent: Int32)] {
+        latestStarts(of: startedBySignal[name], named: name, \.signalStartEvents)
+    }
+
+    private func latestStarts(
+        of ids: Set<String>?, named name: String, _ starts: KeyPath<ExecutableProcess, [Int32]>
+    ) -> [(process: DeployedProcess, startEvent: Int32)] {
+        guard let ids else { return [] }
         return ids.sorted().compactMap { id in
             guard let version = latestVersion(of: id), let deployed = process(id: id, version: version),
-                let start = deployed.process.messageStartEvents.first(where: { deployed.process[element: $0].message?.name == name })
+                let start = deployed.process[keyPath: starts].first(where: { deployed.process[element: $0].message?.name == name })
             else { return nil }
             return (deployed, start)
         }

@@ -235,7 +235,7 @@ extension StepWriter {
         write(.messageSubscriptionClosed, .subscription(value))
         let home = partition(ofKey: subscription.correlationKey)
         let own = command.partition
-        guard home != own else { return }
+        guard !subscription.correlationKey.isEmpty, home != own else { return }
         value.instancePartition = own
         send(.closeMessageSubscription, key: subscription.correlationKey, to: home) { offset in
             value.sourcePartition = own

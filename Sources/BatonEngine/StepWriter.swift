@@ -14,12 +14,17 @@ struct StepWriter {
     private var outboxCounter: Int64 = 0
     /// Element activations so far in this command (bounded: see `EngineConfiguration`).
     var activations = 0
+    /// The key events are written with: the correlationId of the instance they belong to.
+    /// The command's key, except while a signal moves instances of other correlationIds or
+    /// starts an instance with a correlationId of its own (`SignalProcessor`).
+    var recordKey: String
 
     init(state: EngineState, processes: ProcessRegistry, configuration: EngineConfiguration, command: Record, time: Int64) {
         self.state = state
         self.processes = processes
         self.configuration = configuration
         self.command = command
+        recordKey = command.key
         now = time
         records.reserveCapacity(16)
     }
@@ -35,7 +40,7 @@ struct StepWriter {
     mutating func write(_ intent: Intent, _ value: RecordValue) {
         let record = Record(
             recordType: .event, intent: intent, partition: command.partition, position: command.position,
-            sourcePosition: command.position, timestamp: now, key: command.key, value: value)
+            sourcePosition: command.position, timestamp: now, key: recordKey, value: value)
         EventApplier.apply(record, to: &state, processes: processes)
         records.append(record)
     }

@@ -19,6 +19,7 @@ struct EngineRest: Sendable {
         registerExternalTasks(on: rest)
         registerProcesses(on: rest)
         registerMessages(on: rest)
+        registerSignals(on: rest)
     }
 
     /// Camunda's date format (`2026-11-27T23:00:00.000+0000`), from ms since the epoch (UTC).

@@ -25,6 +25,7 @@ struct OrchestrationRest: Sendable {
         rest.post("incidents/:key/resolution") { _, context in try await resolveIncident(context) }
         registerJobs(on: rest)
         registerMessages(on: rest)
+        registerSignals(on: rest)
     }
 
     // MARK: Topology

@@ -4,8 +4,8 @@
 ///
 /// Invariants (established by the compiler, relied on by the engine): every index stored in
 /// an element or a flow is a valid index into `elements` / `flows`; `startEvent` is the none
-/// start event of the process scope, or -1 when the process starts only by message
-/// (`messageStartEvents`); every sub-process has exactly one none start event.
+/// start event of the process scope, or -1 when the process starts only by message or
+/// signal (`messageStartEvents`, `signalStartEvents`); every sub-process has exactly one none start event.
 public struct ExecutableProcess: Sendable, Hashable {
     /// The BPMN process id (`bpmnProcessId` in Zeebe's terms).
     public let processId: String
@@ -16,6 +16,8 @@ public struct ExecutableProcess: Sendable, Hashable {
     public let startEvent: Int32
     /// The message start events of the process scope.
     public let messageStartEvents: [Int32]
+    /// The signal start events of the process scope.
+    public let signalStartEvents: [Int32]
     private let indexById: [String: Int32]
 
     public init(
@@ -27,7 +29,11 @@ public struct ExecutableProcess: Sendable, Hashable {
         self.elements = elements
         self.flows = flows
         self.startEvent = startEvent
-        messageStartEvents = elements.indices.filter { elements[$0].kind == .messageStartEvent && elements[$0].scope == nil }.map { Int32($0) }
+        func starts(_ kind: ElementKind) -> [Int32] {
+            elements.indices.filter { elements[$0].kind == kind && elements[$0].scope == nil }.map { Int32($0) }
+        }
+        messageStartEvents = starts(.messageStartEvent)
+        signalStartEvents = starts(.signalStartEvent)
         var indexById: [String: Int32] = [:]
         for (index, element) in elements.enumerated() { indexById[element.id] = Int32(index) }
         self.indexById = indexById
@@ -109,6 +115,17 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     case messageEventStart = 36
     case errorEventStart = 37
     case escalationEventStart = 38
+    /// Signal events (BPMN 2.0.2 §10.5.5): a signal is broadcast, and reaches every
+    /// subscription of its name on every partition (`message` holds the signal's name, with
+    /// no correlation key). A start event starts the latest version of its process on the
+    /// partition the signal was broadcast on; a catch event, a boundary event (interrupting
+    /// or not) and an event sub-process start wait; a throw or end event broadcasts it.
+    case signalStartEvent = 39
+    case signalCatchEvent = 40
+    case signalBoundaryEvent = 41
+    case signalThrowEvent = 42
+    case signalEndEvent = 43
+    case signalEventStart = 44
 
     /// True for kinds that wait for a worker (an external task).
     public var isExternalTask: Bool {
@@ -121,6 +138,7 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     public var throwsMessage: Bool { self == .sendTask || self == .messageThrowEvent || self == .messageEndEvent }
     public var isBoundaryEvent: Bool {
         self == .errorBoundaryEvent || self == .timerBoundaryEvent || self == .messageBoundaryEvent || self == .escalationBoundaryEvent
+            || self == .signalBoundaryEvent
     }
     public var isGateway: Bool {
         self == .exclusiveGateway || self == .parallelGateway || self == .inclusiveGateway || self == .eventBasedGateway
@@ -130,9 +148,15 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
         self == .messageStartEvent || self == .messageCatchEvent || self == .receiveTask || self == .messageBoundaryEvent
             || self == .messageEventStart
     }
+    /// Kinds that wait for a signal (`ExecutableElement.message` names it); their
+    /// subscriptions have no correlation key.
+    public var catchesSignal: Bool {
+        self == .signalCatchEvent || self == .signalBoundaryEvent || self == .signalEventStart
+    }
     /// The start events of event sub-processes.
     public var startsEventSubProcess: Bool {
         self == .timerEventStart || self == .messageEventStart || self == .errorEventStart || self == .escalationEventStart
+            || self == .signalEventStart
     }
 }
 
@@ -163,7 +187,8 @@ public struct ExecutableElement: Sendable, Hashable {
     public let errorCode: String?
     public let script: ScriptDefinition?
     /// Message events and receive tasks: the message they wait for; message throw and end
-    /// events and send tasks without a task topic: the message they send.
+    /// events and send tasks without a task topic: the message they send. Signal events:
+    /// the signal (its name; no correlation key).
     public let message: MessageDefinition?
     /// Link throw events: the link catch event the token goes on at.
     public let linkTarget: Int32?

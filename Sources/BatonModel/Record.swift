@@ -81,6 +81,14 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     /// From the outbox of the partition a message was published on: the message reached
     /// a subscription of an instance of this partition.
     case correlateSubscription = 806
+    /// A signal is broadcast (BPMN 2.0.2 §10.5.5) on this partition, from the API or thrown
+    /// by an instance here (through the outbox, deduplicated by its source): the processes
+    /// whose signal start event it is start here, every subscription of its name here is
+    /// triggered, and the signal goes on to every other partition as `deliverSignal`.
+    case broadcastSignal = 807
+    /// From the outbox of the partition a signal was broadcast on: every subscription of
+    /// its name on this partition is triggered (nothing starts here).
+    case deliverSignal = 808
     case messagePublished = 810
     case messageCorrelated = 811
     case messageExpired = 812
@@ -90,6 +98,8 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     /// A message throw event, message end event or send task without a task topic sent its
     /// message: the runtime publishes it to `baton.messages` once the step is durable.
     case messageThrown = 814
+    /// A signal reached this partition: written before the subscriptions it triggers.
+    case signalBroadcast = 815
     // Message subscriptions: an element instance waits for a message.
     /// From another partition's outbox: an instance there waits for a message whose
     /// correlation key belongs to this partition.

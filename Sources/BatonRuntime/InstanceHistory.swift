@@ -92,11 +92,15 @@ public struct InstanceHistory: Sendable {
                 case .messagePublished: text = "message '\(value.name)' \(value.messageKey) published (time to live \(value.timeToLive) ms)"
                 case .messageCorrelated: text = "message '\(value.name)' \(value.messageKey) caught by \(element(value.elementIndex))"
                 case .messageExpired: text = "message '\(value.name)' \(value.messageKey) expired"
+                case .signalBroadcast: text = "signal '\(value.name)' \(value.messageKey) broadcast"
                 case .messageThrown: text = "\(element(value.elementIndex)) threw message '\(value.name)' \(value.messageKey) (to \(Topics.messages))"
                 default: text = "event \(value.sourcePartitionName) offset \(value.sourceOffset) ingested"
                 }
             case (_, .subscription(let value)):
-                text = "\(element(value.elementIndex)) \(record.intent == .messageSubscriptionOpened ? "waits for" : "stops waiting for") message '\(value.messageName)' (correlation key '\(value.correlationKey)')"
+                let waits = record.intent == .messageSubscriptionOpened ? "waits for" : "stops waiting for"
+                text = value.correlationKey.isEmpty
+                    ? "\(element(value.elementIndex)) \(waits) signal '\(value.messageName)'"
+                    : "\(element(value.elementIndex)) \(waits) message '\(value.messageName)' (correlation key '\(value.correlationKey)')"
             }
             lines.append("\(time) \(text)")
         }

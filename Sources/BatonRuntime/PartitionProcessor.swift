@@ -330,7 +330,8 @@ public final class PartitionProcessor {
         case (.createInstance, .instance(let value)): (value.deploymentPosition, value.processId, value.processVersion)
         case (.ingestEvent, .message(let value)) where !value.startProcessId.isEmpty:
             (value.deploymentPosition, value.startProcessId, value.processVersion)
-        case (.publishMessage, .message(let value)), (.correlateMessage, .message(let value)), (.ingestEvent, .message(let value)):
+        case (.publishMessage, .message(let value)), (.correlateMessage, .message(let value)), (.ingestEvent, .message(let value)),
+            (.broadcastSignal, .message(let value)):
             value.deploymentPosition >= 0 ? (value.deploymentPosition, "", 0) : nil
         default: nil
         }

@@ -15,7 +15,7 @@ struct Baton: AsyncParsableCommand {
             use Kafka instead (one engine process runs every journal partition for now).
             """,
         subcommands: [
-            Run.self, EngineCommand.self, WorkerCommand.self, GatewayCommand.self, Ingest.self, Deploy.self, Start.self, PublishMessage.self, Produce.self, Instances.self, Instance.self, Cancel.self, SetVariables.self,
+            Run.self, EngineCommand.self, WorkerCommand.self, GatewayCommand.self, Ingest.self, Deploy.self, Start.self, PublishMessage.self, BroadcastSignal.self, Produce.self, Instances.self, Instance.self, Cancel.self, SetVariables.self,
             Incidents.self, Replay.self, Demo.self,
             TopicsCommand.self, Validate.self,
         ])

@@ -189,9 +189,9 @@ struct ValidationTests {
         ("<bpmn:adHocSubProcess id=\"x\"/>", "adHocSubProcess"),
         ("<bpmn:complexGateway id=\"x\"/>", "complexGateway"),
         ("<bpmn:transaction id=\"x\"/>", "transaction"),
-        ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateCatchEvent>", "signal intermediateCatchEvent"),
+        ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>", "conditional intermediateCatchEvent"),
         ("<bpmn:endEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:endEvent>", "message endEvent with neither a task topic"),
-        ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:signalEventDefinition/></bpmn:intermediateThrowEvent>", "signal intermediateThrowEvent"),
+        ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>", "compensate intermediateThrowEvent"),
         ("<bpmn:task id=\"x\"><bpmn:standardLoopCharacteristics/></bpmn:task>", "standard loop"),
     ])
     func unsupportedElementIsListedByName(_ element: String, _ name: String) throws {

@@ -20,10 +20,11 @@ import Testing
         var now: Int64 = 1_700_000_000_000
         let process: ExecutableProcess
 
-        init(_ content: String) throws {
-            let deployment = try BPMNDeployment.load(bpmnDocument(content, declarations: MessageEventTests.messages), fileName: "x.bpmn")
-            let process = try #require(deployment.processes[0].executable)
+        init(_ content: String, declarations: String = MessageEventTests.messages) throws {
+            let deployment = try BPMNDeployment.load(bpmnDocument(content, declarations: declarations), fileName: "x.bpmn")
+            let process = try #require(deployment.processes.first { $0.process.id == "p" }?.executable)
             var registry = ProcessRegistry()
+            for other in deployment.processes where other.process.id != "p" { registry.deploy(try #require(other.executable)) }
             registry.deploy(process)
             self.process = process
             let configuration = EngineConfiguration(journalPartitions: 2)

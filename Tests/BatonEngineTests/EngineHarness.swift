@@ -71,9 +71,9 @@ struct EngineHarness {
     /// Appends a command at the next position and processes it. Every command's records are
     /// checked for token conservation (`TokenConservation`); a violation is a test failure.
     @discardableResult
-    mutating func send(_ intent: Intent, _ value: RecordValue) -> [Record] {
+    mutating func send(_ intent: Intent, _ value: RecordValue, key: String? = nil) -> [Record] {
         position += 1
-        let command = Record.command(intent, key: correlationId, value: value, timestamp: now + producerSkew, partition: 1, position: position)
+        let command = Record.command(intent, key: key ?? correlationId, value: value, timestamp: now + producerSkew, partition: 1, position: position)
         journal.append(command)
         let before = engine.state
         let produced = engine.process(command, at: now)
@@ -82,6 +82,17 @@ struct EngineHarness {
         tokenViolations += violations
         if !violations.isEmpty {
             Issue.record("token conservation broken by \(intent) at position \(position):\n\(violations.joined(separator: "\n"))\n\(describe(produced).joined(separator: "\n"))")
+        }
+        return produced
+    }
+
+    /// Appends the commands `records` sent to this partition through the outbox (a thrown
+    /// signal), as the runtime does once their step is durable; returns what they produced.
+    @discardableResult
+    mutating func deliverOutbox(of records: [Record]) -> [Record] {
+        var produced: [Record] = []
+        for command in records where command.recordType == .command && command.partition == 1 {
+            produced += send(command.intent, command.value, key: command.key)
         }
         return produced
     }

@@ -127,7 +127,8 @@ import Testing
         (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1M</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:startEvent></bpmn:subProcess><bpmn:sequenceFlow id="bad" sourceRef="x" targetRef="work"/>"#, BPMNProblem.Rule.eventSubProcessInvalid, "no sequence flows"),
         (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs" isInterrupting="false"><bpmn:errorEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .eventSubProcessInvalid, "always interrupts"),
         (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"/></bpmn:subProcess>"#, .eventSubProcessInvalid, "needs a trigger"),
-        (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"><bpmn:signalEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .unsupportedElement, "signal start event of an event sub-process"),
+        (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"><bpmn:signalEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .signalReferenceInvalid, "no signalRef"),
+        (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"><bpmn:compensateEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .unsupportedElement, "compensate start event of an event sub-process"),
     ])
     func invalidEventSubProcessesAreNamed(_ element: String, _ rule: BPMNProblem.Rule, _ fragment: String) throws {
         let found = try compileOne(bpmnDocument("""

@@ -178,7 +178,7 @@ struct TokenConservation {
         }
         let arrival = Arrival(scope: value.flowScopeKey, element: value.elementIndex)
         let startedByBody = element.scope.map { tokens.process[element: $0].kind == .multiInstanceBody } ?? false
-        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent
+        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind == .signalStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent
             || startedByBody || element.kind == .eventSubProcess || element.kind.startsEventSubProcess
         {
             // A scope's entry, a boundary event's trigger, where a link throw event goes on, an
