@@ -71,6 +71,15 @@ extension ProcessCompilation {
             let code = thrownCode(.escalation, reference, node: index, required: false)
             if let reference, code == nil, !document.escalations.contains(where: { $0.id == reference }) { return nil }
             return ElementDetails(kind: .escalationBoundaryEvent, errorCode: code)
+        case (.startEvent, .timer(let timer)?):
+            guard let definition = timerDefinition(timer, node: index) else { return nil }
+            switch definition {
+            case .durationExpression, .dateExpression, .cycleExpression:
+                report(.timerInvalid, node: index, "a timer start event's timer is set when the process is deployed, before any instance has variables: write a literal ISO-8601 date, duration or cycle")
+                return nil
+            default:
+                return ElementDetails(kind: .timerStartEvent, timer: definition)
+            }
         case (.intermediateCatchEvent, .timer(let timer)?):
             return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerCatchEvent, timer: $0) }
         case (.boundaryEvent, .error(let reference)?):
@@ -279,14 +288,9 @@ extension ProcessCompilation {
             report(.timerInvalid, node: index, "a timer needs exactly one of timeDuration, timeDate or timeCycle (found \(given.count))")
             return nil
         }
-        if timer.timeCycle != nil, nodes[Int(index)].kind != .boundaryEvent {
-            // Timer start events (of processes and event sub-processes) would repeat; a catch
-            // event waits once and has nothing to repeat.
-            if nodes[Int(index)].kind == .startEvent {
-                unsupported(index, "a timer start event with timeCycle (repeating timer)")
-            } else {
-                report(.timerInvalid, node: index, "timeCycle repeats only on a non-interrupting boundary event; an intermediate timer waits once: use timeDuration or timeDate")
-            }
+        if timer.timeCycle != nil, nodes[Int(index)].kind != .boundaryEvent, nodes[Int(index)].kind != .startEvent {
+            // A catch event waits once and has nothing to repeat.
+            report(.timerInvalid, node: index, "timeCycle repeats only on a timer start event or a non-interrupting boundary event; an intermediate timer waits once: use timeDuration or timeDate")
             return nil
         }
         let text = given[0]

@@ -84,18 +84,19 @@ extension ProcessCompilation {
             report(.missingStartEvent, node: Int32(index), "a start event cannot have incoming sequence flows")
         }
         let rootStarts = noneStartEvents(in: nil)
-        let otherStarts = nodes.indices.filter { nodeScopes[$0] == nil && [.messageStartEvent, .signalStartEvent].contains(details[$0]?.kind) }
+        let otherStarts = nodes.indices.filter { nodeScopes[$0] == nil && [.messageStartEvent, .signalStartEvent, .timerStartEvent].contains(details[$0]?.kind) }
         if process.isExecutable {
             if rootStarts.isEmpty && otherStarts.isEmpty {
                 report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
-                       "the process has no none, message or signal start event, so no instance can be started")
+                       "the process has no none, message, signal or timer start event, so no instance can be started")
             } else if rootStarts.count > 1 {
                 report(.missingStartEvent, id: process.id, kind: "process", line: process.line,
                        "the process has \(rootStarts.count) none start events; Baton starts instances at exactly one")
             }
         }
-        for index in nodes.indices where [.messageStartEvent, .signalStartEvent].contains(details[index]?.kind) && nodeScopes[index] != nil {
-            report(.missingStartEvent, node: Int32(index), "a \(details[index]?.kind == .messageStartEvent ? "message" : "signal") start event inside an embedded sub-process is not valid BPMN (only event sub-processes have them)")
+        for index in nodes.indices where [.messageStartEvent, .signalStartEvent, .timerStartEvent].contains(details[index]?.kind) && nodeScopes[index] != nil {
+            let trigger = details[index]?.kind == .messageStartEvent ? "message" : details[index]?.kind == .signalStartEvent ? "signal" : "timer"
+            report(.missingStartEvent, node: Int32(index), "a \(trigger) start event inside an embedded sub-process is not valid BPMN (only event sub-processes have them)")
         }
         for index in nodes.indices where details[index]?.kind == .subProcess {
             let starts = noneStartEvents(in: Int32(index))

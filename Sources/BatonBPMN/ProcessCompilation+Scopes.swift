@@ -9,8 +9,8 @@ extension ProcessCompilation {
         let node = nodes[Int(index)]
         switch definition {
         case .timer(let timer)?:
-            guard timer.timeCycle == nil else {
-                unsupported(index, "an event sub-process timer start event with timeCycle (repeating timer)")
+            if timer.timeCycle != nil, node.isInterrupting {
+                report(.timerInvalid, node: index, "an interrupting timer start event fires once (it ends the scope's other work): a timeCycle repeats only when isInterrupting=\"false\"")
                 return nil
             }
             return timerDefinition(timer, node: index).map { ElementDetails(kind: .timerEventStart, timer: $0) }

@@ -37,7 +37,7 @@ enum ElementBehaviors {
         case .multiInstanceBody: MultiInstanceBehavior.activate(token, &writer, &agenda)
         case .escalationThrowEvent, .escalationEndEvent: EscalationBehavior.throwEscalation(token, &writer, &agenda)
         case .escalationBoundaryEvent, .timerEventStart, .messageEventStart, .errorEventStart, .escalationEventStart,
-            .signalStartEvent, .signalBoundaryEvent, .signalEventStart:
+            .signalStartEvent, .signalBoundaryEvent, .signalEventStart, .timerStartEvent:
             writer.leave(token, &agenda)
         case .eventSubProcess: EventSubProcessBehavior.run(token, &writer, &agenda)
         case .callActivity: CallActivityBehavior.run(token, &writer, &agenda)

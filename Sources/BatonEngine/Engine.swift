@@ -69,8 +69,12 @@ enum CommandProcessor {
             TaskProcessor.process(command.intent, value, &writer)
         case (.resolveIncident, .incident(let value)):
             IncidentProcessor.resolve(value, &writer)
+        case (.triggerTimer, .timer(let value)) where value.instanceKey == 0:
+            StartTimers.fire(value, &writer)
         case (.triggerTimer, .timer(let value)):
             TimerProcessor.trigger(value, &writer)
+        case (.scheduleStartTimers, .timer(let value)):
+            StartTimers.schedule(value, &writer)
         case (.cancelInstance, .instance(let value)):
             OperatorProcessor.cancel(value, &writer)
         case (.setVariables, .variables(let value)):

@@ -1,12 +1,13 @@
 import BatonModel
 
 /// The binary form of a partition's state, for snapshots. Dictionaries are written in key
-/// order, so equal states give equal bytes. Format 5 (local variables of element
-/// instances, the calling instance of a called one, cycle timers' repetitions); formats 4 (message subscriptions, buffered messages, applied source
+/// order, so equal states give equal bytes. Format 6 (timers of timer start events and the
+/// versions they were scheduled for); formats 5 (local variables of element
+/// instances, the calling instance of a called one, cycle timers' repetitions), 4 (message subscriptions, buffered messages, applied source
 /// offsets), 3 (tasks keep their lock owner), 2 (incidents
 /// keep the variables of the completion whose output mapping failed) and 1 still load.
 extension EngineState {
-    static let snapshotFormat: UInt8 = 5
+    static let snapshotFormat: UInt8 = 6
 
     /// The snapshot; format 2 names every definition its instances run, with the checksum of
     /// its compiled graph, so a replica whose compiler numbers a definition otherwise refuses
@@ -15,7 +16,8 @@ extension EngineState {
         var writer = BinaryWriter(capacity: 1024 + instances.count * 256)
         writer.byte(Self.snapshotFormat)
         writer.signed(lastCommandPosition)
-        let definitions = Set(instances.values.map(\.definition)).sorted()
+        let startTimerDefinitions = startTimers.values.compactMap { processes.process(id: $0.processId, version: $0.version)?.definition }
+        let definitions = Set(instances.values.map(\.definition)).union(startTimerDefinitions).sorted()
         writer.unsigned(UInt64(definitions.count))
         for definition in definitions {
             let deployed = processes[definition]
@@ -57,6 +59,21 @@ extension EngineState {
                 writer.string(subscription.correlationId)
                 writer.byte(subscription.interrupting ? 1 : 0)
             }
+        }
+        writer.unsigned(UInt64(startTimers.count))
+        for key in startTimers.keys.sorted() {
+            let timer = startTimers[key]!
+            writer.signed(timer.key)
+            writer.string(timer.processId)
+            writer.signed(Int64(timer.version))
+            writer.signed(Int64(timer.elementIndex))
+            writer.signed(timer.dueAt)
+            writer.signed(Int64(timer.repetitions))
+        }
+        writer.unsigned(UInt64(startTimerVersions.count))
+        for processId in startTimerVersions.keys.sorted() {
+            writer.string(processId)
+            writer.signed(Int64(startTimerVersions[processId]!))
         }
         return writer.bytes
     }
@@ -109,6 +126,15 @@ extension EngineState {
                 }
             }
         }
+        if format >= 6 {
+            for _ in 0..<(try reader.count()) {
+                let timer = StartTimer(
+                    key: try reader.signed(), processId: try reader.string(), version: try reader.int32(), elementIndex: try reader.int32(),
+                    dueAt: try reader.signed(), repetitions: try reader.int32())
+                state.startTimers[timer.key] = timer
+            }
+            for _ in 0..<(try reader.count()) { state.startTimerVersions[try reader.string()] = try reader.int32() }
+        }
         state.rebuildIndexes()
         guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }
         return state
@@ -125,6 +151,7 @@ extension EngineState {
         instancesWithIncidents = 0
         subscriptionsByAddress = [:]
         for message in messages.messages.values { dueWork.insert(.messageExpiry(messageKey: message.key, dueAt: message.expiresAt)) }
+        for timer in startTimers.values { dueWork.insert(.timer(instanceKey: 0, timerKey: timer.key, dueAt: timer.dueAt)) }
         for key in instances.keys.sorted() {
             let instance = instances[key]!
             instancesByCorrelation[instance.correlationId, default: []].append(key)

@@ -29,6 +29,11 @@ public struct EngineState: Sendable, Hashable {
     /// journal partition whose outbox sent commands here, the highest offset applied: a
     /// redelivered event or command is a duplicate (O(source partitions) state).
     public internal(set) var sourceOffsets: [String: Int64] = [:]
+    /// The timers of timer start events (held by no instance), by timer key.
+    public internal(set) var startTimers: [Int64: StartTimer] = [:]
+    /// For each process whose timer start events this partition schedules, the newest
+    /// version whose timers were scheduled: an older or equal version is not scheduled again.
+    public internal(set) var startTimerVersions: [String: Int32] = [:]
 
     public init() {}
 
@@ -156,6 +161,18 @@ public struct TimerState: Sendable, Hashable {
     public let dueAt: Int64
     /// A cycle timer's firings left after this one (-1: no end).
     public var repetitions: Int32 = 0
+}
+
+/// The timer of a timer start event: when it fires, an instance of `processId` version
+/// `version` starts at `elementIndex`.
+public struct StartTimer: Sendable, Hashable {
+    public let key: Int64
+    public let processId: String
+    public let version: Int32
+    public let elementIndex: Int32
+    public let dueAt: Int64
+    /// A cycle's firings left after this one (-1: no end).
+    public let repetitions: Int32
 }
 
 public struct IncidentState: Sendable, Hashable {

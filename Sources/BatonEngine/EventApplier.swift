@@ -33,6 +33,8 @@ public enum EventApplier {
             }
             if let change { state.dueWork.replace(change.before, with: change.after) }
         case .incident(let value): applyIncident(record.intent, value, to: &state)
+        case .timer(let value) where value.instanceKey == 0:
+            applyStartTimer(record, value, to: &state)
         case .timer(let value):
             guard state.modifyInstance(value.instanceKey, { applyTimer(record.intent, value, to: &$0) }) != nil else { return }
             let timer = DueWork.timer(instanceKey: value.instanceKey, timerKey: value.timerKey, dueAt: value.dueAt)
@@ -50,6 +52,24 @@ public enum EventApplier {
         case .message(let value): applyMessage(record, value, to: &state)
         case .subscription(let value): applySubscription(record.intent, value, to: &state)
         case .entry:
+            break
+        }
+    }
+
+    private static func applyStartTimer(_ record: Record, _ value: TimerRecord, to state: inout EngineState) {
+        let due = DueWork.timer(instanceKey: 0, timerKey: value.timerKey, dueAt: value.dueAt)
+        switch record.intent {
+        case .timerCreated:
+            let version = Int32(clamping: value.elementInstanceKey)
+            state.startTimers[value.timerKey] = StartTimer(
+                key: value.timerKey, processId: record.key, version: version, elementIndex: value.elementIndex, dueAt: value.dueAt,
+                repetitions: value.repetitions)
+            state.startTimerVersions[record.key] = max(state.startTimerVersions[record.key] ?? 0, version)
+            state.dueWork.insert(due)
+        case .timerTriggered, .timerCanceled:
+            state.startTimers[value.timerKey] = nil
+            state.dueWork.remove(due)
+        default:
             break
         }
     }

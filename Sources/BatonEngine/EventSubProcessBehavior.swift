@@ -17,10 +17,11 @@ enum EventSubProcesses {
             let element = process[element: start]
             switch element.kind {
             case .timerEventStart:
-                guard let dueAt = TimerDueTime.compute(element.timer!, scope, &writer) else { return }
+                // A cycle repeats only on a non-interrupting start (the compiler refuses others).
+                guard let schedule = TimerDueTime.schedule(element.timer!, scope, &writer) else { return }
                 writer.write(.timerCreated, .timer(TimerRecord(
                     instanceKey: scope.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: scope.elementInstanceKey,
-                    elementIndex: start, dueAt: dueAt)))
+                    elementIndex: start, dueAt: schedule.dueAt, repetitions: element.cancelActivity ? 0 : schedule.repetitions)))
             case .messageEventStart, .signalEventStart:
                 messages.append(start)
             default:

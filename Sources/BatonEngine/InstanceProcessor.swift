@@ -11,7 +11,8 @@ enum InstanceProcessor {
             let process = deployed.process
             let messages = process.messageStartEvents.compactMap { process[element: $0].message?.name }.map { "message '\($0)' is published" }
             let signals = process.signalStartEvents.compactMap { process[element: $0].message?.name }.map { "signal '\($0)' is broadcast" }
-            writer.reject("process '\(value.processId)' has no none start event: it starts when \((messages + signals).joined(separator: " or "))")
+            let timers = process.timerStartEvents.map { "its timer start event '\(process[element: $0].id)' fires" }
+            writer.reject("process '\(value.processId)' has no none start event: it starts when \((messages + signals + timers).joined(separator: " or "))")
             return
         }
         guard SizeLimits.variablesFit(value.variables, into: nil, &writer) else { return }
@@ -162,7 +163,14 @@ enum TimerProcessor {
             instanceKey: value.instanceKey, timerKey: timer.key, elementInstanceKey: timer.elementInstanceKey,
             elementIndex: timer.elementIndex, dueAt: timer.dueAt)))
         var agenda = TokenAgenda()
-        if writer.deployed(value.instanceKey).kind(timer.elementIndex).startsEventSubProcess {
+        let deployed = writer.deployed(value.instanceKey)
+        if deployed.kind(timer.elementIndex).startsEventSubProcess {
+            if timer.repetitions != 0, case .cycle(_, let interval)? = deployed.process[element: timer.elementIndex].timer {
+                // A non-interrupting cycle: the next firing, one interval after this one was due.
+                writer.write(.timerCreated, .timer(TimerRecord(
+                    instanceKey: value.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: timer.elementInstanceKey,
+                    elementIndex: timer.elementIndex, dueAt: timer.dueAt + interval, repetitions: timer.repetitions > 0 ? timer.repetitions - 1 : -1)))
+            }
             EventSubProcesses.trigger(timer.elementIndex, scopeKey: timer.elementInstanceKey, value.instanceKey, &writer, &agenda)
             writer.drain(value.instanceKey, agenda)
             return

@@ -70,6 +70,8 @@ public struct ProcessRegistry: Sendable {
     private var startedByMessage: [String: Set<String>] = [:]
     /// Processes with a signal start event of each signal name (in any version).
     private var startedBySignal: [String: Set<String>] = [:]
+    /// Processes with a timer start event (in any version).
+    public private(set) var startedByTimer: Set<String> = []
 
     public init() {}
 
@@ -83,6 +85,7 @@ public struct ProcessRegistry: Sendable {
         for start in process.messageStartEvents {
             if let name = process[element: start].message?.name { startedByMessage[name, default: []].insert(process.processId) }
         }
+        if !process.timerStartEvents.isEmpty { startedByTimer.insert(process.processId) }
         for start in process.signalStartEvents {
             if let name = process[element: start].message?.name { startedBySignal[name, default: []].insert(process.processId) }
         }

@@ -4,8 +4,8 @@
 ///
 /// Invariants (established by the compiler, relied on by the engine): every index stored in
 /// an element or a flow is a valid index into `elements` / `flows`; `startEvent` is the none
-/// start event of the process scope, or -1 when the process starts only by message or
-/// signal (`messageStartEvents`, `signalStartEvents`); every sub-process has exactly one none start event.
+/// start event of the process scope, or -1 when the process starts only by message, signal
+/// or timer (`messageStartEvents`, `signalStartEvents`, `timerStartEvents`); every sub-process has exactly one none start event.
 public struct ExecutableProcess: Sendable, Hashable {
     /// The BPMN process id (`bpmnProcessId` in Zeebe's terms).
     public let processId: String
@@ -18,6 +18,8 @@ public struct ExecutableProcess: Sendable, Hashable {
     public let messageStartEvents: [Int32]
     /// The signal start events of the process scope.
     public let signalStartEvents: [Int32]
+    /// The timer start events of the process scope.
+    public let timerStartEvents: [Int32]
     private let indexById: [String: Int32]
 
     public init(
@@ -34,6 +36,7 @@ public struct ExecutableProcess: Sendable, Hashable {
         }
         messageStartEvents = starts(.messageStartEvent)
         signalStartEvents = starts(.signalStartEvent)
+        timerStartEvents = starts(.timerStartEvent)
         var indexById: [String: Int32] = [:]
         for (index, element) in elements.enumerated() { indexById[element.id] = Int32(index) }
         self.indexById = indexById
@@ -126,6 +129,10 @@ public enum ElementKind: UInt8, Sendable, Hashable, CaseIterable {
     case signalThrowEvent = 42
     case signalEndEvent = 43
     case signalEventStart = 44
+    /// A timer start event of the process (`timer`: a date, a duration from deployment, or
+    /// a cycle): the partition of the process id holds its timer and starts the latest
+    /// version each time it fires.
+    case timerStartEvent = 45
 
     /// True for kinds that wait for a worker (an external task).
     public var isExternalTask: Bool {

@@ -57,6 +57,11 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     case incidentResolved = 411
     // Timers.
     case triggerTimer = 500
+    /// The runtime of the partition a process id belongs to asks for the timers of the
+    /// timer start events of its latest version (`TimerRecord.elementInstanceKey` is the
+    /// version); those of older versions are canceled. Rejected when that version's are
+    /// scheduled already.
+    case scheduleStartTimers = 501
     case timerCreated = 510
     case timerTriggered = 511
     case timerCanceled = 512

@@ -150,7 +150,9 @@ public struct IncidentRecord: Sendable, Hashable {
 public struct TimerRecord: Sendable, Hashable {
     public var instanceKey: Int64 = 0
     public var timerKey: Int64 = 0
-    /// The element instance that waits (the timer catch event, or the activity a boundary sits on).
+    /// The element instance that waits (the timer catch event, or the activity a boundary
+    /// sits on). A timer start event's timer has no instance (`instanceKey` 0, the record's
+    /// key is the process id): this is the version of the process it starts.
     public var elementInstanceKey: Int64 = 0
     /// The timer element (catch event or boundary event).
     public var elementIndex: Int32 = -1

@@ -74,6 +74,8 @@ extension PartitionProcessor {
             let owner: String?
             if case .messageExpiry(let messageKey, _) = work {
                 owner = engine.state.messages.messages[messageKey]?.correlationKey
+            } else if case .timer(0, let timerKey, _) = work {
+                owner = engine.state.startTimers[timerKey]?.processId
             } else {
                 owner = engine.state.instances[work.instanceKey]?.correlationId
             }

@@ -51,6 +51,9 @@ public final class PartitionProcessor {
     var deliversOutbox = false
     var lastSnapshotTime: Int64 = 0
     var lastDueWorkScan: Int64?
+    var lastDeploymentScan: Int64?
+    /// `scheduleStartTimers` asked for, by process id: the version and when.
+    var requestedStartTimers: [String: (version: Int32, at: Int64)] = [:]
     /// The newest step time seen in this partition (written or replayed). Step times never
     /// go back, even when this replica's clock is behind the one that wrote before it.
     public private(set) var lastStepTime: Int64 = 0
@@ -219,6 +222,7 @@ public final class PartitionProcessor {
             unqueuedFrom = nil
         }
         handled += try requestDueWork()
+        handled += try requestStartTimers()
         try snapshotIfDue()
         return handled
     }
@@ -337,6 +341,11 @@ public final class PartitionProcessor {
         }
     }
 
+    /// Reads the deployments appended since the last read; the engine runs them from now on.
+    func refreshDeployments() throws {
+        if try catalog.refresh(from: log) { engine.processes = catalog.registry }
+    }
+
     /// Processes queued commands into one step. A `createInstance` (or an ingested event that
     /// starts a process, or a message naming a deployments position) waits (with every command
     /// after it) while this replica has not read the deployments up to the position its
@@ -349,10 +358,7 @@ public final class PartitionProcessor {
             if let (deploymentPosition, processId, version) = Self.deploymentNeeded(by: command),
                 processId.isEmpty || catalog.registry.process(id: processId, version: version) == nil
             {
-                if deploymentPosition < 0 || catalog.position < deploymentPosition {
-                    try catalog.refresh(from: log)
-                    engine.processes = catalog.registry
-                }
+                if deploymentPosition < 0 || catalog.position < deploymentPosition { try refreshDeployments() }
                 if catalog.position < deploymentPosition { break }
             }
             batch.append(command)

@@ -115,10 +115,12 @@ struct TokenConservation {
 
     private mutating func follow(_ record: Record, at index: Int, before: EngineState) {
         let instanceKey = record.value.instanceKey
-        // Messages, ingested events, commands for other partitions and subscriptions held for
-        // instances elsewhere move no token of this partition.
+        // Messages, signals, ingested events, commands for other partitions and subscriptions
+        // held for instances elsewhere move no token of this partition.
         if case .message = record.value, instanceKey == 0 || record.intent == .messageCorrelated && record.value.instanceKey >> 56 != Int64(record.partition) { return }
         if record.recordType == .command || record.intent == .remoteSubscriptionOpened || record.intent == .remoteSubscriptionClosed { return }
+        // The timers of timer start events belong to no instance.
+        if case .timer = record.value, instanceKey == 0 { return }
         if record.intent == .instanceCreated, case .instance(let value) = record.value {
             guard let deployed = processes.process(id: value.processId, version: value.processVersion) else { return }
             instances[instanceKey] = InstanceTokens(key: instanceKey, process: deployed.process)
@@ -178,7 +180,7 @@ struct TokenConservation {
         }
         let arrival = Arrival(scope: value.flowScopeKey, element: value.elementIndex)
         let startedByBody = element.scope.map { tokens.process[element: $0].kind == .multiInstanceBody } ?? false
-        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind == .signalStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent
+        if element.kind == .noneStartEvent || element.kind == .messageStartEvent || element.kind == .signalStartEvent || element.kind == .timerStartEvent || element.kind.isBoundaryEvent || element.kind == .linkCatchEvent
             || startedByBody || element.kind == .eventSubProcess || element.kind.startsEventSubProcess
         {
             // A scope's entry, a boundary event's trigger, where a link throw event goes on, an
