@@ -305,6 +305,7 @@ extension ProcessCompilation {
                 if timer.timeCycle != nil { return .cycleExpression(expression) }
                 return timer.timeDuration != nil ? .durationExpression(expression) : .dateExpression(expression)
             }
+            if timer.timeCycle != nil, CronSchedule.looksLikeCron(text) { return .cron(try CronSchedule(text)) }
             if timer.timeCycle != nil {
                 let cycle = try ISO8601.cycle(text)
                 return .cycle(repetitions: cycle.repetitions, intervalMilliseconds: cycle.intervalMilliseconds)

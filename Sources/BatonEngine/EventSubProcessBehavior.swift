@@ -40,6 +40,12 @@ enum EventSubProcesses {
                      flowScopeKey: instanceKey, deployed: deployed)
     }
 
+    /// The scope `scopeKey` (a sub-process's element instance, or the instance itself) as a
+    /// token; nil when it is no longer active.
+    static func scopeToken(_ scopeKey: Int64, _ instanceKey: Int64, _ writer: inout StepWriter) -> Token? {
+        scopeKey == instanceKey ? processScope(instanceKey, &writer) : writer.token(instanceKey, scopeKey)
+    }
+
     /// The start event `start` was triggered in the scope `scopeKey`: an interrupting one
     /// ends the rest of the scope first; then the event sub-process starts there.
     static func trigger(_ start: Int32, scopeKey: Int64, _ instanceKey: Int64, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {

@@ -140,6 +140,14 @@ enum TimerDueTime {
         let dueAt: Int64
         var interval: Int64 = 0
         var repetitions: Int32 = 0
+        /// A cron cycle: the next firing is its next instant, not an interval later.
+        var cron: CronSchedule?
+
+        /// When a cycle fires after the firing due at `previous` (nil: a cron that never
+        /// matches again).
+        func following(_ previous: Int64) -> Int64? {
+            cron.map { $0.next(after: previous) } ?? previous + interval
+        }
     }
 
     static func compute(_ timer: TimerDefinition, _ token: Token, _ writer: inout StepWriter) -> Int64? {
@@ -151,6 +159,10 @@ enum TimerDueTime {
         func cycle(_ repetitions: Int32?, _ interval: Int64) -> Schedule {
             Schedule(dueAt: writer.now + interval, interval: interval, repetitions: repetitions.map { $0 - 1 } ?? -1)
         }
+        func cron(_ schedule: CronSchedule) throws(TimeFormatError) -> Schedule {
+            guard let first = schedule.next(after: writer.now) else { throw TimeFormatError(message: "cron '\(schedule.source)' matches no instant in the next eight years") }
+            return Schedule(dueAt: first, repetitions: -1, cron: schedule)
+        }
         do {
             switch timer {
             case .duration(let milliseconds): return Schedule(dueAt: writer.now + milliseconds)
@@ -161,8 +173,12 @@ enum TimerDueTime {
                 return Schedule(dueAt: try ISO8601.epochMilliseconds(try text(expression, token, &writer)))
             case .cycle(let repetitions, let interval):
                 return cycle(repetitions, interval)
+            case .cron(let schedule):
+                return try cron(schedule)
             case .cycleExpression(let expression):
-                let parsed = try ISO8601.cycle(try text(expression, token, &writer))
+                let given = try text(expression, token, &writer)
+                if CronSchedule.looksLikeCron(given) { return try cron(try CronSchedule(given)) }
+                let parsed = try ISO8601.cycle(given)
                 return cycle(parsed.repetitions, parsed.intervalMilliseconds)
             }
         } catch {

@@ -165,11 +165,14 @@ enum TimerProcessor {
         var agenda = TokenAgenda()
         let deployed = writer.deployed(value.instanceKey)
         if deployed.kind(timer.elementIndex).startsEventSubProcess {
-            if timer.repetitions != 0, case .cycle(_, let interval)? = deployed.process[element: timer.elementIndex].timer {
+            let scope = EventSubProcesses.scopeToken(timer.elementInstanceKey, value.instanceKey, &writer)
+            if timer.repetitions != 0, let scope, let schedule = TimerDueTime.schedule(deployed.process[element: timer.elementIndex].timer!, scope, &writer),
+                let next = schedule.following(timer.dueAt)
+            {
                 // A non-interrupting cycle: the next firing, one interval after this one was due.
                 writer.write(.timerCreated, .timer(TimerRecord(
                     instanceKey: value.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: timer.elementInstanceKey,
-                    elementIndex: timer.elementIndex, dueAt: timer.dueAt + interval, repetitions: timer.repetitions > 0 ? timer.repetitions - 1 : -1)))
+                    elementIndex: timer.elementIndex, dueAt: next, repetitions: timer.repetitions > 0 ? timer.repetitions - 1 : -1)))
             }
             EventSubProcesses.trigger(timer.elementIndex, scopeKey: timer.elementInstanceKey, value.instanceKey, &writer, &agenda)
             writer.drain(value.instanceKey, agenda)
@@ -184,12 +187,13 @@ enum TimerProcessor {
             let boundary = holder.deployed.process[element: timer.elementIndex]
             if boundary.cancelActivity {
                 writer.terminate(holder.elementInstanceKey, value.instanceKey)
-            } else if timer.repetitions != 0, let schedule = TimerDueTime.schedule(boundary.timer!, holder, &writer) {
-                // A cycle: the next firing, one interval after this one was due.
+            } else if timer.repetitions != 0, let schedule = TimerDueTime.schedule(boundary.timer!, holder, &writer),
+                let next = schedule.following(timer.dueAt)
+            {
+                // A cycle: the next firing, one interval (or the cron's next instant) after this one was due.
                 writer.write(.timerCreated, .timer(TimerRecord(
                     instanceKey: value.instanceKey, timerKey: writer.nextKey(), elementInstanceKey: holder.elementInstanceKey,
-                    elementIndex: timer.elementIndex, dueAt: timer.dueAt + schedule.interval,
-                    repetitions: timer.repetitions > 0 ? timer.repetitions - 1 : -1)))
+                    elementIndex: timer.elementIndex, dueAt: next, repetitions: timer.repetitions > 0 ? timer.repetitions - 1 : -1)))
             }
             agenda.append(.activate(element: timer.elementIndex, scopeKey: holder.flowScopeKey))
         }

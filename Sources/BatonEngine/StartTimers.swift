@@ -49,10 +49,7 @@ enum StartTimers {
         }
         writer.write(.timerTriggered, .timer(record(timer, timer.dueAt, timer.repetitions, key: timer.key)))
         guard let deployed = writer.processes.process(id: timer.processId, version: timer.version) else { return }
-        if timer.repetitions != 0, case .cycle(_, let interval)? = deployed.process[element: timer.elementIndex].timer {
-            // Missed firings (the engine was down) are skipped, not made up in a burst.
-            var next = timer.dueAt + interval
-            if next <= writer.now { next = writer.now + interval }
+        if timer.repetitions != 0, let next = nextFiring(deployed.process[element: timer.elementIndex].timer!, after: timer.dueAt, now: writer.now) {
             writer.write(.timerCreated, .timer(record(timer, next, timer.repetitions > 0 ? timer.repetitions - 1 : -1, key: writer.nextKey())))
         }
         let correlationId = InstanceProcessor.correlationIdOnThisPartition(for: timer.processId, &writer)
@@ -70,9 +67,26 @@ enum StartTimers {
         case .date(let epochMilliseconds): return (epochMilliseconds, 0)
         case .duration(let milliseconds): return (now + milliseconds, 0)
         case .cycle(let repetitions, let interval): return (now + interval, repetitions.map { $0 - 1 } ?? -1)
+        case .cron(let schedule):
+            // The compiler checked that the cron matches some instant.
+            return (schedule.next(after: now) ?? .max, -1)
         case .durationExpression, .dateExpression, .cycleExpression:
             // The compiler refuses expressions on timer start events.
             preconditionFailure("a timer start event with an expression")
+        }
+    }
+
+    /// A cycle's next firing after the one due at `previous`. Missed firings (the engine was
+    /// down) are skipped, not made up in a burst.
+    static func nextFiring(_ timer: TimerDefinition, after previous: Int64, now: Int64) -> Int64? {
+        switch timer {
+        case .cycle(_, let interval):
+            let next = previous + interval
+            return next > now ? next : now + interval
+        case .cron(let schedule):
+            return schedule.next(after: max(previous, now))
+        default:
+            return nil
         }
     }
 

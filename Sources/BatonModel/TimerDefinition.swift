@@ -14,8 +14,12 @@ public enum TimerDefinition: Sendable, Hashable {
     /// `timeCycle` `R3/PT10M`: fires after each interval, this many times (nil: `R/PT10M`,
     /// without end). Only a non-interrupting boundary event repeats; others fire once.
     case cycle(repetitions: Int32?, intervalMilliseconds: Int64)
-    /// A `timeCycle` computed from variables; the result must be an ISO-8601 cycle.
+    /// A `timeCycle` computed from variables; the result must be an ISO-8601 cycle or a
+    /// cron expression.
     case cycleExpression(ParsedExpression)
+    /// `timeCycle` as cron (`0 0 9 * * MON-FRI`, Camunda 8): fires at every matching
+    /// instant (UTC), without end.
+    case cron(CronSchedule)
 }
 
 /// Why an ISO-8601 text was refused.
@@ -87,7 +91,7 @@ public enum ISO8601 {
             TimeFormatError(message: "'\(text)' is not an ISO-8601 repeating interval (R3/PT10M, R/PT1H): \(why)")
         }
         guard trimmed.hasPrefix("R") else {
-            throw fail(trimmed.contains(" ") ? "cron cycles are not supported; write R<count>/<duration>" : "it must start with 'R'")
+            throw fail(trimmed.contains(" ") ? "a cron expression needs 5 or 6 fields (second minute hour day-of-month month day-of-week)" : "it must start with 'R'")
         }
         let parts = trimmed.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else {

@@ -94,6 +94,16 @@ import Testing
         #expect(given.replayedState() == given.engine.state)
     }
 
+    @Test func aCronStartTimerFiresAtItsInstants() throws {
+        var given = try Self.harness("<bpmn:timeCycle>0 0 9 * * MON-FRI</bpmn:timeCycle>")
+        given.now = try ISO8601.epochMilliseconds("2026-11-27T10:00:00Z")  // a Friday
+        Self.schedule(&given)
+        #expect(given.engine.state.startTimers.values.first?.dueAt == (try ISO8601.epochMilliseconds("2026-11-30T09:00:00Z")))
+        Self.fire(&given)
+        #expect(given.engine.state.instances.count == 1)
+        #expect(given.engine.state.startTimers.values.first?.dueAt == (try ISO8601.epochMilliseconds("2026-12-01T09:00:00Z")))
+    }
+
     @Test func snapshotsKeepStartTimers() throws {
         var given = try Self.harness("<bpmn:timeCycle>R5/PT1H</bpmn:timeCycle>")
         Self.schedule(&given)

@@ -67,7 +67,7 @@ import Testing
 
     @Test(arguments: [
         ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT1M</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>", BPMNProblem.Rule.timerInvalid, "repeats only on a timer start event or a non-interrupting boundary"),
-        (#"<bpmn:boundaryEvent id="x" attachedToRef="t" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 9 * * MON</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>"#, .timerInvalid, "cron cycles are not supported"),
+        (#"<bpmn:boundaryEvent id="x" attachedToRef="t" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>0 0 25 * * MON</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>"#, .timerInvalid, "the hour field '25': 25 is outside 0-23"),
         (#"<bpmn:boundaryEvent id="x" attachedToRef="t" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/2026-01-01T00:00:00Z/PT1H</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>"#, .timerInvalid, "a start or end date is not supported"),
         (#"<bpmn:boundaryEvent id="x" attachedToRef="t" cancelActivity="false"><bpmn:timerEventDefinition><bpmn:timeCycle>R3/PT0.5S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:boundaryEvent>"#, .timerInvalid, "at least one second"),
     ])
@@ -76,5 +76,17 @@ import Testing
             <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="t"/><bpmn:userTask id="t"/>\(element)
             """)).problems.filter { $0.rule != .unreachable }
         #expect(found.count == 1 && found[0].rule == rule && found[0].elementId == "x" && found[0].message.contains(fragment), "\(found)")
+    }
+
+    @Test func aCronCycleFiresAtEachMatchingInstant() throws {
+        var given = try EngineHarness(Self.model(cycle: "0 */10 * * * *"))
+        given.now = try ISO8601.epochMilliseconds("2026-11-28T10:03:00Z")
+        given.start()
+        let first = try #require(given.instance?.timers.values.first)
+        #expect(first.dueAt == (try ISO8601.epochMilliseconds("2026-11-28T10:10:00Z")) && first.repetitions == -1)
+        given.now = first.dueAt + 500
+        given.triggerTimer("remind")
+        #expect(given.instance?.timers.values.first?.dueAt == (try ISO8601.epochMilliseconds("2026-11-28T10:20:00Z")))
+        #expect(given.replayedState() == given.engine.state)
     }
 }
