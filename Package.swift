@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "BatonLogTests", dependencies: ["BatonLog", "BatonModel", "BatonFileLog", "BatonStorage", "BatonKafka", "CRdKafka", "BatonTestSupport"]),
         .testTarget(
             name: "BatonRuntimeTests",
-            dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonStorage", "BatonTestSupport"]),
+            dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonBPMN", "BatonStorage", "BatonTestSupport"]),
         .testTarget(name: "BatonGatewayTests", dependencies: ["BatonGateway", "BatonModel"]),
         .testTarget(name: "BatonKafkaTests", dependencies: ["BatonKafka", "BatonLog", "BatonModel", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),

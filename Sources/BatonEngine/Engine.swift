@@ -73,7 +73,7 @@ enum CommandProcessor {
             StartTimers.fire(value, &writer)
         case (.triggerTimer, .timer(let value)):
             TimerProcessor.trigger(value, &writer)
-        case (.scheduleStartTimers, .timer(let value)):
+        case (.scheduleStartTimers, .instance(let value)):
             StartTimers.schedule(value, &writer)
         case (.cancelInstance, .instance(let value)):
             OperatorProcessor.cancel(value, &writer)

@@ -1,17 +1,23 @@
 import BatonModel
 
 /// Timer start events (BPMN 2.0.2 §10.5.6): process-level timers, held by no instance, on
-/// the journal partition of the process id. The runtime of that partition asks for them
-/// when it loads a version with timer start events (`scheduleStartTimers`); a newer version
+/// the journal partition of the process id. Whoever deploys a version with timer start
+/// events asks that partition for them (`scheduleStartTimers`), and so does an engine that
+/// recovers the partition and finds them missing; a newer version
 /// replaces an older one's timers, as Camunda does. Each firing starts the version the
 /// timer was scheduled for, with a correlationId of its own on this partition; a cycle
 /// schedules its next firing in the same step.
 enum StartTimers {
-    /// `scheduleStartTimers` (key: the process id; `elementInstanceKey`: the version).
-    static func schedule(_ value: TimerRecord, _ writer: inout StepWriter) {
-        let processId = writer.command.key
-        guard let version = Int32(exactly: value.elementInstanceKey), let deployed = writer.processes.process(id: processId, version: version) else {
-            writer.reject("process '\(processId)' version \(value.elementInstanceKey) is not deployed (on this replica, yet)")
+    /// `scheduleStartTimers` (key: the process id).
+    static func schedule(_ value: InstanceRecord, _ writer: inout StepWriter) {
+        let processId = value.processId
+        let version = value.processVersion
+        guard processId == writer.command.key else {
+            writer.reject("scheduleStartTimers for process '\(processId)' must be keyed by the process id (it is keyed '\(writer.command.key)')")
+            return
+        }
+        guard let deployed = writer.processes.process(id: processId, version: version) else {
+            writer.reject("process '\(processId)' version \(version) is not deployed")
             return
         }
         if let latest = writer.processes.latestVersion(of: processId), latest > version {

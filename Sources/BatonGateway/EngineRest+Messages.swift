@@ -1,4 +1,5 @@
 import BatonEngine
+import BatonLog
 import BatonModel
 import BatonWorker
 import Hummingbird

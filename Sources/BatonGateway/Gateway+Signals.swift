@@ -1,3 +1,4 @@
+import BatonLog
 import BatonModel
 import BatonWorker
 import Hummingbird

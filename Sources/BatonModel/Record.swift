@@ -25,6 +25,12 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     case createInstance = 100
     /// An operator ends an instance: every element is terminated, nothing continues.
     case cancelInstance = 101
+    /// Asks the partition a process id belongs to for the timers of the timer start events
+    /// of that process's latest version (`InstanceRecord` names the process, the version and
+    /// the deployments position); those of older versions are canceled. Appended by whoever
+    /// deploys, and by an engine that recovers the partition and finds them missing;
+    /// rejected when that version's timers are scheduled already.
+    case scheduleStartTimers = 102
     case instanceCreated = 110
     case instanceCompleted = 111
     case instanceCanceled = 112
@@ -57,11 +63,6 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     case incidentResolved = 411
     // Timers.
     case triggerTimer = 500
-    /// The runtime of the partition a process id belongs to asks for the timers of the
-    /// timer start events of its latest version (`TimerRecord.elementInstanceKey` is the
-    /// version); those of older versions are canceled. Rejected when that version's are
-    /// scheduled already.
-    case scheduleStartTimers = 501
     case timerCreated = 510
     case timerTriggered = 511
     case timerCanceled = 512

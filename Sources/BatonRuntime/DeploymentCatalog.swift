@@ -182,6 +182,16 @@ public struct DeploymentCatalog: Sendable {
         let checksums = compiled.processes.compactMap(\.executable).map { (processId: $0.processId, checksum: $0.graphChecksum) }
         let position = try log.append(
             [Deployment(fileName: fileName, bpmn: bytes, checksums: checksums, delegateTopics: delegateTopics).encoded], to: TopicPartition(Topics.deployments, 0))
+        // The partition of each process id with timer start events (now, or in the version
+        // this one replaces) schedules the new version's timers. A deployer that dies before
+        // this leaves it to the engine that next recovers that partition.
+        var requests: [Record] = []
+        for process in compiled.processes.compactMap(\.executable)
+        where !process.timerStartEvents.isEmpty || catalog.registry.startedByTimer.contains(process.processId) {
+            let version = (catalog.registry.latestVersion(of: process.processId) ?? 0) + 1
+            requests.append(StartTimerRequest.command(processId: process.processId, version: version, deploymentsEnd: position + 1, timestamp: WallClock.now()))
+        }
+        try CommandWriter(log: log).appendEach(requests)
         return DeployedFile(compiled: compiled, position: position, isNew: true)
     }
 }

@@ -3,17 +3,12 @@ import BatonLog
 import BatonModel
 
 extension PartitionProcessor {
-    /// An engine reads new deployments now and then, and asks for the timers of the timer
-    /// start events of the processes whose id belongs to its partition: for the latest
-    /// version, when its timers are not scheduled yet (and to cancel an older version's when
-    /// the latest has none). The engine rejects a request that comes twice, so several
-    /// replicas or a restart asking again change nothing.
-    func requestStartTimers() throws -> Int {
-        guard deliversOutbox else { return 0 }
-        let now = clock()
-        if let last = lastDeploymentScan, now >= last, now - last < options.deploymentScanMilliseconds { return 0 }
-        lastDeploymentScan = now
-        try refreshDeployments()
+    /// When an engine recovers its partition, it asks for the timers of the timer start
+    /// events of the processes whose id belongs to the partition and whose latest version's
+    /// timers are not scheduled (or whose older version's timers wait while the latest has
+    /// none): what a deployer that died between appending a deployment and its
+    /// `scheduleStartTimers` left undone. The engine rejects a request that comes twice.
+    func requestStartTimers() throws {
         let registry = engine.processes
         var commands: [Record] = []
         for processId in registry.startedByTimer.sorted() {
@@ -23,14 +18,20 @@ extension PartitionProcessor {
             else { continue }
             let latestHasTimers = !(registry.process(id: processId, version: latest)?.process.timerStartEvents.isEmpty ?? true)
             guard latestHasTimers || engine.state.startTimers.values.contains(where: { $0.processId == processId }) else { continue }
-            if let asked = requestedStartTimers[processId], asked.version == latest, now - asked.at < options.dueWorkRetryMilliseconds { continue }
-            requestedStartTimers[processId] = (latest, now)
-            commands.append(.command(
-                .scheduleStartTimers, key: processId, value: .timer(TimerRecord(elementInstanceKey: Int64(latest))), timestamp: now,
-                partition: partition))
+            commands.append(StartTimerRequest.command(processId: processId, version: latest, deploymentsEnd: catalog.position, timestamp: clock()))
         }
-        guard !commands.isEmpty else { return 0 }
+        guard !commands.isEmpty else { return }
         try log.append(commands.map(RecordCodec.encode), keys: commands.map(\.key), to: journal)
-        return commands.count
+    }
+}
+
+/// `scheduleStartTimers`, keyed by the process id (so it goes to the partition that holds
+/// the process's start timers).
+public enum StartTimerRequest {
+    public static func command(processId: String, version: Int32, deploymentsEnd: Int64, timestamp: Int64) -> Record {
+        .command(
+            .scheduleStartTimers, key: processId,
+            value: .instance(InstanceRecord(processId: processId, processVersion: version, deploymentPosition: deploymentsEnd)),
+            timestamp: timestamp)
     }
 }

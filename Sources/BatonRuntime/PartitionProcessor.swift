@@ -51,9 +51,6 @@ public final class PartitionProcessor {
     var deliversOutbox = false
     var lastSnapshotTime: Int64 = 0
     var lastDueWorkScan: Int64?
-    var lastDeploymentScan: Int64?
-    /// `scheduleStartTimers` asked for, by process id: the version and when.
-    var requestedStartTimers: [String: (version: Int32, at: Int64)] = [:]
     /// The newest step time seen in this partition (written or replayed). Step times never
     /// go back, even when this replica's clock is behind the one that wrote before it.
     public private(set) var lastStepTime: Int64 = 0
@@ -103,6 +100,7 @@ public final class PartitionProcessor {
         try rebuild()
         lastSnapshotTime = clock()
         try publishWaitingTasks()
+        try requestStartTimers()
     }
 
     /// Forgets the state and rebuilds it from the newest valid snapshot and the journal.
@@ -222,7 +220,6 @@ public final class PartitionProcessor {
             unqueuedFrom = nil
         }
         handled += try requestDueWork()
-        handled += try requestStartTimers()
         try snapshotIfDue()
         return handled
     }
@@ -331,7 +328,8 @@ public final class PartitionProcessor {
     /// start the latest version of any process with its message start event).
     static func deploymentNeeded(by command: Record) -> (position: Int64, processId: String, version: Int32)? {
         switch (command.intent, command.value) {
-        case (.createInstance, .instance(let value)): (value.deploymentPosition, value.processId, value.processVersion)
+        case (.createInstance, .instance(let value)), (.scheduleStartTimers, .instance(let value)):
+            (value.deploymentPosition, value.processId, value.processVersion)
         case (.ingestEvent, .message(let value)) where !value.startProcessId.isEmpty:
             (value.deploymentPosition, value.startProcessId, value.processVersion)
         case (.publishMessage, .message(let value)), (.correlateMessage, .message(let value)), (.ingestEvent, .message(let value)),

@@ -21,9 +21,6 @@ public struct RuntimeOptions: Sendable {
     /// How often the engine's due-work index is asked for due timers, expired locks and due
     /// retries.
     public var dueWorkScanMilliseconds: Int64 = 50
-    /// How often an engine reads new deployments on its own (commands that need one read
-    /// them at once), to schedule the timer start events of the processes its partitions own.
-    public var deploymentScanMilliseconds: Int64 = 1_000
     /// A journal command larger than this is refused (rejected and dead-lettered) unread.
     public var maximumCommandBytes = 1 << 20
     /// Most bytes one step (one journal message) may take: below the backend's message

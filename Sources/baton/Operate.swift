@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonEngine
+import BatonLog
 import BatonModel
 import BatonRuntime
 import BatonWorker

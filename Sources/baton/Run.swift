@@ -1,5 +1,6 @@
 import ArgumentParser
 import BatonGateway
+import BatonLog
 import BatonRuntime
 import BatonWorker
 import Logging

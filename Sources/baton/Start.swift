@@ -1,4 +1,5 @@
 import ArgumentParser
+import BatonLog
 import BatonModel
 import BatonRuntime
 import BatonWorker

@@ -78,6 +78,7 @@ struct EngineHarness {
         let before = engine.state
         let produced = engine.process(command, at: now)
         journal.append(contentsOf: produced)
+        outbox += produced.filter { $0.recordType == .command && $0.partition == 1 }
         let violations = TokenConservation.check(before: before, records: produced, after: engine.state, processes: engine.processes)
         tokenViolations += violations
         if !violations.isEmpty {
@@ -96,6 +97,9 @@ struct EngineHarness {
         }
         return produced
     }
+
+    /// Commands steps sent to this partition through the outbox and not delivered yet.
+    var outbox: [Record] = []
 
     /// Token conservation violations seen so far (each also recorded as a test issue).
     private(set) var tokenViolations: [String] = []

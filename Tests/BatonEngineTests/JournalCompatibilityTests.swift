@@ -162,6 +162,8 @@ enum FixtureDump {
         "EngineState.messages": "{messages=[] byAddress=[]}",
         "EngineState.sourceOffsets": "[]",
         "EngineState.remoteSubscriptions": "[]",
+        "EngineState.startTimers": "[]",
+        "EngineState.startTimerVersions": "[]",
         "InstanceState.subscriptions": "[]",
         "InstanceState.locals": "[]",
         "InstanceState.parentInstanceKey": "0",

@@ -10,8 +10,9 @@ import BatonTestSupport
 /// events, chains of non-waiting elements of unequal length, embedded sub-processes nested
 /// to depth 3, service, user and script tasks, timer catch events, error and timer boundary
 /// events, terminate and error end events, multi-instance service tasks and sub-processes,
-/// call activities (of the process in `declarations`), event sub-processes (timer and error
-/// starts) in sub-processes.
+/// call activities (of the process in `declarations`), event sub-processes (timer, timer
+/// cycle, signal, escalation and error starts) in sub-processes, escalation and signal throw
+/// events, non-interrupting timer-cycle and signal boundary events.
 ///
 /// `.differential` keeps to what Baton and SpiffWorkflow both run (none start and end,
 /// terminate end, service and script tasks, the three gateways, embedded sub-processes) and
@@ -25,6 +26,8 @@ struct RandomProcess {
     /// the process its call activities call (one service task, or an error end event).
     static let declarations = """
         <bpmn:error id="E1" errorCode="E1"/>
+        <bpmn:escalation id="X1" escalationCode="X1"/>
+        <bpmn:signal id="S1" name="sig-1"/>
         <bpmn:process id="called" isExecutable="true">
         <bpmn:startEvent id="calledStart"/><bpmn:sequenceFlow id="calledFlow1" sourceRef="calledStart" targetRef="calledWork"/>
         <bpmn:serviceTask id="calledWork"><bpmn:extensionElements><zeebe:taskDefinition type="t0"/></bpmn:extensionElements></bpmn:serviceTask>
@@ -210,7 +213,10 @@ struct RandomProcess {
                 ids.append(pass)
             default:
                 let event = id("event")
-                body.append("<bpmn:intermediateThrowEvent id=\"\(event)\"/>")
+                // In `.everything`, one in four throws an escalation (X1) or a signal (sig-1).
+                let thrown = subset == .everything ? pick(8) : 7
+                let definition = thrown == 0 ? "<bpmn:escalationEventDefinition escalationRef=\"X1\"/>" : thrown == 1 ? "<bpmn:signalEventDefinition signalRef=\"S1\"/>" : ""
+                body.append("<bpmn:intermediateThrowEvent id=\"\(event)\">\(definition)</bpmn:intermediateThrowEvent>")
                 ids.append(event)
             }
         }
@@ -290,18 +296,25 @@ struct RandomProcess {
     }
 
     /// An event sub-process of the enclosing sub-process: a timer start (interrupting or
-    /// not) or an error start (catching E1 before the sub-process's boundary does), then a
-    /// service task and an end.
+    /// not; a non-interrupting one may be a cycle), a signal or escalation start
+    /// (interrupting or not) or an error start (catching E1 before the sub-process's
+    /// boundary does), then a service task and an end.
     private mutating func eventSubProcess() -> String {
         let esp = id("esp")
         currentScopes.append(esp)
         let start = id("espStart")
         let task = id("espTask")
         let end = id("espEnd")
-        let trigger = pick(3) == 0
-            ? "<bpmn:errorEventDefinition errorRef=\"E1\"/>"
-            : "<bpmn:timerEventDefinition><bpmn:timeDuration>PT\(1 + pick(20))S</bpmn:timeDuration></bpmn:timerEventDefinition>"
-        let interrupting = trigger.contains("error") || pick(2) == 0
+        let kind = pick(6)
+        let interrupting = kind == 0 || pick(2) == 0
+        let trigger: String
+        switch kind {
+        case 0: trigger = "<bpmn:errorEventDefinition errorRef=\"E1\"/>"
+        case 1: trigger = "<bpmn:escalationEventDefinition escalationRef=\"X1\"/>"
+        case 2: trigger = "<bpmn:signalEventDefinition signalRef=\"S1\"/>"
+        case 3 where !interrupting: trigger = "<bpmn:timerEventDefinition><bpmn:timeCycle>R\(1 + pick(3))/PT\(5 + pick(20))S</bpmn:timeCycle></bpmn:timerEventDefinition>"
+        default: trigger = "<bpmn:timerEventDefinition><bpmn:timeDuration>PT\(1 + pick(20))S</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        }
         let text = """
             <bpmn:subProcess id="\(esp)" triggeredByEvent="true">
             <bpmn:startEvent id="\(start)" isInterrupting="\(interrupting)">\(trigger)</bpmn:startEvent>
@@ -327,6 +340,17 @@ struct RandomProcess {
         body.append(flow(error, handlerIn))
         body.append(flow(handlerOut, merge))
         body.append(flow(timer, merge))
+        // Sometimes also a non-interrupting boundary that repeats (a timer cycle) or waits
+        // for sig-1, each to an end of its own.
+        if pick(3) == 0 {
+            let extra = id("notice")
+            let definition = pick(2) == 0
+                ? "<bpmn:timerEventDefinition><bpmn:timeCycle>R\(1 + pick(3))/PT\(5 + pick(20))S</bpmn:timeCycle></bpmn:timerEventDefinition>"
+                : "<bpmn:signalEventDefinition signalRef=\"S1\"/>"
+            let noted = id("noted")
+            body.append("<bpmn:boundaryEvent id=\"\(extra)\" attachedToRef=\"\(task)\" cancelActivity=\"false\">\(definition)</bpmn:boundaryEvent><bpmn:endEvent id=\"\(noted)\"/>")
+            body.append(flow(extra, noted))
+        }
         return (task, merge)
     }
 

@@ -5,7 +5,7 @@ import BatonTestSupport
 import Testing
 
 /// Timer start events (issue 13): process-level timers on the partition of the process id,
-/// scheduled for the latest version when the runtime asks (`scheduleStartTimers`); each
+/// scheduled for the latest version when asked (`scheduleStartTimers`); each
 /// firing starts an instance with a correlationId of its own on that partition.
 @Suite struct StartTimerTests {
     static func model(_ timer: String) -> String {
@@ -23,7 +23,7 @@ import Testing
 
     @discardableResult
     static func schedule(_ given: inout EngineHarness, version: Int32 = 1) -> [Record] {
-        given.send(.scheduleStartTimers, .timer(TimerRecord(elementInstanceKey: Int64(version))), key: "p")
+        given.send(.scheduleStartTimers, .instance(InstanceRecord(processId: "p", processVersion: version)), key: "p")
     }
 
     @discardableResult

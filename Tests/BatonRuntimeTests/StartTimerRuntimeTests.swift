@@ -1,3 +1,4 @@
+import BatonBPMN
 import BatonFileLog
 import BatonLog
 import BatonModel
@@ -5,9 +6,10 @@ import BatonRuntime
 import BatonTestSupport
 import Testing
 
-/// Timer start events on the embedded log: the engine of the partition the process id
-/// belongs to schedules them on its own after the deployment, each firing starts and runs
-/// an instance, a restart schedules nothing twice, and a new version replaces the timers.
+/// Timer start events on the embedded log: the deployment asks the partition the process
+/// id belongs to for the timers, each firing starts and runs an instance, a restart
+/// schedules nothing twice, and a version whose deployer died before asking is scheduled
+/// by the engine that next recovers the partition.
 @Suite struct StartTimerRuntimeTests {
     static func process(_ cycle: String) -> [UInt8] {
         Array("""
@@ -28,8 +30,9 @@ import Testing
         var options = RuntimeOptions()
         options.engine.journalPartitions = 4
         let owner = Murmur2.partition(forKey: "nightly", partitions: 4)
-        try DeploymentCatalog.deploy(Self.process("R2/PT1M"), fileName: "nightly.bpmn", to: log)
         var harness = try RuntimeHarness(log: log, snapshotDirectory: directory.path + "/snapshots", options: options)
+        // The deployer asks the process id's partition for the timers.
+        try DeploymentCatalog.deploy(Self.process("R2/PT1M"), fileName: "nightly.bpmn", to: log)
         try await harness.settle()
         func count(_ intent: Intent) throws -> Int { try harness.journalEvents().filter { $0.intent == intent }.count }
         let created = try harness.journalEvents().filter { $0.intent == .timerCreated }
@@ -51,9 +54,14 @@ import Testing
         try await harness.settle()
         #expect(try count(.timerCreated) == 2 && count(.instanceCompleted) == 2)
 
-        // A new version: its timers are scheduled (once the engine reads the deployment).
-        try DeploymentCatalog.deploy(Self.process("R/PT1M"), fileName: "nightly.bpmn", to: log)
-        harness.clock.advance(options.deploymentScanMilliseconds)
+        // A deployer that died after appending a new version and before asking: the engine
+        // that next recovers the partition asks.
+        let second = Self.process("R/PT1M")
+        let checksums = try BPMNDeployment.load(second, fileName: "nightly.bpmn").processes.compactMap(\.executable).map { ($0.processId, $0.graphChecksum) }
+        try log.append([Deployment(fileName: "nightly.bpmn", bpmn: second, checksums: checksums).encoded], to: TopicPartition(Topics.deployments, 0))
+        try await harness.settle()
+        #expect(harness.processors[Int(owner)].engine.state.startTimerVersions["nightly"] == 1)
+        harness = try RuntimeHarness(log: log, snapshotDirectory: directory.path + "/snapshots", options: options)
         try await harness.settle()
         let state = harness.processors[Int(owner)].engine.state
         #expect(state.startTimers.values.map(\.version) == [2] && state.startTimerVersions["nightly"] == 2)
