@@ -7,9 +7,9 @@ import BatonModel
 /// boundary events, event-based gateways and event sub-processes wait for signals as they
 /// wait for messages.
 enum SignalProcessor {
-    /// `broadcastSignal`: from the API, or thrown by an instance of this partition (then it
-    /// comes through the outbox and a second delivery is dropped). Starts, triggers, and
-    /// goes on to every other partition.
+    /// `broadcastSignal`, on the partition of the signal's name: from the API, or thrown by
+    /// an instance (then it comes through the outbox and a second delivery is dropped).
+    /// Starts, triggers, and goes on to every other partition.
     static func broadcast(_ value: MessageRecord, _ writer: inout StepWriter) {
         guard valid(value, &writer), firstDelivery(value, &writer) else { return }
         let signalKey = record(value, &writer)
@@ -107,8 +107,9 @@ enum SignalProcessor {
 
 /// A signal throw or end event: the signal (carrying the element's input mappings, or the
 /// instance's variables when it has none) is broadcast through the outbox once the step is
-/// durable, on this partition first; then the token leaves. The broadcast is a command of
-/// its own, so an instance that catches its own signal does so after this step.
+/// durable, on the partition of the signal's name (as the API broadcasts it); then the token
+/// leaves. The broadcast is a command of its own, so an instance that catches its own
+/// signal does so after this step.
 enum SignalThrowBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         let variables: [String: JSONValue]
@@ -128,7 +129,7 @@ enum SignalThrowBehavior {
             return
         }
         let own = writer.command.partition
-        writer.send(.broadcastSignal, key: name, to: own) { offset in
+        writer.send(.broadcastSignal, key: name, to: writer.partition(ofKey: name)) { offset in
             var signal = MessageRecord(name: name, variables: variables)
             signal.instanceKey = token.instanceKey
             signal.elementInstanceKey = token.elementInstanceKey

@@ -87,13 +87,15 @@ public enum Intent: UInt16, Sendable, Hashable, CaseIterable {
     /// From the outbox of the partition a message was published on: the message reached
     /// a subscription of an instance of this partition.
     case correlateSubscription = 806
-    /// A signal is broadcast (BPMN 2.0.2 §10.5.5) on this partition, from the API or thrown
-    /// by an instance here (through the outbox, deduplicated by its source): the processes
+    /// A signal is broadcast (BPMN 2.0.2 §10.5.5) on the partition of its name, from the API
+    /// or thrown by an instance (through the outbox, deduplicated by its source): the processes
     /// whose signal start event it is start here, every subscription of its name here is
     /// triggered, and the signal goes on to every other partition as `deliverSignal`.
     case broadcastSignal = 807
     /// From the outbox of the partition a signal was broadcast on: every subscription of
-    /// its name on this partition is triggered (nothing starts here).
+    /// its name on this partition is triggered (nothing starts here). Keyed by the signal's
+    /// name, on every partition: the one command the runtime takes on a partition its key
+    /// does not map to.
     case deliverSignal = 808
     case messagePublished = 810
     case messageCorrelated = 811

@@ -70,7 +70,8 @@ public enum JournalEntry: Sendable {
         guard record.intent != .refuseEntry else {
             return refuse("refuseEntry is the engine's own stand-in and cannot be appended", key: record.key)
         }
-        if let partitions = checks.journalPartitions {
+        // A delivered signal is keyed by the signal's name and goes to every partition.
+        if let partitions = checks.journalPartitions, record.intent != .deliverSignal {
             let expected = Murmur2.partition(forKey: record.key, partitions: partitions)
             guard expected == partition else {
                 return refuse("key '\(record.key)' belongs to journal partition \(expected), not \(partition)", key: record.key)

@@ -191,6 +191,11 @@ import Testing
             """)
         #expect(missing.filter { $0.rule == .signalReferenceInvalid }.map(\.elementId) == ["w", "t", "x"], "\(missing)")
         #expect(missing.contains { $0.message.contains("signalRef 'Nope' names no <signal>") })
+        let long = try BPMNDeployment.load(bpmnDocument("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+            <bpmn:intermediateThrowEvent id="t"><bpmn:signalEventDefinition signalRef="Long"/></bpmn:intermediateThrowEvent>
+            """, declarations: "<bpmn:signal id=\"Long\" name=\"\(String(repeating: "n", count: 1025))\"/>"), fileName: "s.bpmn").processes[0].problems
+        #expect(long.contains { $0.rule == .signalReferenceInvalid && $0.message.contains("1025 bytes; at most 1024") }, "\(long)")
         let nested = try problems("""
             <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="sub"/>
             <bpmn:subProcess id="sub"><bpmn:startEvent id="in"><bpmn:signalEventDefinition signalRef="Sig"/></bpmn:startEvent></bpmn:subProcess>
@@ -210,5 +215,60 @@ import Testing
             #expect(engine.state.instances.values.allSatisfy { $0.tasks.count == 1 })
         }
         #expect(partitions.replayed(0) == partitions.engines[0].state && partitions.replayed(1) == partitions.engines[1].state)
+    }
+}
+
+/// The example `bpmn/restock-signals.bpmn`: a nightly restock started by a cron timer start
+/// event throws `stock-replenished`, which releases every held order; `shop-closed` refunds
+/// the held orders instead (an interrupting event sub-process).
+@Suite struct RestockExampleTests {
+    static func tasks(_ given: EngineHarness, _ topic: String) -> [(InstanceState, TaskState)] {
+        given.engine.state.instances.values.flatMap { instance in instance.tasks.values.filter { $0.topic == topic }.map { (instance, $0) } }
+            .sorted { $0.1.key < $1.1.key }
+    }
+
+    @discardableResult
+    static func complete(_ given: inout EngineHarness, _ topic: String, _ variables: [String: JSONValue] = [:]) -> Int {
+        let waiting = tasks(given, topic)
+        for (instance, task) in waiting {
+            var value = TaskRecord(instanceKey: instance.key, taskKey: task.key, attempt: task.attempt)
+            value.variables = variables
+            given.send(.completeTask, .task(value), key: instance.correlationId)
+        }
+        return waiting.count
+    }
+
+    static func holdOrders(_ given: inout EngineHarness, _ count: Int) {
+        for index in 1...count {
+            given.send(.createInstance, .instance(InstanceRecord(processId: "held-order", processVersion: 1)), key: "order-\(index)")
+        }
+        #expect(complete(&given, "notify-customer") == count)
+    }
+
+    @Test func theNightlyRestockReleasesEveryHeldOrder() throws {
+        var given = try EngineHarness(file: TestFiles.examples + "/restock-signals.bpmn")
+        given.now = try ISO8601.epochMilliseconds("2026-11-28T12:00:00Z")
+        Self.holdOrders(&given, 3)
+        given.send(.scheduleStartTimers, .instance(InstanceRecord(processId: "nightly-restock", processVersion: 1)), key: "nightly-restock")
+        let timer = try #require(given.engine.state.startTimers.values.first)
+        #expect(timer.dueAt == (try ISO8601.epochMilliseconds("2026-11-29T02:00:00Z")))
+        given.now = timer.dueAt
+        given.send(.triggerTimer, .timer(TimerRecord(instanceKey: 0, timerKey: timer.key)), key: "nightly-restock")
+        #expect(Self.complete(&given, "count-stock", ["low": .array([.string("A-1")])]) == 1)
+        let thrown = given.outbox
+        #expect(Self.complete(&given, "reorder-stock") == 1)
+        #expect(given.outbox.count == thrown.count + 1, "the restock threw its signal")
+        given.deliverOutbox(of: given.outbox)
+        #expect(Self.complete(&given, "ship-order") == 3, "every held order was released")
+        #expect(given.engine.state.instances.isEmpty)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func aShopClosedSignalRefundsTheHeldOrders() throws {
+        var given = try EngineHarness(file: TestFiles.examples + "/restock-signals.bpmn")
+        Self.holdOrders(&given, 2)
+        given.send(.broadcastSignal, .message(MessageRecord(name: "shop-closed")), key: "shop-closed")
+        #expect(Self.complete(&given, "refund-order") == 2)
+        #expect(given.engine.state.instances.isEmpty && given.engine.state.subscriptionsByAddress.isEmpty)
     }
 }

@@ -215,7 +215,7 @@ struct CommandLineTests {
     }
 
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply", "topics lag"] {
+        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "broadcast-signal", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply", "topics lag"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")
@@ -252,7 +252,7 @@ struct CommandLineTests {
         #expect(demo.output.contains("dead letters:          1 (1 malformed events streamed on purpose)"), "\(demo.output.suffix(2000))")
     }
 
-    @Test func publishMessageAndProduceRefuseBadInput() throws {
+    @Test func publishMessageBroadcastSignalAndProduceRefuseBadInput() throws {
         let directory = TemporaryDirectory("baton-message-cli")
         defer { directory.remove() }
         let data = "--data-dir '\(directory.path)/data'"
@@ -262,6 +262,14 @@ struct CommandLineTests {
         #expect(vars.status != 0 && vars.output.contains("--vars"), "\(vars.output)")
         let published = cli.baton("publish-message paid \(data) --correlation-key o-1 --ttl PT1M --vars '{\"a\":1}'")
         #expect(published.status == 0 && published.output.contains("publishMessage 'paid' for 'o-1' appended"), "\(published.output)")
+        let unnamed = cli.baton("broadcast-signal '' \(data)")
+        #expect(unnamed.status != 0 && unnamed.output.contains("1 to 1024 bytes"), "\(unnamed.output)")
+        let huge = cli.baton("broadcast-signal \(String(repeating: "s", count: 2000)) \(data)")
+        #expect(huge.status != 0 && huge.output.contains("1 to 1024 bytes"), "\(huge.output)")
+        let signalVars = cli.baton("broadcast-signal recall \(data) --vars '{\"a\":'")
+        #expect(signalVars.status != 0 && signalVars.output.contains("--vars"), "\(signalVars.output)")
+        let signal = cli.baton("broadcast-signal recall \(data) --vars '{\"batch\":\"B-7\"}'")
+        #expect(signal.status == 0 && signal.output.contains("broadcastSignal 'recall' appended"), "\(signal.output)")
         try writeFile(directory.path + "/long.jsonl", Array(("{\"ok\":1}\n" + String(repeating: "x", count: 5000) + "\n").utf8))
         let long = cli.baton("produce orders \(data) --file '\(directory.path)/long.jsonl' --maximum-line-bytes 1000")
         #expect(long.status != 0 && long.output.contains("line 2 is longer than --maximum-line-bytes (1000)"), "\(long.output)")

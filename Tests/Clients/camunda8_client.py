@@ -5,7 +5,8 @@ two for good (incidents); one incident is fixed by raising the job's retries, th
 resolving the incident; an instance is canceled; messages are published (before their
 subscription, with a time to live) and correlated, through the SDK and through Camunda 7's
 POST /engine-rest/message (by business key, and starting a process by its message start
-event); problem details for an unknown job, malformed requests and wrong credentials. Exits non-zero naming what went wrong; prints
+event); signals are broadcast through the SDK and through POST /engine-rest/signal (one
+starts a process by its signal start event); problem details for an unknown job, malformed requests and wrong credentials. Exits non-zero naming what went wrong; prints
 RESULT <json> at the end.
 
 Usage: camunda8_client.py BASE_URL USER PASSWORD   (BASE_URL: http://host:port, no path)
@@ -19,7 +20,7 @@ import time
 import requests
 from camunda_orchestration_sdk import (CamundaAsyncClient, CamundaClient, JobChangeset, JobError, JobFailure,
                                        JobUpdateRequest, MessageCorrelationRequest, MessagePublicationRequest,
-                                       ProcessCreationById, WorkerConfig)
+                                       ProcessCreationById, SignalBroadcastRequest, WorkerConfig)
 from camunda_orchestration_sdk.models.message_correlation_request_variables import \
     MessageCorrelationRequestVariables as CorrelationVariables
 from camunda_orchestration_sdk.models.message_publication_request_variables import \
@@ -65,6 +66,27 @@ MESSAGES_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:intermediateCatchEvent id="WaitForRefund"><bpmn:messageEventDefinition messageRef="Paid"/></bpmn:intermediateCatchEvent>
     <bpmn:sequenceFlow id="r2" sourceRef="WaitForRefund" targetRef="Refunded"/>
     <bpmn:endEvent id="Refunded"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+SIGNALS_BPMN = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+  xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="s" targetNamespace="t">
+  <bpmn:signal id="Open" name="shop-open"/>
+  <bpmn:signal id="Recall" name="recall"/>
+  <bpmn:process id="await-signal" isExecutable="true">
+    <bpmn:startEvent id="Start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="Start" targetRef="WaitForOpen"/>
+    <bpmn:intermediateCatchEvent id="WaitForOpen"><bpmn:signalEventDefinition signalRef="Open"/></bpmn:intermediateCatchEvent>
+    <bpmn:sequenceFlow id="f2" sourceRef="WaitForOpen" targetRef="Done"/>
+    <bpmn:endEvent id="Done"/>
+  </bpmn:process>
+  <bpmn:process id="on-recall" isExecutable="true">
+    <bpmn:startEvent id="Recalled"><bpmn:signalEventDefinition signalRef="Recall"/></bpmn:startEvent>
+    <bpmn:sequenceFlow id="r1" sourceRef="Recalled" targetRef="Contact"/>
+    <bpmn:userTask id="Contact"/>
+    <bpmn:sequenceFlow id="r2" sourceRef="Contact" targetRef="Contacted"/>
+    <bpmn:endEvent id="Contacted"/>
   </bpmn:process>
 </bpmn:definitions>
 """
@@ -277,6 +299,56 @@ paid = requests.post(BASE + "/engine-rest/message", auth=AUTH, json={"messageNam
 if paid.status_code != 204:
     fail(f"correlating by business key got {paid.status_code} {paid.text[:300]}")
 settle(lambda: not active(refund), "the refund instance did not complete")
+
+# Signals: broadcast through the SDK (every waiting instance goes on) and through Camunda
+# 7's POST /engine-rest/signal (a signal start event starts its process, with the signal's
+# variables); malformed and oversized broadcasts are refused.
+with tempfile.TemporaryDirectory() as directory:
+    path = os.path.join(directory, "signals.bpmn")
+    with open(path, "w") as file:
+        file.write(SIGNALS_BPMN)
+    client.deploy_resources_from_files([path])
+waiting_for_signal = [client.create_process_instance(data=ProcessCreationById(
+    process_definition_id="await-signal", variables=Variables.from_dict({"correlationId": f"s-{n}"}))).process_instance_key
+    for n in range(2)]
+settle(lambda: all(active(key) for key in waiting_for_signal), "the instances waiting for a signal are not visible")
+broadcast = client.broadcast_signal(data=SignalBroadcastRequest(signal_name="shop-open"))
+if not str(broadcast.signal_key).isdigit():
+    fail(f"signal broadcast: {broadcast}")
+settle(lambda: not any(active(key) for key in waiting_for_signal), "a broadcast signal did not reach every waiting instance")
+recall = requests.post(BASE + "/engine-rest/signal", auth=AUTH,
+                       json={"name": "recall", "variables": {"batch": {"value": "B-7", "type": "String"}}})
+if recall.status_code != 204:
+    fail(f"POST /engine-rest/signal got {recall.status_code} {recall.text[:300]}")
+
+
+def recalled():
+    return requests.get(BASE + "/engine-rest/process-instance?processDefinitionKey=on-recall", auth=AUTH).json()
+
+
+settle(lambda: len(recalled()) == 1, "the signal start event did not start its process once")
+variables = requests.get(BASE + f"/engine-rest/process-instance/{recalled()[0]['id']}/variables", auth=AUTH).json()
+if variables.get("batch", {}).get("value") != "B-7":
+    fail(f"the started instance lacks the signal's variables: {variables}")
+canceled = requests.delete(BASE + f"/engine-rest/process-instance/{recalled()[0]['id']}", auth=AUTH)
+if canceled.status_code != 204:
+    fail(f"canceling the recall instance got {canceled.status_code} {canceled.text[:200]}")
+settle(lambda: len(recalled()) == 0, "the recall instance was not canceled")
+for path, body, status in [
+    ("/v2/signals/broadcast", {}, 400), ("/v2/signals/broadcast", {"signalName": 7}, 400),
+    ("/v2/signals/broadcast", {"signalName": "x", "variables": [1]}, 400),
+    ("/v2/signals/broadcast", {"signalName": "x", "tenantId": "other"}, 400),
+    ("/v2/signals/broadcast", {"signalName": "s" * 2000}, 400),
+    ("/engine-rest/signal", {"name": "x", "executionId": "1"}, 400), ("/engine-rest/signal", {"variables": {}}, 400),
+]:
+    refused = requests.post(BASE + path, auth=AUTH, json=body)
+    if refused.status_code != status:
+        fail(f"{path} {str(body)[:60]} got {refused.status_code} {refused.text[:200]}")
+for path in ["/v2/signals/broadcast", "/engine-rest/signal"]:
+    for data, status in [(b"{not json", 400), (b"x" * (5 << 20), 413)]:
+        refused = requests.post(BASE + path, auth=AUTH, data=data, headers={"Content-Type": "application/json"})
+        if refused.status_code != status:
+            fail(f"{path} with {len(data)} bytes of garbage got {refused.status_code} {refused.text[:200]}")
 
 # Problem details: an unknown job, a malformed request, wrong credentials.
 checks = [
