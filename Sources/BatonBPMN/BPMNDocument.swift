@@ -26,6 +26,8 @@ public struct BPMNProcess: Sendable, Hashable {
     public var name: String?
     /// `isExecutable="true"`; a process that is not executable can be viewed but not started.
     public var isExecutable: Bool
+    /// `camunda:versionTag="..."` or `<zeebe:versionTag value="..."/>`.
+    public var versionTag: String?
     public var line: Int
     public var scope: BPMNScope
     public var laneSets: [BPMNLaneSet] = []

@@ -148,6 +148,8 @@ public struct BPMNCallDetails: Sendable, Hashable {
     public var camunda8 = false
     public var binding: String?
     public var version: String?
+    /// `camunda:calledElementVersionTag` / `zeebe:calledElement versionTag`.
+    public var versionTag: String?
     public var propagateAllChildVariables: Bool?
     public var propagateAllParentVariables: Bool?
     /// `camunda:in` / `camunda:out`: `variables="all"`, or source (or sourceExpression) and target.

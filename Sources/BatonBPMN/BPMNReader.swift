@@ -119,6 +119,8 @@ struct DocumentReader {
             isExecutable: element.attribute("isExecutable") == "true", line: element.line,
             scope: try readScope(element))
         process.laneSets = element.children("laneSet", namespace: NS.model).map(readLaneSet)
+        process.versionTag = element.attribute("versionTag", namespace: NS.camunda)
+            ?? element.child("extensionElements", namespace: NS.model)?.child("versionTag", namespace: NS.zeebe)?.attribute("value")
         return process
     }
 

@@ -72,6 +72,7 @@ extension DocumentReader {
         }
         node.callDetails.binding = element.attribute("calledElementBinding", namespace: NS.camunda)
         node.callDetails.version = element.attribute("calledElementVersion", namespace: NS.camunda)
+        node.callDetails.versionTag = element.attribute("calledElementVersionTag", namespace: NS.camunda)
     }
 
     private func readExtensionElements(_ element: XMLElement, into node: inout BPMNFlowNode) {
@@ -97,6 +98,7 @@ extension DocumentReader {
                 node.calledElement = extensionElement.attribute("processId")
                 node.callDetails.camunda8 = true
                 node.callDetails.binding = extensionElement.attribute("bindingType")
+                node.callDetails.versionTag = extensionElement.attribute("versionTag")
                 node.callDetails.propagateAllChildVariables = extensionElement.attribute("propagateAllChildVariables").map { $0 != "false" }
                 node.callDetails.propagateAllParentVariables = extensionElement.attribute("propagateAllParentVariables").map { $0 != "false" }
             case (NS.camunda, "executionListener"), (NS.camunda, "taskListener"),

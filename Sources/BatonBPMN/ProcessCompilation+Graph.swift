@@ -214,7 +214,7 @@ extension ProcessCompilation {
         }
         return ExecutableProcess(
             processId: process.id, name: process.name, elements: elements, flows: executableFlows,
-            startEvent: noneStartEvents(in: nil).first ?? -1)
+            startEvent: noneStartEvents(in: nil).first ?? -1, versionTag: process.versionTag)
     }
 
     /// A multi-instance activity becomes two elements with its id: a body (appended) that

@@ -93,7 +93,8 @@ extension ProcessCompilation {
     }
 
     /// A call activity: the called process (an id or an expression), the version binding
-    /// (latest, or a fixed version), and how variables cross in each Camunda generation.
+    /// (latest, a fixed version, the caller's deployment, or a version tag), and how
+    /// variables cross in each Camunda generation.
     mutating func callActivity(_ index: Int32) -> ElementDetails? {
         let node = nodes[Int(index)]
         let details = node.callDetails
@@ -110,17 +111,24 @@ extension ProcessCompilation {
                 return nil
             }
         }
-        var version: Int32?
+        let binding: CallDefinition.Binding
         switch details.binding ?? "latest" {
-        case "latest": break
+        case "latest": binding = .latest
+        case "deployment": binding = .deployment
         case "version":
             guard let text = details.version, let number = Int32(text), number > 0 else {
                 report(.callActivityInvalid, node: index, "calledElementBinding=\"version\" needs camunda:calledElementVersion with a version number, not '\(details.version ?? "")'")
                 return nil
             }
-            version = number
+            binding = .version(number)
+        case "versionTag":
+            guard let tag = details.versionTag, !tag.isEmpty else {
+                report(.callActivityInvalid, node: index, "binding by version tag needs the tag: camunda:calledElementVersionTag=\"...\" or <zeebe:calledElement versionTag=\"...\"/>")
+                return nil
+            }
+            binding = .versionTag(tag)
         case let other:
-            unsupported(index, "call activity with binding '\(other)' (Baton calls the latest version, or a fixed one with camunda:calledElementBinding=\"version\")")
+            report(.callActivityInvalid, node: index, "binding '\(other.prefix(40))' is none of latest, deployment, version and versionTag")
             return nil
         }
         guard var result = withMappings(ElementDetails(kind: .callActivity), node: index),
@@ -129,7 +137,7 @@ extension ProcessCompilation {
         else { return nil }
         result.inputs += camundaIn
         result.call = CallDefinition(
-            processId: expression == nil ? called : "", processIdExpression: expression, version: version,
+            processId: expression == nil ? called : "", processIdExpression: expression, binding: binding,
             passesAllVariablesIn: details.camunda8 ? details.propagateAllParentVariables ?? true : details.camundaInAll,
             passesAllVariablesOut: details.camunda8 ? details.propagateAllChildVariables ?? true : details.camundaOutAll,
             outputs: camundaOut)

@@ -24,10 +24,16 @@ enum CallActivityBehavior {
         }
         // "Latest" is the newest version this partition has read when the call activity is
         // activated: every replica folding the same journal picks the same one.
-        guard let version = call.version ?? writer.processes.latestVersion(of: processId),
+        guard let version = writer.processes.version(of: processId, call.binding, calledFrom: token.deployed),
               let called = writer.processes.process(id: processId, version: version)
         else {
-            let which = call.version.map { "version \($0) of process '\(processId)'" } ?? "process '\(processId)'"
+            let which: String
+            switch call.binding {
+            case .latest: which = "process '\(processId)'"
+            case .version(let version): which = "version \(version) of process '\(processId)'"
+            case .deployment: which = "process '\(processId)' from the deployment of '\(token.deployed.process.processId)' version \(token.deployed.version)"
+            case .versionTag(let tag): which = "process '\(processId)' with version tag '\(tag)'"
+            }
             writer.raiseIncident(.calledProcessMissing, token, "call activity '\(token.element.id)' calls \(which), which is not deployed: deploy it, then resolve this incident")
             return
         }

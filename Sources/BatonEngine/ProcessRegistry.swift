@@ -8,6 +8,10 @@ public final class DeployedProcess: Sendable {
     /// Dense index in the registry; instances refer to their definition by it, so the hot
     /// loop never hashes a process id.
     public let definition: Int32
+    /// The deployment (the deployments topic position of its file) it came with; -1 when
+    /// not known. Processes of one file share it: what a call activity bound by
+    /// deployment calls.
+    public let deployment: Int64
     /// Hot copies of per-element facts, read without copying an `ExecutableElement`.
     let kinds: [ElementKind]
     let joins: [Bool]
@@ -24,10 +28,11 @@ public final class DeployedProcess: Sendable {
     /// name for every definition their instances run.
     public let graphChecksum: UInt64
 
-    init(process: ExecutableProcess, version: Int32, definition: Int32) {
+    init(process: ExecutableProcess, version: Int32, definition: Int32, deployment: Int64) {
         self.process = process
         self.version = version
         self.definition = definition
+        self.deployment = deployment
         kinds = process.elements.map(\.kind)
         joins = process.elements.map { ($0.kind == .parallelGateway || $0.kind == .inclusiveGateway) && $0.incoming.count > 1 }
         multiInstanceInner = process.elements.map { element in element.scope.map { process[element: $0].kind == .multiInstanceBody } ?? false }
@@ -75,12 +80,14 @@ public struct ProcessRegistry: Sendable {
 
     public init() {}
 
-    /// Adds the next version of `process` and returns its version number.
+    /// Adds the next version of `process` and returns its version number. `deployment`
+    /// identifies the file it came with (the deployments topic position), shared by every
+    /// process of that file.
     @discardableResult
-    public mutating func deploy(_ process: ExecutableProcess) -> Int32 {
+    public mutating func deploy(_ process: ExecutableProcess, deployment: Int64 = -1) -> Int32 {
         let version = (byId[process.processId]?.keys.max() ?? 0) + 1
         let definition = Int32(definitions.count)
-        definitions.append(DeployedProcess(process: process, version: version, definition: definition))
+        definitions.append(DeployedProcess(process: process, version: version, definition: definition, deployment: deployment))
         byId[process.processId, default: [:]][version] = definition
         for start in process.messageStartEvents {
             if let name = process[element: start].message?.name { startedByMessage[name, default: []].insert(process.processId) }
@@ -121,6 +128,19 @@ public struct ProcessRegistry: Sendable {
     }
 
     public func latestVersion(of id: String) -> Int32? { byId[id]?.keys.max() }
+
+    /// The version of `id` that `binding` picks for a call from `caller`, or nil.
+    public func version(of id: String, _ binding: CallDefinition.Binding, calledFrom caller: DeployedProcess) -> Int32? {
+        switch binding {
+        case .latest: return latestVersion(of: id)
+        case .version(let version): return byId[id]?[version] != nil ? version : nil
+        case .deployment:
+            guard caller.deployment >= 0 else { return nil }
+            return byId[id]?.values.map { definitions[Int($0)] }.first { $0.deployment == caller.deployment }?.version
+        case .versionTag(let tag):
+            return byId[id]?.values.map { definitions[Int($0)] }.filter { $0.process.versionTag == tag }.map(\.version).max()
+        }
+    }
 
     @inline(__always) subscript(definition: Int32) -> DeployedProcess { definitions[Int(definition)] }
 }

@@ -10,6 +10,9 @@ public struct ExecutableProcess: Sendable, Hashable {
     /// The BPMN process id (`bpmnProcessId` in Zeebe's terms).
     public let processId: String
     public let name: String?
+    /// Camunda's version tag (`camunda:versionTag`, `zeebe:versionTag`): what a call
+    /// activity bound by version tag asks for.
+    public let versionTag: String?
     public let elements: [ExecutableElement]
     public let flows: [ExecutableFlow]
     /// The none start event of the process scope, or -1 when there is none.
@@ -24,10 +27,11 @@ public struct ExecutableProcess: Sendable, Hashable {
 
     public init(
         processId: String, name: String?, elements: [ExecutableElement], flows: [ExecutableFlow],
-        startEvent: Int32
+        startEvent: Int32, versionTag: String? = nil
     ) {
         self.processId = processId
         self.name = name
+        self.versionTag = versionTag
         self.elements = elements
         self.flows = flows
         self.startEvent = startEvent
@@ -254,14 +258,25 @@ extension ExecutableElement {
 }
 
 /// What a call activity starts: the called process (by id, or an expression giving it) in
-/// its latest version or a fixed one, and how variables cross (Camunda 8: every variable in
+/// the version its binding picks, and how variables cross (Camunda 8: every variable in
 /// and out unless `propagateAll…` is false, plus `zeebe:ioMapping`; Camunda 7: only
 /// `camunda:in`/`camunda:out`, `variables="all"` for every one).
 public struct CallDefinition: Sendable, Hashable {
+    /// Which version of the called process runs.
+    public enum Binding: Sendable, Hashable {
+        /// The latest version deployed when the call activity is activated.
+        case latest
+        /// A fixed version (Camunda 7 `calledElementBinding="version"`).
+        case version(Int32)
+        /// The version deployed in the same deployment (file) as the caller.
+        case deployment
+        /// The latest version with this version tag.
+        case versionTag(String)
+    }
+
     public let processId: String
     public let processIdExpression: ParsedExpression?
-    /// nil: the latest version deployed when the call activity is activated.
-    public let version: Int32?
+    public let binding: Binding
     /// Every variable the call activity sees goes to the called instance.
     public let passesAllVariablesIn: Bool
     /// Every variable of the called instance comes back when it completes.
@@ -273,12 +288,12 @@ public struct CallDefinition: Sendable, Hashable {
     public static let maximumDepth = 32
 
     public init(
-        processId: String, processIdExpression: ParsedExpression?, version: Int32?, passesAllVariablesIn: Bool,
+        processId: String, processIdExpression: ParsedExpression?, binding: Binding, passesAllVariablesIn: Bool,
         passesAllVariablesOut: Bool, outputs: [VariableMapping]
     ) {
         self.processId = processId
         self.processIdExpression = processIdExpression
-        self.version = version
+        self.binding = binding
         self.passesAllVariablesIn = passesAllVariablesIn
         self.passesAllVariablesOut = passesAllVariablesOut
         self.outputs = outputs

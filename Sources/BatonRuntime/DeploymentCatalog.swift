@@ -156,7 +156,7 @@ public struct DeploymentCatalog: Sendable {
             }
         }
         for executable in executables {
-            let version = registry.deploy(executable)
+            let version = registry.deploy(executable, deployment: entry.position)
             versions.append((executable.processId, version, deployment.fileName, entry.position))
         }
         files.append((entry.position, deployment.fileName, deployment.bpmn, deployment.delegateTopics))

@@ -5,7 +5,7 @@ import Testing
 
 /// The example processes in `bpmn/` are what newcomers deploy first: each must compile clean.
 struct ExampleProcessTests {
-    static let files = ["checkout.bpmn", "invoice-camunda7.bpmn", "map-reduce.bpmn", "order-events.bpmn", "order-lines.bpmn", "order-process.bpmn", "restock-signals.bpmn", "shipment-camunda8.bpmn"]
+    static let files = ["checkout.bpmn", "invoice-camunda7.bpmn", "map-reduce.bpmn", "order-events.bpmn", "order-lines.bpmn", "order-process.bpmn", "restock-signals.bpmn", "shipment-camunda8.bpmn", "support-ticket-camunda7.bpmn"]
 
     @Test func everyExampleIsListed() {
         #expect(TestFiles.listing(TestFiles.examples, suffix: ".bpmn") == Self.files)

@@ -181,12 +181,80 @@ import Testing
     }
 }
 
+/// Which version a call activity calls: the latest, a fixed one, the one deployed with the
+/// caller, or the latest with a version tag (Camunda 7 and 8 attributes).
+@Suite struct CallActivityBindingTests {
+    static func child(tag: String?, topic: String) -> ExecutableProcess {
+        let tagged = tag.map { #"<bpmn:extensionElements><zeebe:versionTag value="\#($0)"/></bpmn:extensionElements>"# } ?? ""
+        let text = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+            <bpmn:process id="child" isExecutable="true">\(tagged)
+            <bpmn:startEvent id="cs"/><bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="childWork"/>
+            <bpmn:serviceTask id="childWork"><bpmn:extensionElements><zeebe:taskDefinition type="\(topic)"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:sequenceFlow id="c2" sourceRef="childWork" targetRef="ce"/><bpmn:endEvent id="ce"/>
+            </bpmn:process></bpmn:definitions>
+            """
+        return try! BPMNDeployment.load(Array(text.utf8), fileName: "child.bpmn").processes[0].executable!
+    }
+
+    /// The caller and child version 1 (tag "v1") deployed together (deployment 1); then
+    /// child version 2 (tag "v2", deployment 2) and version 3 (no tag, deployment 3).
+    static func harness(_ call: String) throws -> EngineHarness {
+        let (content, declarations) = CallActivityTests.model(call, child: """
+            <bpmn:extensionElements><zeebe:versionTag value="v1"/></bpmn:extensionElements>
+            <bpmn:startEvent id="cs"/><bpmn:sequenceFlow id="c1" sourceRef="cs" targetRef="childWork"/>
+            <bpmn:serviceTask id="childWork"><bpmn:extensionElements><zeebe:taskDefinition type="work-v1"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:sequenceFlow id="c2" sourceRef="childWork" targetRef="ce"/><bpmn:endEvent id="ce"/>
+            """)
+        var given = try EngineHarness(content, declarations: declarations)
+        given.engine.processes.deploy(child(tag: "v2", topic: "work-v2"), deployment: 2)
+        given.engine.processes.deploy(child(tag: nil, topic: "work-v3"), deployment: 3)
+        return given
+    }
+
+    @Test(arguments: [
+        (#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child"/></bpmn:extensionElements></bpmn:callActivity>"#, "work-v3"),
+        (#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="latest"/></bpmn:extensionElements></bpmn:callActivity>"#, "work-v3"),
+        (#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="deployment"/></bpmn:extensionElements></bpmn:callActivity>"#, "work-v1"),
+        (#"<bpmn:callActivity id="call" calledElement="child" camunda:calledElementBinding="deployment"/>"#, "work-v1"),
+        (#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="versionTag" versionTag="v2"/></bpmn:extensionElements></bpmn:callActivity>"#, "work-v2"),
+        (#"<bpmn:callActivity id="call" calledElement="child" camunda:calledElementBinding="versionTag" camunda:calledElementVersionTag="v1"/>"#, "work-v1"),
+        (#"<bpmn:callActivity id="call" calledElement="child" camunda:calledElementBinding="version" camunda:calledElementVersion="2"/>"#, "work-v2"),
+    ])
+    func theBindingPicksTheVersion(_ call: String, _ topic: String) throws {
+        var given = try Self.harness(call)
+        given.start()
+        let child = try #require(given.engine.state.instances.values.first { $0.parentInstanceKey != 0 })
+        #expect(child.tasks.values.first?.topic == topic)
+        #expect(given.replayedState() == given.engine.state)
+    }
+
+    @Test func aVersionTagNobodyHasIsAnIncidentNamingIt() throws {
+        var given = try Self.harness(#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="versionTag" versionTag="v9"/></bpmn:extensionElements></bpmn:callActivity>"#)
+        given.start()
+        let incident = try #require(given.instance?.incidents.values.first)
+        #expect(incident.kind == .calledProcessMissing && incident.message.contains("with version tag 'v9'"), "\(incident.message)")
+    }
+
+    @Test func aProcessesVersionTagIsReadInBothDialects() throws {
+        #expect(Self.child(tag: "v7", topic: "t").versionTag == "v7")
+        let text = """
+            <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+            <bpmn:process id="p" isExecutable="true" camunda:versionTag="c7-tag"><bpmn:startEvent id="s"/></bpmn:process></bpmn:definitions>
+            """
+        let camunda7 = try BPMNDeployment.load(Array(text.utf8), fileName: "c7.bpmn")
+        #expect(camunda7.processes[0].executable?.versionTag == "c7-tag")
+    }
+}
+
 /// What the compiler refuses about call activities.
 @Suite struct CallActivityValidationTests {
     @Test(arguments: [
         (#"<bpmn:callActivity id="call"/>"#, BPMNProblem.Rule.callActivityInvalid, "needs the process it calls"),
         (#"<bpmn:callActivity id="call" calledElement="child" camunda:calledElementBinding="version"/>"#, .callActivityInvalid, "calledElementVersion"),
-        (#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="deployment"/></bpmn:extensionElements></bpmn:callActivity>"#, .unsupportedElement, "binding 'deployment'"),
+        (#"<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="versionTag"/></bpmn:extensionElements></bpmn:callActivity>"#, .callActivityInvalid, "needs the tag"),
+        (#"<bpmn:callActivity id="call" calledElement="child" camunda:calledElementBinding="whenever"/>"#, .callActivityInvalid, "binding 'whenever' is none of"),
         (#"<bpmn:callActivity id="call" calledElement="=a +"/>"#, .callActivityInvalid, "called element"),
     ])
     func badCallActivitiesAreNamed(_ call: String, _ rule: BPMNProblem.Rule, _ fragment: String) throws {

@@ -100,7 +100,7 @@ struct CorpusRun {
 
     init(deployment: BPMNDeployment, drive: Drive) throws {
         var registry = ProcessRegistry()
-        for compiled in deployment.processes { registry.deploy(try #require(compiled.executable)) }
+        for compiled in deployment.processes { registry.deploy(try #require(compiled.executable), deployment: 1) }
         engine = Engine(partition: 0, processes: registry)
         self.deployment = deployment
         self.drive = drive

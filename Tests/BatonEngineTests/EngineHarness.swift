@@ -59,9 +59,9 @@ struct EngineHarness {
                 Issue.record("process '\(other.process.id)' does not compile: \(other.problems)")
                 throw HarnessError.notExecutable
             }
-            registry.deploy(executable)
+            registry.deploy(executable, deployment: 1)
         }
-        version = registry.deploy(process)
+        version = registry.deploy(process, deployment: 1)
         self.process = process
         engine = Engine(partition: 1, processes: registry, configuration: configuration)
     }

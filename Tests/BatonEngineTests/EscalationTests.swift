@@ -90,3 +90,30 @@ import Testing
         #expect(found.count == 1 && found[0].rule == .escalationReferenceInvalid && found[0].message.contains(fragment), "\(found)")
     }
 }
+
+/// The example `bpmn/support-ticket-camunda7.bpmn`, run to its end: a business rule task
+/// classifies, a repeating reminder runs beside the work, an escalation informs a manager
+/// without stopping the work, the answer goes out as a message, a link leads to the wait
+/// for the customer's reply.
+@Suite struct SupportTicketExampleTests {
+    @Test(arguments: [true, false])
+    func aTicketIsClassifiedResolvedAnsweredAndClosed(_ needsManager: Bool) throws {
+        let deployment = try BPMNDeployment.load(path: TestFiles.examples + "/support-ticket-camunda7.bpmn")
+        var drive = CorpusRun.Drive()
+        drive.answers["Activity_classify"] = ["variables": .object(["needsManager": .bool(needsManager)])]
+        drive.prefer = "timers"
+        var run = try CorpusRun(deployment: deployment, drive: drive)
+        try run.driveToCompletion()
+        #expect(run.problems.isEmpty, "\(run.problems)")
+        #expect(run.engine.state.instances.isEmpty && run.completedInstances == 1)
+        for element in ["Activity_remind", "Activity_sendAnswer", "Event_followUp", "Activity_waitReply", "Event_closed"] {
+            #expect(run.completedElements.contains(element), "\(element) never completed")
+        }
+        #expect(run.completedElements.contains("Activity_informManager") == needsManager)
+        #expect(!run.completedElements.contains("Event_closedSilently"), "the reply came before the 7-day timeout")
+        let reminders = run.journal.filter { $0.intent == .taskCreated && $0.recordType == .event }.count
+        #expect(reminders >= 4, "three reminders, besides the other tasks")
+        #expect(run.journal.contains { $0.intent == .messageThrown }, "the answer was sent as a message")
+        #expect(run.replayed() == run.engine.state)
+    }
+}

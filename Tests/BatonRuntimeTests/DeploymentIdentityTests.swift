@@ -61,6 +61,32 @@ struct DeploymentIdentityTests {
         #expect(catalog.versions.map(\.version) == [1, 2])
     }
 
+    /// Processes deployed in one file share a deployment: what a call activity bound by
+    /// deployment calls, however many versions of the called process came later.
+    @Test func aCallBoundByDeploymentCallsTheVersionDeployedWithIt() throws {
+        let log = MemoryLog(defaultPartitions: 1, topics: [Topics.journal: 1])
+        func file(_ topic: String, caller: Bool) -> [UInt8] {
+            let call = caller ? """
+                <bpmn:process id="caller" isExecutable="true"><bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f" sourceRef="s" targetRef="call"/>
+                <bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="child" bindingType="deployment"/></bpmn:extensionElements></bpmn:callActivity></bpmn:process>
+                """ : ""
+            return Array("""
+                <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+                \(call)<bpmn:process id="child" isExecutable="true"><bpmn:startEvent id="cs"/><bpmn:sequenceFlow id="c" sourceRef="cs" targetRef="w"/>
+                <bpmn:serviceTask id="w"><bpmn:extensionElements><zeebe:taskDefinition type="\(topic)"/></bpmn:extensionElements></bpmn:serviceTask></bpmn:process>
+                </bpmn:definitions>
+                """.utf8)
+        }
+        try DeploymentCatalog.deploy(file("first", caller: true), fileName: "caller.bpmn", to: log)
+        try DeploymentCatalog.deploy(file("second", caller: false), fileName: "child.bpmn", to: log)
+        var catalog = DeploymentCatalog()
+        try catalog.refresh(from: log)
+        var engine = Engine(partition: 0, processes: catalog.registry)
+        _ = engine.process(.command(.createInstance, key: "order-1", value: .instance(InstanceRecord(processId: "caller", processVersion: 1)), timestamp: 1, position: 0), at: 1)
+        let child = try #require(engine.state.instances.values.first { $0.parentInstanceKey != 0 })
+        #expect(child.processVersion == 1 && child.tasks.values.first?.topic == "first", "latest is version 2, the caller's deployment has version 1")
+    }
+
     /// A deployment whose checksum says another graph than this Baton compiles, or that does
     /// not decode or compile here, stops loading with the position and the reason: skipping it
     /// would renumber every later version on this replica only.
