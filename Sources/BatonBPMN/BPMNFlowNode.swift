@@ -16,6 +16,8 @@ public struct BPMNFlowNode: Sendable, Hashable {
     public var isInterrupting: Bool = true
     /// Sub-processes: `triggeredByEvent="true"` makes it an event sub-process.
     public var triggeredByEvent: Bool = false
+    /// Activities: `isForCompensation="true"` makes it a compensation handler.
+    public var isForCompensation: Bool = false
     /// Gateways and activities: the `default` flow id.
     public var defaultFlow: String?
     public var loop: BPMNLoopCharacteristics?

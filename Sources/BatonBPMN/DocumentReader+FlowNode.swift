@@ -12,6 +12,7 @@ extension DocumentReader {
         node.cancelActivity = element.attribute("cancelActivity") != "false"
         node.isInterrupting = element.attribute("isInterrupting") != "false"
         node.triggeredByEvent = element.attribute("triggeredByEvent") == "true"
+        node.isForCompensation = element.attribute("isForCompensation") == "true"
         node.defaultFlow = element.attribute("default")
         node.calledElement = element.attribute("calledElement")
         node.messageRef = element.attribute("messageRef")

@@ -43,6 +43,12 @@ extension ProcessCompilation {
     /// What the flow node is without its loop characteristics.
     mutating func classifyOnce(_ index: Int32) -> ElementDetails? {
         let node = nodes[Int(index)]
+        let compensates = node.eventDefinitions.contains { if case .compensate = $0 { true } else { false } }
+        if node.isForCompensation || compensates {
+            let what = node.isForCompensation ? "a compensation handler (isForCompensation=\"true\")" : "\(node.kind.rawValue) with compensateEventDefinition"
+            report(.unsupportedElement, node: index, "\(what): compensation is not supported by Baton (no compensation handler ever runs); model the undo as a path of its own, for example after an error boundary event")
+            return nil
+        }
         let definitions = node.eventDefinitions
         if definitions.count > 1 {
             unsupported(index, "\(node.kind.rawValue) with \(definitions.count) event definitions")

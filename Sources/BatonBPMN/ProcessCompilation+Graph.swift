@@ -177,6 +177,8 @@ extension ProcessCompilation {
             // Inside a construct already reported as not run (an ad-hoc sub-process, whose
             // activities have no start event): one problem, not one per child.
             if insideUnsupportedScope(index) { continue }
+            // A compensation handler is reached by an association, and reported as not run.
+            if nodes[index].isForCompensation { continue }
             report(.unreachable, node: Int32(index), "cannot be reached from a start event")
         }
     }

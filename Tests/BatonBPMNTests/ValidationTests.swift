@@ -191,7 +191,7 @@ struct ValidationTests {
         ("<bpmn:transaction id=\"x\"/>", "transaction"),
         ("<bpmn:intermediateCatchEvent id=\"x\"><bpmn:conditionalEventDefinition/></bpmn:intermediateCatchEvent>", "conditional intermediateCatchEvent"),
         ("<bpmn:endEvent id=\"x\"><bpmn:messageEventDefinition/></bpmn:endEvent>", "message endEvent with neither a task topic"),
-        ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>", "compensate intermediateThrowEvent"),
+        ("<bpmn:intermediateThrowEvent id=\"x\"><bpmn:compensateEventDefinition/></bpmn:intermediateThrowEvent>", "compensation is not supported by Baton"),
         ("<bpmn:task id=\"x\"><bpmn:standardLoopCharacteristics/></bpmn:task>", "standard loop"),
     ])
     func unsupportedElementIsListedByName(_ element: String, _ name: String) throws {
@@ -201,6 +201,23 @@ struct ValidationTests {
         let problem = try #require(found.first { $0.rule == .unsupportedElement })
         #expect(problem.elementId == "x" && problem.line == 5)
         #expect(problem.message.contains(name))
+    }
+
+    /// Compensation is reported once per element that takes part (the boundary, the handler,
+    /// the throw), with what to do instead; the handler, reached only by an association, is
+    /// not also reported as unreachable.
+    @Test func compensationIsReportedNotRun() throws {
+        let found = try problems("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="book"/>
+            <bpmn:serviceTask id="book"><bpmn:extensionElements><zeebe:taskDefinition type="book"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:boundaryEvent id="undo" attachedToRef="book"><bpmn:compensateEventDefinition/></bpmn:boundaryEvent>
+            <bpmn:serviceTask id="cancel" isForCompensation="true"><bpmn:extensionElements><zeebe:taskDefinition type="cancel"/></bpmn:extensionElements></bpmn:serviceTask>
+            <bpmn:association id="a1" sourceRef="undo" targetRef="cancel"/>
+            <bpmn:sequenceFlow id="f2" sourceRef="book" targetRef="fail"/>
+            <bpmn:endEvent id="fail"><bpmn:compensateEventDefinition/></bpmn:endEvent>
+            """)
+        #expect(found.map(\.elementId) == ["undo", "cancel", "fail"], "\(found)")
+        #expect(found.allSatisfy { $0.rule == .unsupportedElement && $0.message.contains("compensation is not supported by Baton") && $0.message.contains("error boundary event") })
     }
 
     @Test func processWithoutNoneStartEvent() throws {

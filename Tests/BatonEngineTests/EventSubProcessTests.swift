@@ -128,7 +128,7 @@ import Testing
         (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs" isInterrupting="false"><bpmn:errorEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .eventSubProcessInvalid, "always interrupts"),
         (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"/></bpmn:subProcess>"#, .eventSubProcessInvalid, "needs a trigger"),
         (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"><bpmn:signalEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .signalReferenceInvalid, "no signalRef"),
-        (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"><bpmn:compensateEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .unsupportedElement, "compensate start event of an event sub-process"),
+        (#"<bpmn:subProcess id="x" triggeredByEvent="true"><bpmn:startEvent id="xs"><bpmn:compensateEventDefinition/></bpmn:startEvent></bpmn:subProcess>"#, .unsupportedElement, "compensation is not supported by Baton"),
     ])
     func invalidEventSubProcessesAreNamed(_ element: String, _ rule: BPMNProblem.Rule, _ fragment: String) throws {
         let found = try compileOne(bpmnDocument("""
