@@ -173,23 +173,27 @@ enum EventBasedGatewayBehavior {
     }
 }
 
+/// What a thrown message or signal carries: the element's input mappings, or every variable
+/// it sees when it has none. Nil after raising an incident (a mapping that fails).
+func carried(by token: Token, _ writer: inout StepWriter) -> [String: JSONValue]? {
+    guard !token.element.inputs.isEmpty else {
+        return writer.withInstance(token.instanceKey) { $0.variables(inScopeOf: token.elementInstanceKey) }
+    }
+    switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token)) {
+    case .success(let values): return values
+    case .failure(let failure):
+        writer.raiseIncident(.expressionFailed, token, failure.message)
+        return nil
+    }
+}
+
 /// A message throw or end event, or a send task, without a task topic: the message (named
 /// by its `<message>`, carrying the element's input mappings, or the instance's variables
 /// when it has none) is recorded as `messageThrown`, which the runtime publishes to
 /// `baton.messages` keyed by the correlationId once the step is durable; then it leaves.
 enum MessageThrowBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
-        let variables: [String: JSONValue]
-        if token.element.inputs.isEmpty {
-            variables = writer.withInstance(token.instanceKey) { $0.variables }
-        } else {
-            switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token)) {
-            case .success(let values): variables = values
-            case .failure(let failure):
-                writer.raiseIncident(.expressionFailed, token, failure.message)
-                return
-            }
-        }
+        guard let variables = carried(by: token, &writer) else { return }
         var message = MessageRecord(name: token.element.message!.name, variables: variables)
         message.messageKey = writer.nextKey()
         message.instanceKey = token.instanceKey

@@ -112,17 +112,7 @@ enum SignalProcessor {
 /// signal does so after this step.
 enum SignalThrowBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
-        let variables: [String: JSONValue]
-        if token.element.inputs.isEmpty {
-            variables = writer.withInstance(token.instanceKey) { $0.variables(inScopeOf: token.elementInstanceKey) }
-        } else {
-            switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token)) {
-            case .success(let values): variables = values
-            case .failure(let failure):
-                writer.raiseIncident(.expressionFailed, token, failure.message)
-                return
-            }
-        }
+        guard let variables = carried(by: token, &writer) else { return }
         let name = token.element.message!.name
         guard SizeLimits.bytes(of: variables) <= writer.configuration.maximumTaskResultBytes else {
             writer.raiseIncident(.expressionFailed, token, "signal '\(name)' would carry \(SizeLimits.bytes(of: variables)) bytes of variables, more than the \(writer.configuration.maximumTaskResultBytes) a signal may bring: map fewer with input mappings")

@@ -8,7 +8,9 @@ struct Token {
     let flowScopeKey: Int64
     let deployed: DeployedProcess
 
-    var element: ExecutableElement { deployed.process[element: elementIndex] }
+    /// Borrowed, not copied: an element is a large struct, and behaviours read one or two
+    /// of its fields.
+    var element: ExecutableElement { _read { yield deployed.process.elements[Int(elementIndex)] } }
 }
 
 /// One pending token movement inside a command.

@@ -50,8 +50,9 @@ public struct ExecutableProcess: Sendable, Hashable {
     /// the hot loop.
     public func elementIndex(id: String) -> Int32? { indexById[id] }
 
-    public subscript(element index: Int32) -> ExecutableElement { elements[Int(index)] }
-    public subscript(flow index: Int32) -> ExecutableFlow { flows[Int(index)] }
+    /// Borrowed (`_read`), not copied: callers read a field or two of a large struct.
+    public subscript(element index: Int32) -> ExecutableElement { _read { yield elements[Int(index)] } }
+    public subscript(flow index: Int32) -> ExecutableFlow { _read { yield flows[Int(index)] } }
 }
 
 /// The element kinds Baton executes. Anything else in a BPMN file is refused at deploy time.
