@@ -12,7 +12,8 @@ import BatonTestSupport
 /// events, terminate and error end events, multi-instance service tasks and sub-processes,
 /// call activities (of the process in `declarations`), event sub-processes (timer, timer
 /// cycle, signal, escalation and error starts) in sub-processes, escalation and signal throw
-/// events, non-interrupting timer-cycle and signal boundary events.
+/// events, non-interrupting timer-cycle and signal boundary events, and a timer start event
+/// beside the none start.
 ///
 /// `.differential` keeps to what Baton and SpiffWorkflow both run (none start and end,
 /// terminate end, service and script tasks, the three gateways, embedded sub-processes) and
@@ -63,6 +64,12 @@ struct RandomProcess {
         let (entry, exit) = block(depth: 0, into: &body)
         body.append(flow(start, entry))
         body.append(flow(exit, end))
+        // In `.everything`, one process in four also starts by a repeating timer.
+        if subset == .everything, pick(4) == 0 {
+            let tick = id("tick")
+            body.append("<bpmn:startEvent id=\"\(tick)\"><bpmn:timerEventDefinition><bpmn:timeCycle>R\(1 + pick(3))/PT\(10 + pick(50))S</bpmn:timeCycle></bpmn:timerEventDefinition></bpmn:startEvent>")
+            body.append(flow(tick, entry))
+        }
         text = body.joined(separator: "\n")
     }
 

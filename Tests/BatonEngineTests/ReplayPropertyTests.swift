@@ -198,6 +198,9 @@ enum SimulatedWorld {
         if !timers.isEmpty { choices += ["timer"] }
         if !incidents.isEmpty { choices += ["incident"] }
         if !harness.outbox.isEmpty { choices += ["outbox", "outbox"] }
+        let startTimers = harness.engine.state.startTimers.values.sorted { $0.key < $1.key }
+        if !harness.process.timerStartEvents.isEmpty, harness.engine.state.startTimerVersions.isEmpty { choices += ["schedule"] }
+        if !startTimers.isEmpty { choices += ["startTimer"] }
         if harness.engine.state.subscriptionsByAddress.keys.contains(where: \.correlationKey.isEmpty) { choices += ["signal"] }
         if instances.count >= 3 { choices.removeFirst() }
         if choices.isEmpty { choices = ["start"] }
@@ -212,6 +215,15 @@ enum SimulatedWorld {
             let (instanceKey, timer) = timers[roll(timers.count)]
             if roll(5) > 0 { harness.now = max(harness.now, timer.dueAt) }
             harness.send(.triggerTimer, .timer(TimerRecord(instanceKey: instanceKey, timerKey: timer.key)))
+        case "schedule":
+            // As the deployer asks (sometimes twice: the second is rejected).
+            let request = InstanceRecord(processId: harness.process.processId, processVersion: harness.version)
+            harness.send(.scheduleStartTimers, .instance(request), key: request.processId)
+            if roll(4) == 0 { harness.send(.scheduleStartTimers, .instance(request), key: request.processId) }
+        case "startTimer":
+            let timer = startTimers[roll(startTimers.count)]
+            if roll(5) > 0 { harness.now = max(harness.now, timer.dueAt) }
+            harness.send(.triggerTimer, .timer(TimerRecord(instanceKey: 0, timerKey: timer.key)), key: timer.processId)
         case "outbox":
             // A thrown signal, delivered (sometimes twice: the second is a duplicate).
             let command = harness.outbox.removeFirst()
