@@ -82,6 +82,8 @@ enum EventSubProcesses {
 /// its start event (whose trigger came) is passed at once.
 enum EventSubProcessBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
+        guard let locals = LocalScope.inputs(token, &writer) else { return }
+        LocalScope.open(locals, token, &writer)
         EventSubProcesses.arm(token, scopeElement: token.elementIndex, &writer, &agenda)
         agenda.append(.activateTriggered(element: token.element.innerStartEvent!, scopeKey: token.elementInstanceKey))
     }

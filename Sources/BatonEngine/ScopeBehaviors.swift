@@ -3,7 +3,8 @@ import BatonModel
 /// Embedded sub-process: a scope of its own, entered at its none start event.
 enum SubProcessBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
-        guard let waits = BoundaryEvents.prepare(token, &writer) else { return }
+        guard let locals = LocalScope.inputs(token, &writer), let waits = BoundaryEvents.prepare(token, &writer) else { return }
+        LocalScope.open(locals, token, &writer)
         EventSubProcesses.arm(token, scopeElement: token.elementIndex, &writer, &agenda)
         agenda.append(.activate(element: token.element.innerStartEvent!, scopeKey: token.elementInstanceKey))
         BoundaryEvents.open(waits, token, &writer, &agenda)
@@ -13,6 +14,29 @@ enum SubProcessBehavior {
     static func complete(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         guard OutputMappings.apply(token, extra: [:], &writer) else { return }
         writer.leave(token, &agenda)
+    }
+}
+
+/// The local variables a sub-process (or event sub-process) starts with: its input
+/// mappings (`zeebe:input`, `camunda:inputParameter`), evaluated where it is entered and
+/// kept in its own scope, as Camunda does. Inside, a variable of the same name is written
+/// there (`StepWriter.setVariables`: the nearest scope that has it); they go when the
+/// sub-process ends, after its output mappings have read them.
+enum LocalScope {
+    /// Nil after raising an incident on the sub-process (a mapping that fails).
+    static func inputs(_ token: Token, _ writer: inout StepWriter) -> [String: JSONValue]? {
+        guard !token.element.inputs.isEmpty else { return [:] }
+        switch OutputMappings.evaluate(token.element.inputs, writer.evaluator(token)) {
+        case .success(let values): return values
+        case .failure(let failure):
+            writer.raiseIncident(.expressionFailed, token, "input \(failure.message)")
+            return nil
+        }
+    }
+
+    static func open(_ locals: [String: JSONValue], _ token: Token, _ writer: inout StepWriter) {
+        guard !locals.isEmpty else { return }
+        writer.write(.variablesUpdated, .variables(VariablesRecord(instanceKey: token.instanceKey, variables: locals, scopeKey: token.elementInstanceKey)))
     }
 }
 
