@@ -51,9 +51,12 @@ enum InstanceProcessor {
         let base = "\(processId)-\(writer.nextKey())"
         let own = writer.command.partition
         guard writer.configuration.journalPartitions > 1, writer.partition(ofKey: base) != own else { return base }
-        var attempt = 1
-        while writer.partition(ofKey: "\(base).\(attempt)") != own { attempt += 1 }
-        return "\(base).\(attempt)"
+        // Murmur2 spreads the suffixes evenly: about one try in `journalPartitions` lands
+        // here. The bound only guards a partition number the configuration does not have.
+        for attempt in 1...(1_000 * Int(writer.configuration.journalPartitions)) where writer.partition(ofKey: "\(base).\(attempt)") == own {
+            return "\(base).\(attempt)"
+        }
+        return base
     }
 
     /// Writes `instanceCreated` for `value` and returns the new instance's key; the caller
