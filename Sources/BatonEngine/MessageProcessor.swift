@@ -202,10 +202,8 @@ public enum MessageProcessor {
             problem = "a message needs a correlation key (the record's key)"
         } else if !(0...maximumTimeToLive).contains(value.timeToLive) {
             problem = "time to live \(value.timeToLive) ms is not between 0 and \(maximumTimeToLive) (10 years)"
-        } else if !value.variables.isEmpty, SizeLimits.bytes(of: value.variables) > writer.configuration.maximumTaskResultBytes {
-            problem = "the message's variables take \(SizeLimits.bytes(of: value.variables)) bytes, more than the \(writer.configuration.maximumTaskResultBytes) a message may bring"
         } else {
-            problem = nil
+            problem = SizeLimits.broughtTooMuch(value.variables, by: "message", writer)
         }
         if let problem { writer.reject(problem) }
         return problem == nil

@@ -95,10 +95,8 @@ enum SignalProcessor {
             problem = "a signal needs a name"
         } else if value.name.utf8.count > MessageProcessor.maximumNameBytes {
             problem = "a signal name may have at most \(MessageProcessor.maximumNameBytes) bytes"
-        } else if !value.variables.isEmpty, SizeLimits.bytes(of: value.variables) > writer.configuration.maximumTaskResultBytes {
-            problem = "the signal's variables take \(SizeLimits.bytes(of: value.variables)) bytes, more than the \(writer.configuration.maximumTaskResultBytes) a signal may bring"
         } else {
-            problem = nil
+            problem = SizeLimits.broughtTooMuch(value.variables, by: "signal", writer)
         }
         if let problem { writer.reject(problem) }
         return problem == nil
@@ -114,8 +112,8 @@ enum SignalThrowBehavior {
     static func run(_ token: Token, _ writer: inout StepWriter, _ agenda: inout TokenAgenda) {
         guard let variables = carried(by: token, &writer) else { return }
         let name = token.element.message!.name
-        guard SizeLimits.bytes(of: variables) <= writer.configuration.maximumTaskResultBytes else {
-            writer.raiseIncident(.expressionFailed, token, "signal '\(name)' would carry \(SizeLimits.bytes(of: variables)) bytes of variables, more than the \(writer.configuration.maximumTaskResultBytes) a signal may bring: map fewer with input mappings")
+        if let problem = SizeLimits.broughtTooMuch(variables, by: "signal", writer) {
+            writer.raiseIncident(.expressionFailed, token, "signal '\(name)': \(problem); map fewer with input mappings")
             return
         }
         let own = writer.command.partition

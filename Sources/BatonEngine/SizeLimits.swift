@@ -5,6 +5,15 @@ import BatonModel
 /// replica decides the same way.
 enum SizeLimits {
     /// The size of a set of variables: every name and value, as in a JSON object.
+    /// Why the variables a message or signal (`kind`) brings are too many bytes (more than
+    /// one task answer may bring), or nil.
+    static func broughtTooMuch(_ variables: [String: JSONValue], by kind: String, _ writer: StepWriter) -> String? {
+        guard !variables.isEmpty else { return nil }
+        let size = bytes(of: variables)
+        let limit = writer.configuration.maximumTaskResultBytes
+        return size > limit ? "the \(kind)'s variables take \(size) bytes, more than the \(limit) a \(kind) may bring" : nil
+    }
+
     static func bytes(of variables: [String: JSONValue]) -> Int {
         variables.reduce(2) { $0 + $1.key.utf8.count + 4 + $1.value.sizeEstimate }
     }

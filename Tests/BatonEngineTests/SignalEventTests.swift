@@ -177,6 +177,18 @@ import Testing
         #expect(given.task("work") == nil)
     }
 
+    @Test func aThrownSignalTooBigToCarryIsAnIncidentNotAMessage() throws {
+        var given = try EngineHarness("""
+            <bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+            <bpmn:intermediateThrowEvent id="t"><bpmn:signalEventDefinition signalRef="Sig"/></bpmn:intermediateThrowEvent>
+            <bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/><bpmn:endEvent id="e"/>
+            """, declarations: Self.signals, configuration: EngineConfiguration(maximumTaskResultBytes: 100))
+        let records = given.start(["blob": .string(String(repeating: "x", count: 200))])
+        #expect(!records.contains { $0.recordType == .command }, "nothing was sent")
+        let incident = try #require(given.instance?.incidents.values.first)
+        #expect(incident.message.contains("signal 'stock-arrived': the signal's variables take") && incident.message.contains("map fewer"), "\(incident.message)")
+    }
+
     @Test func signalDefinitionsAreChecked() throws {
         func problems(_ content: String) throws -> [BPMNProblem] {
             try BPMNDeployment.load(bpmnDocument(content, declarations: Self.signals + #"<bpmn:signal id="Expr" name="=x"/>"#), fileName: "s.bpmn").processes[0].problems
