@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(
             name: "BatonRuntimeTests",
             dependencies: ["BatonRuntime", "BatonWorker", "BatonFileLog", "BatonLog", "BatonEngine", "BatonModel", "BatonBPMN", "BatonStorage", "BatonTestSupport"]),
-        .testTarget(name: "BatonGatewayTests", dependencies: ["BatonGateway", "BatonModel"]),
+        .testTarget(name: "BatonGatewayTests", dependencies: ["BatonGateway", "BatonModel", "BatonFileLog", "BatonLog", "BatonRuntime", "BatonWorker", "BatonTestSupport"]),
         .testTarget(name: "BatonKafkaTests", dependencies: ["BatonKafka", "BatonLog", "BatonModel", "BatonTestSupport"]),
         .testTarget(name: "SystemLibraryTests", dependencies: ["CLZ4", "CRdKafka", "CLibXML2"]),
     ],

@@ -66,6 +66,9 @@ public final class TaskClaims: Sendable {
     let verdictTimeout: Int64
     private let topics = Mutex<[String: TopicBuffer]>([:])
     private let arrivals = TaskArrivals()
+    /// Per topic: the newest mark waiting to be committed, whether a commit is running, and
+    /// the last commit's failure.
+    private let acknowledgements = Mutex<(waiting: [String: [Int32: Int64]], committing: Set<String>, failure: String?)>(([:], [], nil))
     /// Most task messages buffered per topic.
     static let bufferLimit = 2_000
 
@@ -106,7 +109,7 @@ public final class TaskClaims: Sendable {
                 if !candidates.isEmpty {
                     claimed += try await lock(candidates, request: request, workerId: workerId)
                 }
-                try await acknowledgeClaimed(request.topicName)
+                try acknowledgeClaimed(request.topicName)
             }
             if !claimed.isEmpty || WallClock.now() >= deadline || Task.isCancelled { return claimed }
             // Nothing yet: one waiting request per set of topics polls them, the rest sleep.
@@ -226,8 +229,21 @@ public final class TaskClaims: Sendable {
         return claimed
     }
 
-    /// Acknowledges the rounds whose tasks are all claimed or dropped, oldest first.
-    private func acknowledgeClaimed(_ topic: String) async throws {
+    /// Acknowledges the rounds whose tasks are all claimed or dropped, oldest first. The
+    /// commit runs in the background, one at a time per topic, and never holds a response
+    /// back (a commit is fsyncs: under load, committing inline held fetchAndLock responses
+    /// for tens to hundreds of ms). A mark covers every earlier one, so a commit takes the
+    /// furthest mark waiting. Nothing depends on the commit being done before the answer: a
+    /// gateway that dies first leaves those tasks to the next member, whose claims the
+    /// engine refuses while the locks granted here hold. A failed commit is kept for the
+    /// next one and reported to the next fetchAndLock.
+    private func acknowledgeClaimed(_ topic: String) throws {
+        if let failure = acknowledgements.withLock({ state -> String? in
+            defer { state.failure = nil }
+            return state.failure
+        }) {
+            throw LogError("committing the position of the task topic of '\(topic)' failed: \(failure)")
+        }
         let mark: [Int32: Int64]? = topics.withLock { topics in
             guard var buffer = topics[topic] else { return nil }
             defer { topics[topic] = buffer }
@@ -240,8 +256,38 @@ public final class TaskClaims: Sendable {
             return mark
         }
         guard let mark else { return }
+        let start = acknowledgements.withLock { state -> Bool in
+            // Two requests may get here out of order: per partition, the further position wins.
+            state.waiting[topic, default: [:]].merge(mark, uniquingKeysWith: max)
+            return state.committing.insert(topic).inserted
+        }
+        guard start else { return }
         let transport = transport
-        try await DedicatedThread.run { try transport.acknowledge(topic: topic, through: mark) }
+        do {
+            try DedicatedThread.start { [self] in
+                while let next = acknowledgements.withLock({ state -> [Int32: Int64]? in
+                    guard let next = state.waiting.removeValue(forKey: topic) else {
+                        state.committing.remove(topic)
+                        return nil
+                    }
+                    return next
+                }) {
+                    do {
+                        try transport.acknowledge(topic: topic, through: next)
+                    } catch {
+                        acknowledgements.withLock { state in
+                            state.failure = "\(error)"
+                            state.waiting[topic, default: [:]].merge(next, uniquingKeysWith: max)
+                            state.committing.remove(topic)
+                        }
+                        return
+                    }
+                }
+            }
+        } catch {
+            acknowledgements.withLock { _ = $0.committing.remove(topic) }
+            throw error
+        }
     }
 
     /// The topics this gateway has read.

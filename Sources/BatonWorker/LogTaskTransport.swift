@@ -100,10 +100,7 @@ public final class LogTaskTransport: TaskTransport {
         answered.withLock { answered in
             for (target, position) in positions where last[target] != position { answered[target] = position }
         }
-        let now = Self.monotonicMilliseconds()
-        if now - (lastCommit.withLock { $0[topic] } ?? .min / 2) >= commitInterval {
-            try commitAnswered(topic: topic)
-        }
+        if claimCommit(topic: topic) { try commitAnswered(topic: topic) }
     }
 
     public func fetchMark(topic: String) -> [Int32: Int64] {
@@ -125,11 +122,21 @@ public final class LogTaskTransport: TaskTransport {
         answered.withLock { answered in
             for (partition, position) in mark where held.contains(partition) {
                 let target = TopicPartition(name, partition)
-                if last[target] != position, position > (answered[target] ?? .min) { answered[target] = position }
+                if position > (last[target] ?? .min), position > (answered[target] ?? .min) { answered[target] = position }
             }
         }
-        if Self.monotonicMilliseconds() - (lastCommit.withLock { $0[topic] } ?? .min / 2) >= commitInterval {
-            try commitAnswered(topic: topic)
+        if claimCommit(topic: topic) { try commitAnswered(topic: topic) }
+    }
+
+    /// Whether `commitInterval` has passed since the last commit of `topic`; if so, the
+    /// caller commits and the interval starts again now, so that callers arriving together
+    /// do not all commit (each commit is fsyncs, one at a time per process).
+    private func claimCommit(topic: String) -> Bool {
+        let now = Self.monotonicMilliseconds()
+        return lastCommit.withLock { last in
+            guard now - (last[topic] ?? .min / 2) >= commitInterval else { return false }
+            last[topic] = now
+            return true
         }
     }
 

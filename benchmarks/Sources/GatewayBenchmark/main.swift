@@ -18,7 +18,7 @@ import Glibc
 /// the file log, workers as HTTP clients (async-http-client) on 127.0.0.1:
 ///
 /// 1. Throughput: `workers` concurrent workers, each a loop of fetchAndLock (long polling,
-///    maxTasks 1) and complete, over one-task instances started at once (at most 4,000 in
+///    maxTasks 1 unless given) and complete, over one-task instances started at once (at most 4,000 in
 ///    flight): round trips (tasks fetched and completed) per second.
 /// 2. Latency while workers wait: instances started at a fixed rate (open loop), the time
 ///    from the start command's append to the task arriving in a worker's fetchAndLock
@@ -27,11 +27,13 @@ import Glibc
 ///    /engine-rest/version` (authentication and routing included, no engine work).
 ///
 /// Targets (issue 11): ≥ 5,000 tasks/s, p99 ≤ 20 ms.
-/// Usage: GatewayBenchmark [instances] [workers] [rate/s for the latency phase]
+/// Usage: GatewayBenchmark [instances] [workers] [rate/s for the latency phase] [maxTasks per fetch, 1]
 let arguments = CommandLine.arguments
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 10_000 : 10_000
 let workerCount = arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64
 let rate = arguments.count > 3 ? Int(arguments[3]) ?? 200 : 200
+let maxTasks = arguments.count > 4 ? Int(arguments[4]) ?? 1 : 1
+let maxTasks = arguments.count > 4 ? Int(arguments[4]) ?? 1 : 1
 
 let directory = "/tmp/baton-bench-gateway-\(getpid())"
 _ = system("rm -rf \(directory)")
@@ -82,7 +84,7 @@ let latencies = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000, numberOfS
 
 /// One worker: fetchAndLock (long polling up to 1 s), complete what it got, again.
 func work(_ worker: Int) async throws {
-    let fetch = "{\"workerId\":\"w\(worker)\",\"maxTasks\":1,\"asyncResponseTimeout\":1000,\"topics\":[{\"topicName\":\"work\",\"lockDuration\":60000}]}"
+    let fetch = "{\"workerId\":\"w\(worker)\",\"maxTasks\":\(maxTasks),\"asyncResponseTimeout\":1000,\"topics\":[{\"topicName\":\"work\",\"lockDuration\":60000}]}"
     while !stopping.withLock({ $0 }) {
         let (status, body) = try await post("/external-task/fetchAndLock", fetch)
         let now = BenchmarkSupport.seconds() * 1000
@@ -99,7 +101,7 @@ func work(_ worker: Int) async throws {
     }
 }
 
-print("gateway benchmark: Camunda 7 external-task API, engine and gateway in one process on the file log (2 journal partitions, 12 task partitions), \(workerCount) HTTP workers (fetchAndLock maxTasks 1 with long polling, then complete)")
+print("gateway benchmark: Camunda 7 external-task API, engine and gateway in one process on the file log (2 journal partitions, 12 task partitions), \(workerCount) HTTP workers (fetchAndLock maxTasks \(maxTasks) with long polling, then complete)")
 let workers = Task {
     try await withThrowingTaskGroup(of: Void.self) { group in
         for worker in 0..<workerCount { group.addTask { try await work(worker) } }

@@ -1,0 +1,148 @@
+import BatonFileLog
+@testable import BatonGateway
+import BatonLog
+import BatonModel
+import BatonRuntime
+import BatonTestSupport
+import BatonWorker
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// fetchAndLock on the file log with a running engine: what the task topic's position commit
+/// may and may not hold up.
+@Suite(.serialized)
+struct TaskClaimsTests {
+    /// The file log's transport, with acknowledgements that wait at a gate the test opens
+    /// (a commit that takes long: fsyncs under load) or fail (a disk that refuses).
+    final class GatedTransport: TaskTransport {
+        let inner: LogTaskTransport
+        let gateOpen = Mutex(false)
+        let failing = Mutex(false)
+        let entered = Mutex(0)
+        init(_ inner: LogTaskTransport) { self.inner = inner }
+
+        func acknowledge(topic: String, through mark: [Int32: Int64]) throws {
+            entered.withLock { $0 += 1 }
+            while !gateOpen.withLock({ $0 }) { usleep(1_000) }
+            if failing.withLock({ $0 }) { throw LogError("the disk is full") }
+            try inner.acknowledge(topic: topic, through: mark)
+        }
+        func fetch(topic: String, limit: Int) throws -> [TaskMessage] { try inner.fetch(topic: topic, limit: limit) }
+        func acknowledge(topic: String) throws { try inner.acknowledge(topic: topic) }
+        func send(_ commands: [Record], partition: Int32) throws { try inner.send(commands, partition: partition) }
+        func now() -> Int64 { inner.now() }
+        func fetchMark(topic: String) -> [Int32: Int64] { inner.fetchMark(topic: topic) }
+    }
+
+    struct Running {
+        let log: FileLog
+        let transport: GatedTransport
+        let claims: TaskClaims
+        let loop: EngineLoop
+        let engine: Task<Void, any Error>
+        let follower: Task<Void, any Error>
+
+        func start(_ correlationId: String) throws {
+            try CommandWriter(log: log).append(.command(
+                .createInstance, key: correlationId, value: .instance(InstanceRecord(processId: "claimed", processVersion: 1)), timestamp: WallClock.now()))
+        }
+
+        func fetch() async throws -> [ClaimedTask] {
+            try await claims.fetchAndLock(
+                workerId: "w", maxTasks: 1, usePriority: false, topics: [TopicRequest(topicName: "claim-work", lockDuration: 60_000)], timeout: 20_000)
+        }
+
+        func committed() throws -> Int64? {
+            try log.committedPosition(group: TaskTopicLag.group("claim-work"), partition: TopicPartition(Topics.tasks("claim-work"), 0))
+        }
+
+        func stop() async {
+            transport.gateOpen.withLock { $0 = true }
+            follower.cancel()
+            loop.stop()
+            _ = try? await engine.value
+            _ = try? await follower.value
+        }
+    }
+
+    static func running(in directory: TemporaryDirectory) throws -> Running {
+        let log = try FileLog(directory: directory.path, topics: [Topics.journal: 1, Topics.events: 1], partitionsByPrefix: [Topics.taskPrefix: 1])
+        _ = try DeploymentCatalog.deploy(oneTaskProcess(id: "claimed", topic: "claim-work"), fileName: "claimed.bpmn", to: log)
+        let loop = EngineLoop(log: log, snapshots: { _ in nil }, options: RuntimeOptions(), clock: WallClock.now, warn: { print("warning: \($0)") })
+        let engine = Task { try await DedicatedThread.run { try loop.runBlocking() } }
+        let readModel = try ReadModel(log: log, snapshots: { _ in nil })
+        let follower = Task { try await readModel.follow() }
+        let transport = GatedTransport(LogTaskTransport(log: log))
+        return Running(log: log, transport: transport, claims: TaskClaims(transport: transport, log: log, readModel: readModel), loop: loop, engine: engine, follower: follower)
+    }
+
+    /// Waits up to `seconds` for `condition`.
+    static func eventually(seconds: Int = 60, _ condition: () throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return false
+    }
+
+    /// The claimed task is answered while the commit of the topic's position still waits:
+    /// a commit held every fetchAndLock that made one (tens to hundreds of ms under load in
+    /// the gateway benchmark). The position is committed once the gate opens.
+    @Test func aClaimIsAnsweredWithoutWaitingForThePositionCommit() async throws {
+        let directory = TemporaryDirectory("baton-claims")
+        defer { directory.remove() }
+        let running = try Self.running(in: directory)
+        try running.start("order-1")
+        let fetched: [ClaimedTask]? = try await withThrowingTaskGroup(of: [ClaimedTask]?.self) { group in
+            group.addTask { try await running.fetch() }
+            group.addTask {
+                // Once the commit waits at the gate, the fetch has 30 s to answer (a loaded
+                // machine); then the gate opens so that a fetch held by the commit can end,
+                // and the test fails rather than hangs.
+                _ = try? await Self.eventually(seconds: 600) { running.transport.entered.withLock { $0 } > 0 }
+                try? await Task.sleep(for: .seconds(30))
+                running.transport.gateOpen.withLock { $0 = true }
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            return first
+        }
+        #expect(fetched?.map(\.message.correlationId) == ["order-1"], "fetchAndLock did not answer while the commit waited")
+        #expect(try await Self.eventually { running.transport.entered.withLock { $0 } == 1 }, "the claim was not acknowledged")
+        #expect(try running.committed() == nil)
+        running.transport.gateOpen.withLock { $0 = true }
+        #expect(try await Self.eventually { try running.committed() == 1 }, "the position after the claimed task was not committed")
+        await running.stop()
+    }
+
+    /// A commit that fails is reported to the next fetchAndLock, naming the topic and why,
+    /// and its position is committed by the next commit.
+    @Test func aFailedCommitIsReportedAndRetried() async throws {
+        let directory = TemporaryDirectory("baton-claims")
+        defer { directory.remove() }
+        let running = try Self.running(in: directory)
+        running.transport.failing.withLock { $0 = true }
+        running.transport.gateOpen.withLock { $0 = true }
+        try running.start("order-1")
+        #expect(try await running.fetch().count == 1)
+        #expect(try await Self.eventually { running.transport.entered.withLock { $0 } == 1 })
+        try await Task.sleep(for: .milliseconds(50))
+        do {
+            _ = try await running.fetch()
+            Issue.record("the failed commit was not reported")
+        } catch {
+            #expect("\(error)".contains("claim-work") && "\(error)".contains("the disk is full"), "\(error)")
+        }
+        running.transport.failing.withLock { $0 = false }
+        try running.start("order-2")
+        #expect(try await running.fetch().map(\.message.correlationId) == ["order-2"])
+        #expect(try await Self.eventually { try running.committed() == 2 })
+        await running.stop()
+    }
+}
