@@ -20,10 +20,13 @@ import Glibc
 /// of its task, beside the same run's raw HTTP request rate (async-http-client POSTing a
 /// task-sized body to the same endpoint with the same concurrency). Target: ≥ 0.5 of raw.
 ///
-/// Usage: HTTPWorkerBenchmark [instances] [concurrency]
+/// Usage: HTTPWorkerBenchmark [instances] [concurrency] [rounds, 3]
 let arguments = CommandLine.arguments
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 20_000 : 20_000
 let concurrency = arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64
+/// Baton and raw alternate, so that a slow spell of the machine (rates here drift ±15 %
+/// between runs) lands on both sides of some round rather than on one side of the ratio.
+let rounds = max(1, arguments.count > 3 ? Int(arguments[3]) ?? 3 : 3)
 
 /// Answers every request with 200 and `{}` (HTTP/1.1 keep-alive), counting requests.
 final class NoOpHandler: ChannelInboundHandler, Sendable {
@@ -133,10 +136,13 @@ func batonRate() async throws -> (perSecond: Double, posts: Int, cpuMicroseconds
     return (Double(count) / elapsed, NoOpHandler.served.withLock { $0 } - before, cpu / Double(count) * 1e6, peakResidentKilobytes() / 1024)
 }
 
-print("HTTP worker benchmark: one-task instances on the file log (2 journal partitions, 12 task partitions), engine and a configured HTTP worker in one process, a no-op endpoint on 127.0.0.1; concurrency \(concurrency)")
-let baton = try await batonRate()
-let raw = try await rawRate(seconds: 3, url: url, body: sampleTask, concurrency: concurrency)
-print("  baton:  \(format(baton.perSecond)) PI/s (\(count) instances, \(baton.posts) POSTs: one per task), \(format(baton.cpuMicroseconds)) µs CPU per instance, peak RSS \(baton.peakMiB) MiB")
-print("  raw:    \(format(raw.perSecond)) requests/s (async-http-client, the same endpoint, body and concurrency), \(format(raw.cpuMicroseconds)) µs CPU per request")
-print("  ratio PI/s / raw requests/s: \(format2(baton.perSecond / raw.perSecond))   (target 0.5)")
+print("HTTP worker benchmark: one-task instances on the file log (2 journal partitions, 12 task partitions), engine and a configured HTTP worker in one process, a no-op endpoint on 127.0.0.1; concurrency \(concurrency); \(rounds) rounds of Baton then raw, the ratio of each round and their median")
+var ratios: [Double] = []
+for round in 1...rounds {
+    let baton = try await batonRate()
+    let raw = try await rawRate(seconds: 3, url: url, body: sampleTask, concurrency: concurrency)
+    ratios.append(baton.perSecond / raw.perSecond)
+    print("  round \(round): baton \(format(baton.perSecond)) PI/s (\(count) instances, \(baton.posts) POSTs: one per task), \(format(baton.cpuMicroseconds)) µs CPU per instance, peak RSS \(baton.peakMiB) MiB; raw \(format(raw.perSecond)) requests/s (async-http-client, the same endpoint, body and concurrency), \(format(raw.cpuMicroseconds)) µs CPU per request; ratio \(format2(ratios.last!))")
+}
+print("  ratio PI/s / raw requests/s, median of \(rounds): \(format2(ratios.sorted()[rounds / 2]))   (target 0.5; rounds: \(ratios.map(format2).joined(separator: ", ")))")
 try await server.close().get()
