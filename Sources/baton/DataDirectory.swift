@@ -11,7 +11,8 @@ import BatonWorker
 /// touches it.
 struct DataDirectory: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "Folder of the embedded log and its snapshots.")
-    var path = "./baton-data"
+    var path = DataDirectory.defaultPath
+    static let defaultPath = "./baton-data"
 
     @Option(name: .customLong("kafka"), help: "Use Kafka at HOST:PORT[,HOST:PORT] instead of the embedded log (snapshots go to the baton.snapshots topic).")
     var kafka: String?

@@ -215,7 +215,7 @@ struct CommandLineTests {
     }
 
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "broadcast-signal", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "validate", "topics apply", "topics lag"] {
+        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "broadcast-signal", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "bench", "validate", "topics apply", "topics lag"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")

@@ -18,8 +18,8 @@ import Glibc
 /// the file log, workers as HTTP clients (async-http-client) on 127.0.0.1:
 ///
 /// 1. Throughput: `workers` concurrent workers, each a loop of fetchAndLock (long polling,
-///    maxTasks 1 unless given) and complete, over one-task instances started at once (at most 4,000 in
-///    flight): round trips (tasks fetched and completed) per second.
+///    maxTasks 1 unless given) and complete, over one-task instances started at once (at
+///    most 4,000 in flight): round trips (tasks fetched and completed) per second.
 /// 2. Latency while workers wait: instances started at a fixed rate (open loop), the time
 ///    from the start command's append to the task arriving in a worker's fetchAndLock
 ///    response: p50 / p99 / max.
@@ -32,7 +32,6 @@ let arguments = CommandLine.arguments
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 10_000 : 10_000
 let workerCount = arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64
 let rate = arguments.count > 3 ? Int(arguments[3]) ?? 200 : 200
-let maxTasks = arguments.count > 4 ? Int(arguments[4]) ?? 1 : 1
 let maxTasks = arguments.count > 4 ? Int(arguments[4]) ?? 1 : 1
 
 let directory = "/tmp/baton-bench-gateway-\(getpid())"

@@ -1,0 +1,152 @@
+import ArgumentParser
+import BatonLog
+import BatonModel
+import BatonRuntime
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How `baton bench` starts instances: closed loop (a bounded number in flight) or open loop
+/// (a fixed rate), each instance a createInstance command whose correlationId starts with
+/// `prefix` and whose timestamp is the moment it was appended.
+struct BenchLoad {
+    let log: any Log
+    let processId: String
+    let version: Int32
+    let deployments: Int64
+    let variables: [String: JSONValue]
+    /// Starts every correlationId: unique per run, and a warm-up's apart from the measured.
+    let prefix: String
+
+    typealias Progress = @Sendable (_ started: Int, _ statistics: EngineLoop.Statistics, _ seconds: Double) -> Void
+    /// When the load began (monotonic seconds), for the progress line.
+    let began = BenchLoad.monotonicSeconds()
+
+    /// What the engine and this process have done so far.
+    struct Counters {
+        let milliseconds: Int64
+        let records: Int
+        let cpuSeconds: Double
+
+        static func now(loop: EngineLoop) -> Counters {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            return Counters(milliseconds: WallClock.now(), records: loop.current.records, cpuSeconds: cpu)
+        }
+    }
+
+    /// Appends createInstance commands for `indexes`, one append per journal partition.
+    func start(_ indexes: Range<Int>) throws {
+        let writer = CommandWriter(log: log)
+        var byPartition: [Int32: [Record]] = [:]
+        for index in indexes {
+            let id = prefix + String(index)
+            byPartition[try writer.partition(of: id), default: []].append(.command(
+                .createInstance, key: id,
+                value: .instance(InstanceRecord(processId: processId, processVersion: version, variables: variables, deploymentPosition: deployments)),
+                timestamp: WallClock.now()))
+        }
+        for (partition, commands) in byPartition.sorted(by: { $0.key < $1.key }) { try writer.append(commands, partition: partition) }
+    }
+
+    /// Starts `count` instances, never more than `inFlight` unfinished; returns `count`.
+    func closedLoop(count: Int, inFlight: Int, loop: EngineLoop, progress: Progress?) async throws -> Int {
+        let base = loop.current.instancesCompleted
+        var started = 0
+        var ticker = Ticker(progress: progress, begin: began)
+        while started < count {
+            let finished = loop.current.instancesCompleted - base
+            let room = min(count - started, inFlight - (started - finished), 500)
+            if room > 0 {
+                try start(started..<(started + room))
+                started += room
+            } else {
+                try await Task.sleep(nanoseconds: 200_000)
+            }
+            ticker.tick(started, loop)
+        }
+        return count
+    }
+
+    /// Starts `rate` instances per second for `seconds`, each on its due time (late ones as
+    /// soon as possible, never skipped); returns how many it started.
+    func openLoop(rate: Int, seconds: Int, loop: EngineLoop, progress: Progress?) async throws -> Int {
+        let total = rate * seconds
+        let begin = Self.monotonicSeconds()
+        var started = 0
+        var ticker = Ticker(progress: progress, begin: began)
+        while started < total {
+            let due = min(total, Int((Self.monotonicSeconds() - begin) * Double(rate)) + 1)
+            if due > started {
+                try start(started..<due)
+                started = due
+            }
+            ticker.tick(started, loop)
+            let next = begin + Double(started) / Double(rate)
+            let wait = next - Self.monotonicSeconds()
+            if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
+        }
+        return started
+    }
+
+    /// Waits until the engine has completed `count` instances (the log is this run's alone),
+    /// or none completes for `stallSeconds`.
+    func waitForCompletion(of count: Int, started: Int, loop: EngineLoop, stallSeconds: Int, progress: Progress?) async throws {
+        var ticker = Ticker(progress: progress, begin: began)
+        var last = (completed: -1, at: Self.monotonicSeconds())
+        while true {
+            let journal = loop.current.instancesCompleted
+            if journal >= count { return }
+            let now = Self.monotonicSeconds()
+            if journal != last.completed { last = (journal, now) }
+            if now - last.at > Double(stallSeconds) {
+                throw ValidationError("\(count - journal) of \(count) instances did not complete and none completed for \(stallSeconds) s (a task no worker answers, a message or timer nothing sends, an incident?): see 'baton instances' and 'baton incidents'")
+            }
+            ticker.tick(started, loop)
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+    }
+
+    static func monotonicSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// The live progress line: once a second.
+    struct Ticker {
+        let progress: Progress?
+        let begin: Double
+        var last = BenchLoad.monotonicSeconds()
+
+        mutating func tick(_ started: Int, _ loop: EngineLoop) {
+            guard let progress else { return }
+            let now = BenchLoad.monotonicSeconds()
+            guard now - last >= 1 else { return }
+            last = now
+            progress(started, loop.current, now - begin)
+        }
+    }
+
+    static let progress: Progress = { started, statistics, seconds in
+        print("  \(Int(seconds)) s: started \(started), completed \(statistics.instancesCompleted), active \(statistics.activeInstances), open incidents \(statistics.openIncidents)")
+    }
+}
+
+extension BenchLoad {
+    /// The process `baton bench` starts: the one asked for, or the file's only executable one.
+    static func processToStart(_ executable: [String], asked: String?, file: String) throws -> String {
+        if let asked {
+            guard executable.contains(asked) else {
+                throw ValidationError("\(file) has no executable process '\(asked)' (it has: \(executable.joined(separator: ", ")))")
+            }
+            return asked
+        }
+        guard executable.count == 1 else {
+            throw ValidationError("\(file) has \(executable.count) executable processes (\(executable.joined(separator: ", "))): name one with --process")
+        }
+        return executable[0]
+    }
+}
