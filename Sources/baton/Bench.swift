@@ -44,15 +44,22 @@ struct Bench: AsyncParsableCommand {
     @Option(help: "Closed loop: how many instances to start.") var instances = 10_000
     @Option(help: "Closed loop: most instances running at once.") var inFlight = 1_000
     @Option(help: "Open loop: instances started per second (with --duration).") var rate: Int?
-    @Option(help: "Open loop: seconds to start instances for.") var duration = 10
+    @Option(help: "Open loop: seconds to start instances for (each rate of a sweep alike).") var duration = 10
+    @Option(help: "Open loop at each of these rates in turn, e.g. 'rate=100,200,400' (or just the numbers): a latency/throughput curve, also drawn as an SVG chart beside --output.")
+    var sweep: String?
     @Option(help: "How long each task takes in the in-process workers, ms.") var taskTimeMs = 0
     @Option(help: "Most tasks each in-process worker subscription handles at once.") var maxConcurrent = 64
     @Flag(help: "Answer no task in this process: workers run elsewhere.") var externalWorkers = false
     @Option(help: "The variables every instance starts with, as a JSON object.") var variables = "{}"
+    @Option(help: "Adds a string variable 'payload' of this many bytes to every instance (0 to 512000), e.g. 10240 for 10 KB variables.")
+    var payloadBytes = 0
     @Option(help: "Instances run (closed loop) and left out of the figures before the load starts, so that the engine has its partitions and the workers their task topics (on Kafka, joining a consumer group takes a second or more).")
     var warmup = 200
     @Option(help: "Give up when no instance completes for this many seconds.") var stallSeconds = 60
+    @Flag(help: "Skip the raw log baseline (the log alone, measured after the load in the same run).") var noBaseline = false
     @Flag(help: "Print the result as one JSON object.") var json = false
+    @Option(help: "Also write the result as JSON to this file (and, with --sweep, the chart as an SVG file of the same name ending in .svg).")
+    var output: String?
 
     func validate() throws {
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more") }
@@ -61,26 +68,29 @@ struct Bench: AsyncParsableCommand {
         guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be 1 to 86400 seconds") }
         guard taskTimeMs >= 0, taskTimeMs <= 3_600_000 else { throw ValidationError("--task-time-ms must be 0 to 3600000") }
         guard maxConcurrent > 0, stallSeconds > 0 else { throw ValidationError("--max-concurrent and --stall-seconds must be at least 1") }
+        guard payloadBytes >= 0, payloadBytes <= 512_000 else { throw ValidationError("--payload-bytes must be 0 to 512000") }
+        if sweep != nil, rate != nil { throw ValidationError("give --rate or --sweep, not both") }
+        _ = try sweepRates()
+    }
+
+    /// The rates of `--sweep`, checked.
+    func sweepRates() throws -> [Int]? {
+        guard let sweep else { return nil }
+        let list = sweep.hasPrefix("rate=") ? String(sweep.dropFirst(5)) : sweep
+        let rates = list.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.filter { $0 != " " }) }
+        guard !rates.isEmpty, rates.count <= 50, rates.allSatisfy({ ($0 ?? 0) > 0 && ($0 ?? 0) <= 1_000_000 }) else {
+            throw ValidationError("--sweep must be up to 50 rates from 1 to 1000000, comma-separated, e.g. 'rate=100,200,400' (got '\(sweep.prefix(100))')")
+        }
+        return rates.map { $0! }
     }
 
     func run() async throws {
-        let startVariables = try parseVariables(variables)
+        var startVariables = try parseVariables(variables)
+        if payloadBytes > 0 { startVariables["payload"] = .string(String(repeating: "x", count: payloadBytes)) }
         let bpmn = try POSIX.readFile(file)
         var data = data
-        if data.kafka != nil, data.topicPrefix.isEmpty { data.topicPrefix = "bench-\(getpid())-\(WallClock.now())." }
-        if data.kafka == nil {
-            // Never the user's data: the default folder is the bench's own, and a folder is
-            // removed only when a bench made it.
-            if data.path == DataDirectory.defaultPath { data.path = "./baton-data-bench" }
-            let marker = data.path + "/.baton-bench"
-            if POSIX.exists(data.path), !POSIX.exists(marker) {
-                throw ValidationError("\(data.path) exists and was not made by 'baton bench': it starts from an empty folder and removes it first; give --data-dir a new folder")
-            }
-            POSIX.removeTree(data.path)
-            try POSIX.makeDirectories(data.path)
-            try POSIX.writeAtomically([], to: marker, directory: data.path)
-        }
-        let log = try data.openLog()
+        try BenchLoad.prepare(&data)
+        let log = try data.openLog(extraTopics: [BenchBaseline.topic: data.partitions])
         let deployed = try DeploymentCatalog.deploy(bpmn, fileName: file, to: log)
         let processes = deployed.compiled.processes.compactMap(\.executable)
         let processId = try BenchLoad.processToStart(processes.map(\.processId), asked: process, file: file)
@@ -98,50 +108,84 @@ struct Bench: AsyncParsableCommand {
             }
         }
         let workers = Task { try await worker.run() }
-        let where_ = data.kafka.map { "Kafka \($0) (topic prefix \(data.topicPrefix))" } ?? "the embedded log in \(data.path)"
-        let loadText = rate.map { "open loop, \($0) instances/s for \(duration) s" } ?? "closed loop, \(instances) instances, at most \(inFlight) in flight"
+        let partitions = try log.partitionCount(of: Topics.journal)
+        let place = data.kafka.map { "Kafka \($0) (topic prefix \(data.topicPrefix))" } ?? "the embedded log in \(data.path)"
+        let rates = try sweepRates() ?? rate.map { [$0] }
+        let loadText = rates.map { $0.count == 1 ? "open loop, \($0[0]) instances/s for \(duration) s" : "open loop at \($0.map(String.init).joined(separator: ", ")) instances/s, \(duration) s each" }
+            ?? "closed loop, \(instances) instances, at most \(inFlight) in flight"
         if !json {
-            print("bench: \(file), process \(processId), on \(where_), \(try log.partitionCount(of: Topics.journal)) journal partition(s); \(loadText); " +
+            print("bench: \(file), process \(processId), on \(place), \(partitions) journal partition(s); \(loadText); " +
                   (externalWorkers ? "external workers" : "in-process workers for \(topics.isEmpty ? "no task topic" : topics.joined(separator: ", ")), \(taskTimeMs) ms per task"))
         }
 
         var catalog = DeploymentCatalog()
         try catalog.refresh(from: log)
         let version = catalog.registry.latestVersion(of: processId) ?? 1
-        let load = BenchLoad(log: log, processId: processId, version: version, deployments: deployed.deploymentsEnd, variables: startVariables, prefix: "bench-\(getpid())-\(WallClock.now())-m")
-        let started: Int
-        var before = BenchLoad.Counters.now(loop: loop)
+        let runId = "bench-\(getpid())-\(WallClock.now())-"
+        func load(_ name: String) -> BenchLoad {
+            BenchLoad(log: log, processId: processId, version: version, deployments: deployed.deploymentsEnd, variables: startVariables, prefix: runId + name + "-")
+        }
+        let progress = json ? nil : BenchLoad.progress
+        var results: [BenchResult] = []
         do {
+            var completed = 0
             if warmup > 0 {
-                let warming = BenchLoad(log: log, processId: processId, version: version, deployments: deployed.deploymentsEnd, variables: startVariables, prefix: load.prefix.dropLast() + "w")
                 if !json { print("  warming up: \(warmup) instances") }
+                let warming = load("warmup")
                 _ = try await warming.closedLoop(count: warmup, inFlight: inFlight, loop: loop, progress: nil)
-                try await warming.waitForCompletion(of: warmup, started: warmup, loop: loop, stallSeconds: stallSeconds, progress: json ? nil : BenchLoad.progress)
+                try await warming.waitForCompletion(of: warmup, started: warmup, loop: loop, stallSeconds: stallSeconds, progress: progress)
+                completed = warmup
             }
-            before = BenchLoad.Counters.now(loop: loop)
-            if let rate {
-                started = try await load.openLoop(rate: rate, seconds: duration, loop: loop, progress: json ? nil : BenchLoad.progress)
-            } else {
-                started = try await load.closedLoop(count: instances, inFlight: inFlight, loop: loop, progress: json ? nil : BenchLoad.progress)
+            let phaseRates: [Int?] = rates.map { $0.map { Optional($0) } } ?? [nil]
+            for (index, phaseRate) in phaseRates.enumerated() {
+                let phase = load("p\(index)")
+                let before = try BenchLoad.Counters.now(loop: loop, log: log)
+                let started: Int
+                if let phaseRate {
+                    started = try await phase.openLoop(rate: phaseRate, seconds: duration, loop: loop, progress: progress)
+                } else {
+                    started = try await phase.closedLoop(count: instances, inFlight: inFlight, loop: loop, progress: progress)
+                }
+                completed += started
+                try await phase.waitForCompletion(of: completed, started: started, loop: loop, stallSeconds: stallSeconds, progress: progress)
+                let after = try BenchLoad.Counters.now(loop: loop, log: log)
+                let journal = try BenchJournal.read(log, prefix: phase.prefix, from: before.journalEnds, to: after.journalEnds)
+                let text = phaseRate.map { "open loop, \($0) instances/s for \(duration) s" } ?? loadText
+                results.append(BenchResult(
+                    file: file, processId: processId, backend: data.kafka == nil ? "file" : "kafka", load: text, rate: phaseRate,
+                    started: started, seconds: Double(after.milliseconds - before.milliseconds) / 1000,
+                    records: after.records - before.records, cpuSeconds: after.cpuSeconds - before.cpuSeconds, journal: journal))
+                if !json, rates != nil { print(results.last!.table) }
             }
-            try await load.waitForCompletion(of: warmup + started, started: started, loop: loop, stallSeconds: stallSeconds, progress: json ? nil : BenchLoad.progress)
         } catch {
             worker.shutdown()
             loop.stop()
             throw error
         }
-        let after = BenchLoad.Counters.now(loop: loop)
         worker.shutdown()
         try await workers.value
         loop.stop()
         try await engine.value
 
-        let journal = try BenchJournal.read(log, prefix: load.prefix)
-        let result = BenchResult(
-            file: file, processId: processId, backend: data.kafka == nil ? "file" : "kafka", load: loadText,
-            started: started, completed: journal.latencies.count, seconds: Double(after.milliseconds - before.milliseconds) / 1000,
-            records: after.records - before.records, entries: journal.entries, bytes: journal.bytes,
-            cpuSeconds: after.cpuSeconds - before.cpuSeconds, latencies: journal.latencies.sorted())
-        print(json ? result.json.jsonText : result.table)
+        var baseline: BenchBaseline?
+        if !noBaseline, let measured = results.max(by: { $0.journal.entries < $1.journal.entries }), measured.journal.entries > 0 {
+            if !json { print("  baseline: the log alone, \(min(200_000, max(1_000, measured.journal.entries))) messages of \(measured.journal.bytes / measured.journal.entries) bytes") }
+            baseline = try BenchBaseline.measure(
+                log, partitions: partitions, messages: min(200_000, max(1_000, measured.journal.entries)),
+                messageBytes: measured.journal.bytes / measured.journal.entries)
+        }
+        let report = BenchReport(results: results, baseline: baseline, sweep: rates != nil && rates!.count > 1 || sweep != nil)
+        print(json ? report.json.jsonText : report.table)
+        if let output {
+            try POSIX.makeDirectories(BenchReport.folder(of: output))
+            try POSIX.writeAtomically(Array(report.json.jsonText.utf8), to: output, directory: BenchReport.folder(of: output))
+            if report.sweep {
+                let chart = BenchReport.chartPath(output)
+                try POSIX.writeAtomically(Array(report.svg.utf8), to: chart, directory: BenchReport.folder(of: chart))
+                if !json { print("wrote \(output) and \(chart)") }
+            } else if !json {
+                print("wrote \(output)")
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 
 #if canImport(Glibc)
 import Glibc
@@ -23,18 +24,41 @@ struct BenchLoad {
     /// When the load began (monotonic seconds), for the progress line.
     let began = BenchLoad.monotonicSeconds()
 
-    /// What the engine and this process have done so far.
+    /// What the engine and this process have done so far, and where the journal ends.
     struct Counters {
         let milliseconds: Int64
         let records: Int
         let cpuSeconds: Double
+        let journalEnds: [Int32: Int64]
 
-        static func now(loop: EngineLoop) -> Counters {
+        static func now(loop: EngineLoop, log: any Log) throws -> Counters {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-            return Counters(milliseconds: WallClock.now(), records: loop.current.records, cpuSeconds: cpu)
+            var ends: [Int32: Int64] = [:]
+            for partition in try 0..<log.partitionCount(of: Topics.journal) {
+                ends[partition] = try log.endPosition(of: TopicPartition(Topics.journal, partition))
+            }
+            return Counters(milliseconds: WallClock.now(), records: loop.current.records, cpuSeconds: cpu, journalEnds: ends)
         }
+    }
+
+    /// A fresh place for the run: on Kafka, topics under a new prefix (unless one is given);
+    /// on the embedded log, the folder emptied, but never the user's data: the default
+    /// folder is the bench's own, and a folder is removed only when a bench made it.
+    static func prepare(_ data: inout DataDirectory) throws {
+        if data.kafka != nil {
+            if data.topicPrefix.isEmpty { data.topicPrefix = "bench-\(getpid())-\(WallClock.now())." }
+            return
+        }
+        if data.path == DataDirectory.defaultPath { data.path = "./baton-data-bench" }
+        let marker = data.path + "/.baton-bench"
+        if POSIX.exists(data.path), !POSIX.exists(marker) {
+            throw ValidationError("\(data.path) exists and was not made by 'baton bench': it starts from an empty folder and removes it first; give --data-dir a new folder")
+        }
+        POSIX.removeTree(data.path)
+        try POSIX.makeDirectories(data.path)
+        try POSIX.writeAtomically([], to: marker, directory: data.path)
     }
 
     /// Appends createInstance commands for `indexes`, one append per journal partition.

@@ -1,4 +1,5 @@
 import BatonModel
+import BatonStorage
 import BatonTestSupport
 import Testing
 
@@ -11,7 +12,7 @@ struct BenchCommandTests {
     }
 
     /// The JSON object `--json` prints (its last line).
-    func result(_ output: String) throws -> JSONValue {
+    func report(_ output: String) throws -> JSONValue {
         let line = try #require(output.split(separator: "\n").last, "no output")
         return try JSONValue.parse(Array(line.utf8))
     }
@@ -22,7 +23,19 @@ struct BenchCommandTests {
         defer { directory.remove() }
         let run = bench("'\(TestFiles.examples)/order-process.bpmn' --data-dir '\(directory.path)/data' --instances 300 --in-flight 40 --warmup 20 --json")
         #expect(run.status == 0, "\(run.output)")
-        let figures = try result(run.output)
+        let report = try report(run.output)
+        guard case .array(let results)? = report["results"], results.count == 1 else {
+            Issue.record("no results: \(run.output)")
+            return
+        }
+        let figures = results[0]
+        // The raw log's rate, measured after the load in the same run, and Baton's ratio to it.
+        guard case .number(let raw)? = report["baseline"]?["messagesPerSecond"], case .number(let ratio)? = report["ratioToBaseline"]?["messagesPerSecond"],
+              case .number(let messages)? = figures["messagesPerSecond"] else {
+            Issue.record("no baseline: \(run.output)")
+            return
+        }
+        #expect(raw > 0 && ratio > 0 && abs(ratio - messages / raw) < 1e-9 * max(1, ratio))
         #expect(figures["started"] == .number(300) && figures["completed"] == .number(300), "\(run.output)")
         #expect(figures["processId"] == .string("order-process") && figures["backend"] == .string("file"))
         // Five tasks and a gateway per order: far more records than instances, and every
@@ -52,6 +65,28 @@ struct BenchCommandTests {
         #expect(run.output.contains("start -> end     p50"), "\(run.output)")
     }
 
+    @Test func aSweepWritesItsCurveAsJSONAndSVG() throws {
+        try #require(TestFiles.exists(CommandLineTests.binary), "\(CommandLineTests.binary) is missing: build with 'swift build --build-tests' (make test does)")
+        let directory = TemporaryDirectory("baton-bench")
+        defer { directory.remove() }
+        try writeFile(directory.path + "/one-task.bpmn", oneTaskProcess(id: "one", topic: "bench-work"))
+        let output = directory.path + "/out/sweep.json"
+        let run = bench("'\(directory.path)/one-task.bpmn' --data-dir '\(directory.path)/data' --sweep rate=40,80 --duration 1 --warmup 10 --no-baseline --output '\(output)'")
+        #expect(run.status == 0, "\(run.output)")
+        let report = try JSONValue.parse(try POSIX.readFile(output))
+        guard case .array(let results)? = report["results"] else {
+            Issue.record("no results in \(output): \(run.output)")
+            return
+        }
+        #expect(results.map { $0["rate"] } == [.number(40), .number(80)])
+        #expect(results.map { $0["started"] } == [.number(40), .number(80)])
+        #expect(report["baseline"] == nil)
+        let chart = String(decoding: try POSIX.readFile(directory.path + "/out/sweep.svg"), as: UTF8.self)
+        #expect(chart.hasPrefix("<svg") && chart.contains("offered rate"))
+        // Four series (p50, p99, max, achieved), a point per rate each.
+        #expect(chart.split(separator: "<circle", omittingEmptySubsequences: false).count - 1 == 8)
+    }
+
     @Test func badRequestsAreRefusedNamingWhy() throws {
         try #require(TestFiles.exists(CommandLineTests.binary), "\(CommandLineTests.binary) is missing: build with 'swift build --build-tests' (make test does)")
         let directory = TemporaryDirectory("baton-bench")
@@ -67,6 +102,10 @@ struct BenchCommandTests {
             ("'\(two)' \(data) --process third", "no executable process 'third'"),
             ("'\(two)' \(data) --rate 0", "--rate must be"),
             ("'\(two)' \(data) --instances 0", "--instances and --in-flight must be at least 1"),
+            ("'\(two)' \(data) --sweep rate=10,0", "--sweep must be up to 50 rates"),
+            ("'\(two)' \(data) --sweep rate=10,x", "--sweep must be up to 50 rates"),
+            ("'\(two)' \(data) --rate 5 --sweep 10", "give --rate or --sweep, not both"),
+            ("'\(two)' \(data) --payload-bytes 600000", "--payload-bytes must be 0 to 512000"),
             ("'\(two)' \(data) --variables '[1]'", "JSON object"),
             ("'\(directory.path)/missing.bpmn' \(data)", "missing.bpmn"),
             ("'\(directory.path)/one.bpmn' \(data) --external-workers --instances 5 --warmup 0 --stall-seconds 1", "5 of 5 instances did not complete"),
