@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-http bench-gateway bench-ingest bench-kafka clean
+.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-kafka bench-components bench-kafka-components bench-http bench-gateway bench-ingest clean
 
 all: build
 
@@ -91,9 +91,23 @@ demo-http: validate
 	ORDER_SERVICE=http://127.0.0.1:$(ORDER_SERVICE_PORT) .build/release/baton demo --orders $(or $(ORDERS),2000) \
 	  --worker-config examples/order-workers/workers.yaml; status=$$?; kill $$service; exit $$status
 
-## bench: the engine core benchmark (in memory, one core), then end to end on the file log,
-## then the REST gateway (Camunda 7 workers over HTTP), then ingest (order events).
-bench: deps
+## bench: the standard suite with `baton bench` on the embedded log (benchmarks/suite.sh:
+## throughput of the one-task process, the order process, a chain of 20 tasks, a fan-out to
+## 10 parallel tasks and one task with 10 KB of variables, each beside the raw log measured
+## in the same run; then start-to-end latency of the one-task and order processes at a
+## stated rate). Results also as JSON under .build/bench/. BENCH_SCALE=0.1 for a quick run.
+bench: release
+	benchmarks/suite.sh file
+
+## bench-kafka: the same suite on the Kafka-protocol test broker (started and stopped here),
+## with smaller counts and rates.
+bench-kafka: release
+	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
+	benchmarks/suite.sh kafka 127.0.0.1:$(KAFKA_PORT); status=$$?; Tests/KafkaBroker/broker.sh stop; exit $$status
+
+## bench-components: the benchmark programs in benchmarks/: the engine core (in memory, one
+## core), map-reduce, end to end on the file log beside raw appends, the REST gateway, ingest.
+bench-components: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/EngineBenchmark $(or $(INSTANCES),100000) ../bpmn/order-process.bpmn
 	cd benchmarks && .build/release/EngineBenchmark $(or $(MAP_INSTANCES),2000) ../bpmn/order-lines.bpmn 100
 	cd benchmarks && .build/release/EmbeddedBenchmark $(or $(ONE_TASK),20000) $(or $(ORDERS),10000) ../bpmn/order-process.bpmn
@@ -114,8 +128,9 @@ bench-gateway: deps
 bench-http: deps
 	cd benchmarks && $(SWIFT) build -c release && .build/release/HTTPWorkerBenchmark $(or $(INSTANCES),20000) $(or $(CONCURRENCY),64)
 
-## bench-kafka: the one-task process end to end on the test broker, and raw librdkafka beside it.
-bench-kafka: deps
+## bench-kafka-components: the one-task process end to end on the test broker beside raw
+## librdkafka (benchmarks/Sources/EmbeddedBenchmark).
+bench-kafka-components: deps
 	cd benchmarks && $(SWIFT) build -c release
 	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
 	cd benchmarks && BATON_KAFKA=127.0.0.1:$(KAFKA_PORT) .build/release/EmbeddedBenchmark 1000 1000 ../bpmn/order-process.bpmn $(or $(KAFKA_INSTANCES),10000); \

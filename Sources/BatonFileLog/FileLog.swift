@@ -27,12 +27,16 @@ public final class FileLog: Log {
     private let partitionsByPrefix: [String: Int32]
     private let segmentBytes: Int
     private let repair: Bool
-    private let partitions = Mutex<[TopicPartition: PartitionHandle]>([:])
+    /// Read on every append and read, by every thread: a reader-writer lock (`ReadMostly`).
+    private let partitions = ReadMostly<[TopicPartition: PartitionHandle]>([:])
     /// Serializes the creation of `partitions` files within this process.
     private let creating = Mutex(())
     private let committing = Mutex(())
-    private let topicCounts = Mutex<[String: Int32]>([:])
-    private let counters = Mutex(Statistics())
+    private let topicCounts = ReadMostly<[String: Int32]>([:])
+    private let appendCount = Atomic<Int>(0)
+    private let entryCount = Atomic<Int>(0)
+    private let byteCount = Atomic<Int>(0)
+    private let appendWaiters = AppendWaiters()
     /// Name prefixes of topics whose enqueued appends `flush()` leaves to `commit`/`sync`.
     private let deferredSync: [String]
     /// Partitions `enqueue` wrote to since the last `flush()` (deferred topics excluded).
@@ -47,7 +51,13 @@ public final class FileLog: Log {
         public init() {}
     }
 
-    public var statistics: Statistics { counters.withLock { $0 } }
+    public var statistics: Statistics {
+        var statistics = Statistics()
+        statistics.appends = appendCount.load(ordering: .relaxed)
+        statistics.entries = entryCount.load(ordering: .relaxed)
+        statistics.bytes = byteCount.load(ordering: .relaxed)
+        return statistics
+    }
 
     /// Opens (creating if needed) a log in `directory`.
     ///
@@ -75,7 +85,7 @@ public final class FileLog: Log {
     /// count, written there first (by whichever thread or process gets there first: the
     /// file's count holds for everyone). A file that exists and cannot be read is an error.
     public func partitionCount(of topic: String) throws(LogError) -> Int32 {
-        if let known = topicCounts.withLock({ $0[topic] }) { return known }
+        if let known = topicCounts.read({ $0[topic] }) { return known }
         let path = directory + "/" + topic + "/partitions"
         if access(path, F_OK) != 0 {
             let wanted = configuredTopics[topic] ?? partitionsByPrefix.first { topic.hasPrefix($0.key) }?.value ?? defaultPartitions
@@ -96,7 +106,7 @@ public final class FileLog: Log {
         guard let count = Int32(String(decoding: bytes, as: UTF8.self).trimmingNewline()), count > 0 else {
             throw LogError("\(path) does not hold a partition count (\(bytes.count) bytes): restore it, or the log cannot say where a key belongs")
         }
-        topicCounts.withLock { $0[topic] = count }
+        topicCounts.write { $0[topic] = count }
         return count
     }
 
@@ -108,10 +118,10 @@ public final class FileLog: Log {
         guard partition.partition >= 0, partition.partition < count else {
             throw LogError("\(partition) does not exist: topic '\(partition.topic)' has \(count) partition(s)")
         }
-        if let existing = partitions.withLock({ $0[partition] }) { return existing }
+        if let existing = partitions.read({ $0[partition] }) { return existing }
         let created = try PartitionHandle(
             directory: "\(directory)/\(partition.topic)/\(partition.partition)", segmentBytes: segmentBytes, repair: repair)
-        return partitions.withLock { handles in
+        return partitions.write { handles in
             if let raced = handles[partition] { return raced }
             handles[partition] = created
             return created
@@ -122,6 +132,7 @@ public final class FileLog: Log {
     public func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64 {
         let position = try handle(partition).append(entries)
         count(entries)
+        appendWaiters.appended(to: partition.topic)
         return position
     }
 
@@ -131,6 +142,7 @@ public final class FileLog: Log {
         let handle = try handle(partition)
         _ = try handle.write(entries)
         count(entries)
+        appendWaiters.appended(to: partition.topic)
         guard !isDeferred(partition.topic) else { return }
         unsynced.withLock { $0[partition] = handle }
     }
@@ -148,6 +160,12 @@ public final class FileLog: Log {
     public func appendDerived(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) {
         _ = try handle(partition).write(entries)
         count(entries)
+        appendWaiters.appended(to: partition.topic)
+    }
+
+    /// Wakes at this process's next append to `topic` (`Log.waitForAppend`).
+    public func waitForAppend(to topic: String, milliseconds: UInt64) async {
+        await appendWaiters.wait(for: topic, milliseconds: milliseconds)
     }
 
     /// Makes everything in `partition` durable, whichever process wrote it.
@@ -159,11 +177,9 @@ public final class FileLog: Log {
 
     private func count(_ entries: [[UInt8]]) {
         let bytes = entries.reduce(0) { $0 + $1.count }
-        counters.withLock {
-            $0.appends += 1
-            $0.entries += entries.count
-            $0.bytes += bytes
-        }
+        appendCount.wrappingAdd(1, ordering: .relaxed)
+        entryCount.wrappingAdd(entries.count, ordering: .relaxed)
+        byteCount.wrappingAdd(bytes, ordering: .relaxed)
     }
 
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {

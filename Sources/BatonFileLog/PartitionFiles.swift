@@ -29,6 +29,8 @@ final class PartitionFiles {
 
     let directory: String
     let segmentBytes: Int
+    /// When `refresh` last looked for a segment another process rolled to (ms, monotonic).
+    private var lastRollCheck: Int64 = 0
     private let lockDescriptor: Int32
     private(set) var segments: [Segment] = []
     private(set) var frames: [FrameLocation] = []
@@ -143,12 +145,22 @@ final class PartitionFiles {
     /// Picks up batches other processes appended since we last looked. Without the file
     /// lock a batch being written may be half there: scanning stops before it and a later
     /// refresh finds it whole.
+    static func milliseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
     func refresh() throws(LogError) {
         var index = segments.count - 1
         let size = try POSIX.size(segments[index].descriptor, segments[index].path)
         if size > segments[index].size { _ = try scan(segment: index, upTo: size) }
-        // Another process may have rolled to a new segment named by the next position.
-        while true {
+        // Another process may have rolled to a new segment named by the next position. A
+        // writer rolls only past a full segment, so until this one is full the path is
+        // looked up at most every 100 ms (a process configured with smaller segments rolls
+        // sooner), not on every read and write.
+        while segments[index].size >= segmentBytes || Self.milliseconds() - lastRollCheck >= 100 {
+            lastRollCheck = Self.milliseconds()
             let path = directory + "/" + Self.segmentName(nextPosition)
             guard nextPosition > segments[index].basePosition, access(path, F_OK) == 0 else { return }
             let descriptor = try POSIX.open(path, O_RDWR)

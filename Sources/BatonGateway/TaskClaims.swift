@@ -66,9 +66,7 @@ public final class TaskClaims: Sendable {
     let verdictTimeout: Int64
     private let topics = Mutex<[String: TopicBuffer]>([:])
     private let arrivals = TaskArrivals()
-    /// Per topic: the newest mark waiting to be committed, whether a commit is running, and
-    /// the last commit's failure.
-    private let acknowledgements = Mutex<(waiting: [String: [Int32: Int64]], committing: Set<String>, failure: String?)>(([:], [], nil))
+    private let acknowledgements: TaskAcknowledgements
     /// Most task messages buffered per topic.
     static let bufferLimit = 2_000
 
@@ -91,6 +89,7 @@ public final class TaskClaims: Sendable {
 
     public init(transport: any TaskTransport, log: any Log, readModel: ReadModel, verdictTimeout: Int64 = 10_000) {
         self.transport = transport
+        acknowledgements = TaskAcknowledgements(transport: transport)
         self.log = log
         self.readModel = readModel
         self.verdictTimeout = verdictTimeout
@@ -229,21 +228,9 @@ public final class TaskClaims: Sendable {
         return claimed
     }
 
-    /// Acknowledges the rounds whose tasks are all claimed or dropped, oldest first. The
-    /// commit runs in the background, one at a time per topic, and never holds a response
-    /// back (a commit is fsyncs: under load, committing inline held fetchAndLock responses
-    /// for tens to hundreds of ms). A mark covers every earlier one, so a commit takes the
-    /// furthest mark waiting. Nothing depends on the commit being done before the answer: a
-    /// gateway that dies first leaves those tasks to the next member, whose claims the
-    /// engine refuses while the locks granted here hold. A failed commit is kept for the
-    /// next one and reported to the next fetchAndLock.
+    /// Acknowledges the rounds whose tasks are all claimed or dropped, oldest first, in the
+    /// background (`TaskAcknowledgements`: a commit never holds a response back).
     private func acknowledgeClaimed(_ topic: String) throws {
-        if let failure = acknowledgements.withLock({ state -> String? in
-            defer { state.failure = nil }
-            return state.failure
-        }) {
-            throw LogError("committing the position of the task topic of '\(topic)' failed: \(failure)")
-        }
         let mark: [Int32: Int64]? = topics.withLock { topics in
             guard var buffer = topics[topic] else { return nil }
             defer { topics[topic] = buffer }
@@ -255,39 +242,7 @@ public final class TaskClaims: Sendable {
             }
             return mark
         }
-        guard let mark else { return }
-        let start = acknowledgements.withLock { state -> Bool in
-            // Two requests may get here out of order: per partition, the further position wins.
-            state.waiting[topic, default: [:]].merge(mark, uniquingKeysWith: max)
-            return state.committing.insert(topic).inserted
-        }
-        guard start else { return }
-        let transport = transport
-        do {
-            try DedicatedThread.start { [self] in
-                while let next = acknowledgements.withLock({ state -> [Int32: Int64]? in
-                    guard let next = state.waiting.removeValue(forKey: topic) else {
-                        state.committing.remove(topic)
-                        return nil
-                    }
-                    return next
-                }) {
-                    do {
-                        try transport.acknowledge(topic: topic, through: next)
-                    } catch {
-                        acknowledgements.withLock { state in
-                            state.failure = "\(error)"
-                            state.waiting[topic, default: [:]].merge(next, uniquingKeysWith: max)
-                            state.committing.remove(topic)
-                        }
-                        return
-                    }
-                }
-            }
-        } catch {
-            acknowledgements.withLock { _ = $0.committing.remove(topic) }
-            throw error
-        }
+        try acknowledgements.acknowledge(topic: topic, through: mark ?? [:])
     }
 
     /// The topics this gateway has read.

@@ -14,10 +14,11 @@ public final class KafkaTaskTransport: @unchecked Sendable {
     let clock: @Sendable () -> Int64
     private let consumers = Mutex<[String: Consumer]>([:])
 
-    /// A group member for one task topic, with the offsets fetched but not yet committed.
+    /// A group member for one task topic, with the offsets fetched but not yet committed
+    /// (behind a lock: commits run on another thread than the fetches).
     final class Consumer: @unchecked Sendable {
         let handle: OpaquePointer
-        var fetched: [Int32: Int64] = [:]
+        let fetched = Mutex<[Int32: Int64]>([:])
 
         init(_ configuration: KafkaConfiguration, group: String, topic: String) throws(LogError) {
             handle = try configuration.subscribedConsumer(
@@ -62,7 +63,7 @@ public final class KafkaTaskTransport: @unchecked Sendable {
             }
             defer { rd_kafka_message_destroy(message) }
             guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            member.fetched[message.pointee.partition] = message.pointee.offset + 1
+            member.fetched.withLock { $0[message.pointee.partition] = message.pointee.offset + 1 }
             let payload = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
             // A malformed message cannot be answered; it is skipped (and committed past).
             guard let json = try? JSONValue.parse(payload), let task = try? TaskMessage(json: json) else { continue }
@@ -74,12 +75,12 @@ public final class KafkaTaskTransport: @unchecked Sendable {
     /// Commits what was fetched for `topic`: those tasks are answered.
     public func acknowledge(topic: String) throws {
         let member = try consumer(topic)
-        try acknowledge(topic: topic, through: member.fetched)
+        try acknowledge(topic: topic, through: member.fetched.withLock { $0 })
     }
 
     /// Where fetching `topic` has got to, per partition.
     public func fetchMark(topic: String) -> [Int32: Int64] {
-        (try? consumer(topic).fetched) ?? [:]
+        (try? consumer(topic).fetched.withLock { $0 }) ?? [:]
     }
 
     /// Commits the offsets of `mark`: the tasks fetched up to there are answered.
@@ -91,7 +92,9 @@ public final class KafkaTaskTransport: @unchecked Sendable {
         let physical = log.physical(Topics.tasks(topic))
         for (partition, offset) in mark { rd_kafka_topic_partition_list_add(list, physical, partition).pointee.offset = offset }
         let result = rd_kafka_commit(member.handle, list, 0)
-        for (partition, offset) in mark where member.fetched[partition] == offset { member.fetched[partition] = nil }
+        member.fetched.withLock { fetched in
+            for (partition, offset) in mark where fetched[partition] == offset { fetched[partition] = nil }
+        }
         // A rebalance took partitions away mid-round: their new holder reads them from the
         // last committed offset, and the engine rejects the answers it then gets twice. A
         // coordinator that is loading, moving or slow to answer (a broker starting, a group

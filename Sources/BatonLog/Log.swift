@@ -85,6 +85,11 @@ public protocol Log: AnyObject, Sendable {
     func appendDerived(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError)
     /// Makes everything appended to `partition` durable (nothing to do where appends are).
     func sync(_ partition: TopicPartition) throws(LogError)
+    /// Returns when this process appends to `topic`, or after `milliseconds` (appends of
+    /// other processes are seen by reading again). For readers that found nothing: a
+    /// backend that can tell (the file log) wakes them at once instead of after a poll
+    /// interval.
+    func waitForAppend(to topic: String, milliseconds: UInt64) async
 }
 
 extension Log {
@@ -94,6 +99,9 @@ extension Log {
         _ = try append(entries, keys: keys, to: partition)
     }
     public func sync(_ partition: TopicPartition) throws(LogError) {}
+    public func waitForAppend(to topic: String, milliseconds: UInt64) async {
+        try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
+    }
 
     /// Appends a batch whose entries carry keys (correlationIds). Backends that keep keys
     /// (Kafka, where any consumer may read them) store them; the others ignore them, the

@@ -53,6 +53,9 @@ public protocol TaskTransport: Sendable {
     func fetchMark(topic: String) -> [Int32: Int64]
     /// Marks what was fetched for `topic` up to `mark` as handled (its answers are sent).
     func acknowledge(topic: String, through mark: [Int32: Int64]) throws
+    /// Waits for new tasks of `topic` after a fetch found none: at most `milliseconds`, less
+    /// where the transport hears of them sooner.
+    func waitForTasks(topic: String, milliseconds: UInt64) async
 }
 
 extension TaskTransport {
@@ -61,6 +64,9 @@ extension TaskTransport {
     /// fetched after the mark is unanswered, as in `Worker.poll`).
     public func fetchMark(topic: String) -> [Int32: Int64] { [:] }
     public func acknowledge(topic: String, through mark: [Int32: Int64]) throws { try acknowledge(topic: topic) }
+    public func waitForTasks(topic: String, milliseconds: UInt64) async {
+        try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
+    }
 }
 
 extension TaskOutcome {

@@ -16,19 +16,29 @@ import Glibc
 public final class LogTaskTransport: TaskTransport {
     let log: any Log
     let clock: @Sendable () -> Int64
-    /// Positions fetched but not yet acknowledged, per topic partition.
-    private let fetched = Mutex<[TopicPartition: Int64]>([:])
-    /// This worker's membership in each topic's group, where the log shares partitions.
-    private let members = Mutex<[String: any GroupMember]>([:])
-    /// Positions answered and not yet committed, what was committed last, and when, per
-    /// topic: commits (an fsync each on the file log) happen at most every
-    /// `commitInterval` ms, and before a partition is given back or the worker leaves. A
-    /// worker that dies in between leaves answered tasks to be fetched again by the next
-    /// holder; the engine rejects the second answers.
-    private let answered = Mutex<[TopicPartition: Int64]>([:])
-    private let committed = Mutex<[TopicPartition: Int64]>([:])
-    private let lastCommit = Mutex<[String: Int64]>([:])
     let commitInterval: Int64
+    /// Per topic, its own state behind its own locks: the fetch loop of one topic never
+    /// waits for another's (with one lock for every topic, six topics' loops met there
+    /// thousands of times a second).
+    private let topics = ReadMostly<[String: TopicState]>([:])
+
+    /// What this worker knows of one topic, per partition of its task topic: positions
+    /// fetched but not yet acknowledged; answered and not yet committed; committed last;
+    /// and when the last commit was. Commits (an fsync each on the file log) happen at most
+    /// every `commitInterval` ms, and before a partition is given back or the worker
+    /// leaves. A worker that dies in between leaves answered tasks to be fetched again by
+    /// the next holder; the engine rejects the second answers.
+    final class TopicState: Sendable {
+        let name: String
+        let fetched = Mutex<[Int32: Int64]>([:])
+        let answered = Mutex<[Int32: Int64]>([:])
+        let committed = Mutex<[Int32: Int64]>([:])
+        let lastCommit = Mutex<Int64?>(nil)
+        /// This worker's membership in the topic's group, where the log shares partitions.
+        let member = Mutex<(any GroupMember)?>(nil)
+
+        init(name: String) { self.name = name }
+    }
 
     /// - Parameters:
     ///   - clock: ms since the epoch; the wall clock unless a test drives time.
@@ -41,21 +51,48 @@ public final class LogTaskTransport: TaskTransport {
 
     static func group(_ topic: String) -> String { TaskTopicLag.group(topic) }
 
+    func state(_ topic: String) -> TopicState {
+        if let known = topics.read({ $0[topic] }) { return known }
+        return topics.write { topics in
+            if let raced = topics[topic] { return raced }
+            let state = TopicState(name: Topics.tasks(topic))
+            topics[topic] = state
+            return state
+        }
+    }
+
     public func fetch(topic: String, limit: Int) throws -> [TaskMessage] {
-        let name = Topics.tasks(topic)
+        let state = state(topic)
         var messages: [TaskMessage] = []
-        for partition in try partitions(of: topic) where messages.count < limit {
-            let target = TopicPartition(name, partition)
-            let start = try fetched.withLock { $0[target] } ?? log.committedPosition(group: Self.group(topic), partition: target) ?? 0
+        let held = try partitions(of: topic)
+        let positions = state.fetched.withLock { $0 }
+        var advanced: [Int32: Int64] = [:]
+        var found: [Int32: Int64] = [:]
+        for partition in held where messages.count < limit {
+            let target = TopicPartition(state.name, partition)
+            let start: Int64
+            if let known = positions[partition] {
+                start = known
+            } else {
+                // Read from disk once per partition held, not on every fetch: where reading
+                // starts is remembered even when nothing is there yet, and counts as
+                // committed (nothing before it is this worker's to commit).
+                start = try log.committedPosition(group: Self.group(topic), partition: target) ?? 0
+                found[partition] = start
+                advanced[partition] = start
+            }
             let entries = try log.read(target, from: start, limit: limit - messages.count)
             guard let last = entries.last else { continue }
-            fetched.withLock { $0[target] = last.position + 1 }
+            advanced[partition] = last.position + 1
             for entry in entries {
                 // A malformed message cannot be answered; it is skipped (and acknowledged).
                 guard let json = try? JSONValue.parse(entry.payload), let message = try? TaskMessage(json: json) else { continue }
                 messages.append(message)
             }
         }
+        // One lock per fetch, not two per partition (only this topic's fetch loop moves them).
+        if !found.isEmpty { state.committed.withLock { $0.merge(found) { current, _ in current } } }
+        if !advanced.isEmpty { state.fetched.withLock { $0.merge(advanced) { $1 } } }
         return messages
     }
 
@@ -63,21 +100,19 @@ public final class LogTaskTransport: TaskTransport {
     /// among the group (called between rounds, when everything fetched is acknowledged, so
     /// a partition given back is read on from its committed position), else all of them.
     func partitions(of topic: String) throws -> [Int32] {
-        let name = Topics.tasks(topic)
-        guard let sharing = log as? any PartitionSharing else { return Array(try 0..<log.partitionCount(of: name)) }
-        let member = try members.withLock { (members: inout [String: any GroupMember]) throws(LogError) -> any GroupMember in
-            if let member = members[topic] { return member }
-            let member = try sharing.join(group: Self.group(topic), topic: name)
-            members[topic] = member
-            return member
+        let state = state(topic)
+        guard let sharing = log as? any PartitionSharing else { return Array(try 0..<log.partitionCount(of: state.name)) }
+        let member = try state.member.withLock { (member: inout (any GroupMember)?) throws(LogError) -> any GroupMember in
+            if let member { return member }
+            let joined = try sharing.join(group: Self.group(topic), topic: state.name)
+            member = joined
+            return joined
         }
         let held = try member.partitions { (released) throws(LogError) in
             try commitAnswered(topic: topic, partitions: Set(released))
         }
-        fetched.withLock { positions in
-            for target in positions.keys where target.topic == name && !held.contains(target.partition) {
-                positions[target] = nil
-            }
+        state.fetched.withLock { positions in
+            for partition in positions.keys where !held.contains(partition) { positions[partition] = nil }
         }
         return held
     }
@@ -85,7 +120,8 @@ public final class LogTaskTransport: TaskTransport {
     /// Commits what was answered, then gives this worker's partitions back to the other
     /// members of each group.
     public func leave() {
-        for (topic, member) in members.withLock({ $0 }) {
+        for (topic, state) in topics.read({ $0 }) {
+            guard let member = state.member.withLock({ $0 }) else { continue }
             try? commitAnswered(topic: topic)
             member.leave()
         }
@@ -94,65 +130,64 @@ public final class LogTaskTransport: TaskTransport {
     /// Marks what was fetched for `topic` as answered; commits when `commitInterval` has
     /// passed since the last commit.
     public func acknowledge(topic: String) throws {
-        let name = Topics.tasks(topic)
-        let positions = fetched.withLock { $0.filter { $0.key.topic == name } }
-        let last = committed.withLock { $0 }
-        answered.withLock { answered in
-            for (target, position) in positions where last[target] != position { answered[target] = position }
+        let state = state(topic)
+        let positions = state.fetched.withLock { $0 }
+        let last = state.committed.withLock { $0 }
+        state.answered.withLock { answered in
+            for (partition, position) in positions where last[partition] != position { answered[partition] = position }
         }
-        if claimCommit(topic: topic) { try commitAnswered(topic: topic) }
+        if claimCommit(state) { try commitAnswered(topic: topic) }
+    }
+
+    /// Wakes at once when this process appends to the topic (the engine beside the worker).
+    public func waitForTasks(topic: String, milliseconds: UInt64) async {
+        await log.waitForAppend(to: Topics.tasks(topic), milliseconds: milliseconds)
     }
 
     public func fetchMark(topic: String) -> [Int32: Int64] {
-        let name = Topics.tasks(topic)
-        return fetched.withLock { positions in
-            var mark: [Int32: Int64] = [:]
-            for (target, position) in positions where target.topic == name { mark[target.partition] = position }
-            return mark
-        }
+        state(topic).fetched.withLock { $0 }
     }
 
     /// Marks the positions of `mark` answered, for the partitions this worker still reads
     /// (a partition given back meanwhile is its next holder's to commit); commits when
     /// `commitInterval` has passed since the last commit.
     public func acknowledge(topic: String, through mark: [Int32: Int64]) throws {
-        let name = Topics.tasks(topic)
-        let held = fetched.withLock { Set($0.keys.filter { $0.topic == name }.map(\.partition)) }
-        let last = committed.withLock { $0 }
-        answered.withLock { answered in
+        let state = state(topic)
+        let held = state.fetched.withLock { Set($0.keys) }
+        let last = state.committed.withLock { $0 }
+        state.answered.withLock { answered in
             for (partition, position) in mark where held.contains(partition) {
-                let target = TopicPartition(name, partition)
-                if position > (last[target] ?? .min), position > (answered[target] ?? .min) { answered[target] = position }
+                if position > (last[partition] ?? .min), position > (answered[partition] ?? .min) { answered[partition] = position }
             }
         }
-        if claimCommit(topic: topic) { try commitAnswered(topic: topic) }
+        if claimCommit(state) { try commitAnswered(topic: topic) }
     }
 
-    /// Whether `commitInterval` has passed since the last commit of `topic`; if so, the
+    /// Whether `commitInterval` has passed since the last commit of the topic; if so, the
     /// caller commits and the interval starts again now, so that callers arriving together
     /// do not all commit (each commit is fsyncs, one at a time per process).
-    private func claimCommit(topic: String) -> Bool {
+    private func claimCommit(_ state: TopicState) -> Bool {
         let now = Self.monotonicMilliseconds()
-        return lastCommit.withLock { last in
-            guard now - (last[topic] ?? .min / 2) >= commitInterval else { return false }
-            last[topic] = now
+        return state.lastCommit.withLock { last in
+            guard now - (last ?? .min / 2) >= commitInterval else { return false }
+            last = now
             return true
         }
     }
 
     /// Commits the answered positions of `topic` (of the given partitions only, or all).
     func commitAnswered(topic: String, partitions: Set<Int32>? = nil) throws(LogError) {
-        let name = Topics.tasks(topic)
-        let due = answered.withLock { answered in
-            let due = answered.filter { $0.key.topic == name && (partitions?.contains($0.key.partition) ?? true) }
-            for target in due.keys { answered[target] = nil }
+        let state = state(topic)
+        let due = state.answered.withLock { answered in
+            let due = answered.filter { partitions?.contains($0.key) ?? true }
+            for partition in due.keys { answered[partition] = nil }
             return due
         }
-        for (target, position) in due.sorted(by: { $0.key.partition < $1.key.partition }) {
-            try log.commit(group: Self.group(topic), partition: target, position: position)
-            committed.withLock { $0[target] = position }
+        for (partition, position) in due.sorted(by: { $0.key < $1.key }) {
+            try log.commit(group: Self.group(topic), partition: TopicPartition(state.name, partition), position: position)
+            state.committed.withLock { $0[partition] = position }
         }
-        lastCommit.withLock { $0[topic] = Self.monotonicMilliseconds() }
+        state.lastCommit.withLock { $0 = Self.monotonicMilliseconds() }
     }
 
     static func monotonicMilliseconds() -> Int64 {

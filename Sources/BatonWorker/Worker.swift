@@ -20,6 +20,8 @@ public final class Worker: Sendable {
 
     public let workerId: String
     let transport: any TaskTransport
+    /// Commits fetched positions in the background (see `TaskAcknowledgements`).
+    let acknowledgements: TaskAcknowledgements
     private let subscriptions = Mutex<[Subscription]>([])
     private let stopping = Mutex(false)
     /// How long to wait when no topic had work.
@@ -44,6 +46,7 @@ public final class Worker: Sendable {
         self.transport = transport
         self.workerId = workerId
         self.idleMilliseconds = idleMilliseconds
+        acknowledgements = TaskAcknowledgements(transport: transport)
     }
 
     /// Handles tasks of `topic` with `handler`, at most `maxConcurrent` at once. A handler
@@ -110,6 +113,8 @@ public final class Worker: Sendable {
             }
             try await group.waitForAll()
         }
+        // The last positions are committed before the groups are left.
+        try await acknowledgements.drain()
     }
 
     /// What the fetching loop and the answering loop of one subscription share.
@@ -156,7 +161,7 @@ public final class Worker: Sendable {
                     (try transport.fetch(topic: topic, limit: free), transport.fetchMark(topic: topic))
                 }
                 guard !messages.isEmpty else {
-                    try? await Task.sleep(nanoseconds: idleMilliseconds * 1_000_000)
+                    await transport.waitForTasks(topic: topic, milliseconds: idleMilliseconds)
                     continue
                 }
                 // A message whose lock has already run out is stale: a newer attempt follows.
@@ -195,7 +200,6 @@ public final class Worker: Sendable {
     /// The answering loop of `runContinuously`: appends finished answers, acknowledges the
     /// fetches they complete, and ends when fetching has stopped and every task is answered.
     private func answer(_ flow: Flow, topic: String) async throws {
-        let transport = transport
         var answers = flow.answers.makeAsyncIterator()
         while true {
             let (done, finishedAll) = flow.state.withLock { state in
@@ -213,7 +217,7 @@ public final class Worker: Sendable {
                 }
                 return mark
             }
-            if let acknowledged { try await DedicatedThread.run { try transport.acknowledge(topic: topic, through: acknowledged) } }
+            if let acknowledged { try acknowledgements.acknowledge(topic: topic, through: acknowledged) }
             if finishedAll, done.isEmpty { return }
             if done.isEmpty { _ = await answers.next() }
         }

@@ -155,7 +155,7 @@ struct Bench: AsyncParsableCommand {
                     file: file, processId: processId, backend: data.kafka == nil ? "file" : "kafka", load: text, rate: phaseRate,
                     started: started, seconds: Double(after.milliseconds - before.milliseconds) / 1000,
                     records: after.records - before.records, cpuSeconds: after.cpuSeconds - before.cpuSeconds, journal: journal))
-                if !json, rates != nil { print(results.last!.table) }
+                if !json, phaseRates.count > 1 { print(results.last!.table) }
             }
         } catch {
             worker.shutdown()
