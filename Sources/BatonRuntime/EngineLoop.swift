@@ -18,6 +18,7 @@ public final class EngineLoop: Sendable {
     let warn: @Sendable (String) -> Void
     private let stopping = Mutex(false)
     private let statistics = Mutex(Statistics())
+    private let completed = Atomic<Int>(0)
 
     public struct Statistics: Sendable {
         public var steps = 0
@@ -64,6 +65,10 @@ public final class EngineLoop: Sendable {
 
     public var current: Statistics { statistics.withLock { $0 } }
 
+    /// Instances completed so far, as of the last round (`current` is published every
+    /// 200 ms; a closed-loop load needs to know sooner).
+    public var instancesCompleted: Int { completed.load(ordering: .relaxed) }
+
     /// Runs until `stop()`. Blocking: call through `DedicatedThread.run`.
     public func runBlocking() throws {
         let processors = try (0..<log.partitionCount(of: Topics.journal)).map { partition in
@@ -85,6 +90,7 @@ public final class EngineLoop: Sendable {
             // One wait for every partition's appends of this round.
             try metrics.flush(log, moved: moved)
             for processor in processors { try processor.logFlushed() }
+            if moved > 0 { completed.store(processors.reduce(0) { $0 + $1.instancesCompleted }, ordering: .relaxed) }
             idleRounds = moved == 0 ? idleRounds + 1 : 0
             if idleRounds > 0 { usleep(idleRounds > 100 ? 2000 : 500) }
             let now = clock()

@@ -1,11 +1,16 @@
+import BatonKafka
 import BatonLog
 import BatonModel
 
 /// The log alone, measured in the same run as `baton bench`: as many messages as the run
-/// wrote to the journal, of the journal's average size, appended through the same log
-/// client (the same settings, acks and fsyncs) to a topic with the journal's partition
-/// count, in appends of `batch` messages, then read back. Baton's messages/s and bytes/s
-/// divided by these are its ratios to the raw log.
+/// wrote to the journal, of the journal's average size, through the same log client (the
+/// same settings: acks, compression, fsyncs) to a topic with the journal's partition count,
+/// enqueued in batches of `batch` messages as fast as the client takes them with one flush
+/// (fsync, or wait for the broker's acks) at the end, then read back: the most the log
+/// gives. On Kafka the log client is bypassed: librdkafka's own producer (Baton's settings:
+/// acks=all, idempotence, lz4) takes every message at once and the partition reader reads
+/// them back, the most the broker gives. Baton's messages/s and bytes/s divided by these
+/// are its ratios to the raw log.
 struct BenchBaseline {
     static let topic = "baton.bench-baseline"
     let messages: Int
@@ -21,15 +26,18 @@ struct BenchBaseline {
     /// Appends and reads back `messages` messages of `messageBytes` bytes.
     static func measure(_ log: any Log, partitions: Int32, messages: Int, messageBytes: Int, batch: Int = 64) throws -> BenchBaseline {
         let payload = [UInt8](repeating: 0x42, count: max(1, messageBytes))
+        if let kafka = log as? KafkaLog { return try measure(kafka, partitions: partitions, messages: messages, payload: payload, batch: batch) }
         let begin = BenchLoad.monotonicSeconds()
         var written = 0
         var partition: Int32 = 0
         while written < messages {
             let count = min(batch, messages - written)
-            try log.append(Array(repeating: payload, count: count), to: TopicPartition(topic, partition))
+            try log.enqueue(Array(repeating: payload, count: count), to: TopicPartition(topic, partition))
             written += count
             partition = (partition + 1) % partitions
         }
+        try log.flush()
+        for partition in 0..<partitions { try log.sync(TopicPartition(topic, partition)) }
         var read = 0
         for partition in 0..<partitions {
             let target = TopicPartition(topic, partition)
@@ -44,5 +52,27 @@ struct BenchBaseline {
         }
         guard read == messages else { throw LogError("the baseline read back \(read) of the \(messages) messages it wrote to \(topic)") }
         return BenchBaseline(messages: messages, messageBytes: payload.count, batch: batch, seconds: BenchLoad.monotonicSeconds() - begin)
+    }
+
+    /// Raw librdkafka: every message produced at once (librdkafka batches freely), all
+    /// acknowledgements awaited, then everything consumed back.
+    static func measure(_ log: KafkaLog, partitions: Int32, messages: Int, payload: [UInt8], batch: Int) throws -> BenchBaseline {
+        let topic = log.physical(Self.topic)
+        let producer = try KafkaProducer(log.configuration)
+        let reader = try KafkaPartitionReader(log.configuration)
+        let begin = BenchLoad.monotonicSeconds()
+        _ = try producer.send((0..<messages).map { .init(topic: topic, partition: Int32($0 % Int(partitions)), value: payload) }, timeoutMilliseconds: 300_000)
+        var read = 0
+        for partition in 0..<partitions {
+            let expected = messages / Int(partitions) + (Int(partition) < messages % Int(partitions) ? 1 : 0)
+            var got = 0
+            while got < expected {
+                let entries = try reader.read(TopicPartition(topic, partition), from: Int64(got), limit: 100_000)
+                guard !entries.isEmpty else { throw LogError("the baseline read back \(got) of \(expected) messages from \(topic)-\(partition)") }
+                got += entries.count
+            }
+            read += got
+        }
+        return BenchBaseline(messages: read, messageBytes: payload.count, batch: messages, seconds: BenchLoad.monotonicSeconds() - begin)
     }
 }

@@ -77,11 +77,11 @@ struct BenchLoad {
 
     /// Starts `count` instances, never more than `inFlight` unfinished; returns `count`.
     func closedLoop(count: Int, inFlight: Int, loop: EngineLoop, progress: Progress?) async throws -> Int {
-        let base = loop.current.instancesCompleted
+        let base = loop.instancesCompleted
         var started = 0
         var ticker = Ticker(progress: progress, begin: began)
         while started < count {
-            let finished = loop.current.instancesCompleted - base
+            let finished = loop.instancesCompleted - base
             let room = min(count - started, inFlight - (started - finished), 500)
             if room > 0 {
                 try start(started..<(started + room))
@@ -121,7 +121,7 @@ struct BenchLoad {
         var ticker = Ticker(progress: progress, begin: began)
         var last = (completed: -1, at: Self.monotonicSeconds())
         while true {
-            let journal = loop.current.instancesCompleted
+            let journal = loop.instancesCompleted
             if journal >= count { return }
             let now = Self.monotonicSeconds()
             if journal != last.completed { last = (journal, now) }

@@ -24,7 +24,7 @@ struct BenchReport {
             lines.append(result.table)
         }
         if let baseline, let result = results.max(by: { $0.messagesPerSecond < $1.messagesPerSecond }) {
-            lines.append("  raw log          \(BenchFormat.grouped(baseline.messagesPerSecond)) messages/s, \(BenchFormat.grouped(baseline.bytesPerSecond / 1024)) KiB/s appended and read back (the same log client and partitions, \(baseline.messageBytes)-byte messages in appends of \(baseline.batch))")
+            lines.append("  raw log          \(BenchFormat.grouped(baseline.messagesPerSecond)) messages/s, \(BenchFormat.grouped(baseline.bytesPerSecond / 1024)) KiB/s appended and read back (the same log client and partitions, \(baseline.messageBytes)-byte messages enqueued \(baseline.batch) at a time, one flush)")
             lines.append("  ratio to raw     messages/s \(BenchFormat.decimal(result.messagesPerSecond / baseline.messagesPerSecond, 2)), bytes/s \(BenchFormat.decimal(result.bytesPerSecond / baseline.bytesPerSecond, 2)) (journal messages and bytes of the \(sweep ? "busiest load" : "load"))")
         }
         return lines.joined(separator: "\n")
