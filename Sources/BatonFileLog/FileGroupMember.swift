@@ -56,7 +56,7 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
     func partitions(beforeGivingBack: ([Int32]) throws(LogError) -> Void) throws(LogError) -> [Int32] {
         try state.withLock { (state: inout State) throws(LogError) -> [Int32] in
             guard !state.left else { return [] }
-            let now = Self.monotonicMilliseconds()
+            let now = MonotonicClock.milliseconds()
             if state.lastRebalance.map({ now - $0 >= rebalanceInterval }) ?? true {
                 state.lastRebalance = now
                 let members = max(1, try liveMembers())
@@ -109,12 +109,6 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
             close(descriptor)
         }
         return live
-    }
-
-    static func monotonicMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }
 

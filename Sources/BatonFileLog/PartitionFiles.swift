@@ -145,12 +145,6 @@ final class PartitionFiles {
     /// Picks up batches other processes appended since we last looked. Without the file
     /// lock a batch being written may be half there: scanning stops before it and a later
     /// refresh finds it whole.
-    static func milliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
-    }
-
     func refresh() throws(LogError) {
         var index = segments.count - 1
         let size = try POSIX.size(segments[index].descriptor, segments[index].path)
@@ -159,8 +153,8 @@ final class PartitionFiles {
         // writer rolls only past a full segment, so until this one is full the path is
         // looked up at most every 100 ms (a process configured with smaller segments rolls
         // sooner), not on every read and write.
-        while segments[index].size >= segmentBytes || Self.milliseconds() - lastRollCheck >= 100 {
-            lastRollCheck = Self.milliseconds()
+        while segments[index].size >= segmentBytes || MonotonicClock.milliseconds() - lastRollCheck >= 100 {
+            lastRollCheck = MonotonicClock.milliseconds()
             let path = directory + "/" + Self.segmentName(nextPosition)
             guard nextPosition > segments[index].basePosition, access(path, F_OK) == 0 else { return }
             let descriptor = try POSIX.open(path, O_RDWR)

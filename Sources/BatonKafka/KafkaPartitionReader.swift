@@ -56,10 +56,10 @@ public final class KafkaPartitionReader: @unchecked Sendable {
             assigned = (partition, position)
         }
         var result: [(key: [UInt8], entry: LogEntry)] = []
-        let deadline = Monotonic.milliseconds() + timeoutMilliseconds
-        var lastMessage = Monotonic.milliseconds()
+        let deadline = MonotonicClock.milliseconds() + timeoutMilliseconds
+        var lastMessage = MonotonicClock.milliseconds()
         while result.count < limit {
-            let now = Monotonic.milliseconds()
+            let now = MonotonicClock.milliseconds()
             if answered, now - lastMessage >= idle { break }
             guard now < deadline else { throw LogError("reading \(partition): no end of partition within \(timeoutMilliseconds) ms") }
             guard let message = rd_kafka_consumer_poll(handle, Int32(min(5, idle))) else { continue }
@@ -76,7 +76,7 @@ public final class KafkaPartitionReader: @unchecked Sendable {
                 assigned = nil
                 throw LogError("reading \(partition): \(String(cString: rd_kafka_err2str(error)))")
             }
-            lastMessage = Monotonic.milliseconds()
+            lastMessage = MonotonicClock.milliseconds()
             let key = message.pointee.key.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.key_len)) } ?? []
             let value = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
             result.append((key, LogEntry(position: message.pointee.offset, payload: value, key: message.pointee.key == nil ? nil : key)))

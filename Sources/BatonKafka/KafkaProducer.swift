@@ -84,7 +84,7 @@ public final class KafkaProducer: Sendable {
     public func wait(for ids: Range<UInt64>, timeoutMilliseconds: Int = 30_000) throws(LogError) -> [Delivery] {
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(ids.count)
-        let deadline = Monotonic.milliseconds() + Int64(timeoutMilliseconds)
+        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMilliseconds)
         for id in ids {
             while true {
                 if let result = handle.lock.withLock({ $0.removeValue(forKey: id) }) {
@@ -94,7 +94,7 @@ public final class KafkaProducer: Sendable {
                     }
                     break
                 }
-                guard Monotonic.milliseconds() < deadline else { throw LogError("Kafka did not acknowledge a message within \(timeoutMilliseconds) ms") }
+                guard MonotonicClock.milliseconds() < deadline else { throw LogError("Kafka did not acknowledge a message within \(timeoutMilliseconds) ms") }
                 poll(timeoutMilliseconds: 10)
             }
         }
@@ -152,14 +152,6 @@ public final class KafkaProducer: Sendable {
             }
         }
         handle.lock.withLock { $0.merge(reports) { $1 } }
-    }
-}
-
-enum Monotonic {
-    static func milliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
     }
 }
 

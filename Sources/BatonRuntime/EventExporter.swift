@@ -177,7 +177,7 @@ public final class EventExporter: Sendable {
                     try log.appendDerived(messages, keys: batch.items.map(\.record.key), to: TopicPartition(Topics.events, batch.partition))
                 }
                 uncommitted.withLock { $0[batch.partition] = batch.through }
-                let now = RoundMetrics.monotonicMilliseconds()
+                let now = MonotonicClock.milliseconds()
                 if now - queue.withLock({ $0.lastCommit }) >= commitInterval {
                     queue.withLock { $0.lastCommit = now }
                     try commitAppended()

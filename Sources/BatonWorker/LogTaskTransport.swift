@@ -167,7 +167,7 @@ public final class LogTaskTransport: TaskTransport {
     /// caller commits and the interval starts again now, so that callers arriving together
     /// do not all commit (each commit is fsyncs, one at a time per process).
     private func claimCommit(_ state: TopicState) -> Bool {
-        let now = Self.monotonicMilliseconds()
+        let now = MonotonicClock.milliseconds()
         return state.lastCommit.withLock { last in
             guard now - (last ?? .min / 2) >= commitInterval else { return false }
             last = now
@@ -187,13 +187,7 @@ public final class LogTaskTransport: TaskTransport {
             try log.commit(group: Self.group(topic), partition: TopicPartition(state.name, partition), position: position)
             state.committed.withLock { $0[partition] = position }
         }
-        state.lastCommit.withLock { $0 = Self.monotonicMilliseconds() }
-    }
-
-    static func monotonicMilliseconds() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+        state.lastCommit.withLock { $0 = MonotonicClock.milliseconds() }
     }
 
     public func send(_ commands: [Record], partition: Int32) throws {

@@ -27,7 +27,7 @@ struct BenchBaseline {
     static func measure(_ log: any Log, partitions: Int32, messages: Int, messageBytes: Int, batch: Int = 64) throws -> BenchBaseline {
         let payload = [UInt8](repeating: 0x42, count: max(1, messageBytes))
         if let kafka = log as? KafkaLog { return try measure(kafka, partitions: partitions, messages: messages, payload: payload, batch: batch) }
-        let begin = BenchLoad.monotonicSeconds()
+        let begin = MonotonicClock.seconds()
         var written = 0
         var partition: Int32 = 0
         while written < messages {
@@ -51,7 +51,7 @@ struct BenchBaseline {
             }
         }
         guard read == messages else { throw LogError("the baseline read back \(read) of the \(messages) messages it wrote to \(topic)") }
-        return BenchBaseline(messages: messages, messageBytes: payload.count, batch: batch, seconds: BenchLoad.monotonicSeconds() - begin)
+        return BenchBaseline(messages: messages, messageBytes: payload.count, batch: batch, seconds: MonotonicClock.seconds() - begin)
     }
 
     /// Raw librdkafka: every message produced at once (librdkafka batches freely), all
@@ -60,7 +60,7 @@ struct BenchBaseline {
         let topic = log.physical(Self.topic)
         let producer = try KafkaProducer(log.configuration)
         let reader = try KafkaPartitionReader(log.configuration)
-        let begin = BenchLoad.monotonicSeconds()
+        let begin = MonotonicClock.seconds()
         _ = try producer.send((0..<messages).map { .init(topic: topic, partition: Int32($0 % Int(partitions)), value: payload) }, timeoutMilliseconds: 300_000)
         var read = 0
         for partition in 0..<partitions {
@@ -73,6 +73,6 @@ struct BenchBaseline {
             }
             read += got
         }
-        return BenchBaseline(messages: read, messageBytes: payload.count, batch: messages, seconds: BenchLoad.monotonicSeconds() - begin)
+        return BenchBaseline(messages: read, messageBytes: payload.count, batch: messages, seconds: MonotonicClock.seconds() - begin)
     }
 }

@@ -22,7 +22,7 @@ struct BenchLoad {
 
     typealias Progress = @Sendable (_ started: Int, _ statistics: EngineLoop.Statistics, _ seconds: Double) -> Void
     /// When the load began (monotonic seconds), for the progress line.
-    let began = BenchLoad.monotonicSeconds()
+    let began = MonotonicClock.seconds()
 
     /// What the engine and this process have done so far, and where the journal ends.
     struct Counters {
@@ -98,18 +98,18 @@ struct BenchLoad {
     /// soon as possible, never skipped); returns how many it started.
     func openLoop(rate: Int, seconds: Int, loop: EngineLoop, progress: Progress?) async throws -> Int {
         let total = rate * seconds
-        let begin = Self.monotonicSeconds()
+        let begin = MonotonicClock.seconds()
         var started = 0
         var ticker = Ticker(progress: progress, begin: began)
         while started < total {
-            let due = min(total, Int((Self.monotonicSeconds() - begin) * Double(rate)) + 1)
+            let due = min(total, Int((MonotonicClock.seconds() - begin) * Double(rate)) + 1)
             if due > started {
                 try start(started..<due)
                 started = due
             }
             ticker.tick(started, loop)
             let next = begin + Double(started) / Double(rate)
-            let wait = next - Self.monotonicSeconds()
+            let wait = next - MonotonicClock.seconds()
             if wait > 0 { try await Task.sleep(nanoseconds: UInt64(wait * 1e9)) }
         }
         return started
@@ -119,11 +119,11 @@ struct BenchLoad {
     /// or none completes for `stallSeconds`.
     func waitForCompletion(of count: Int, started: Int, loop: EngineLoop, stallSeconds: Int, progress: Progress?) async throws {
         var ticker = Ticker(progress: progress, begin: began)
-        var last = (completed: -1, at: Self.monotonicSeconds())
+        var last = (completed: -1, at: MonotonicClock.seconds())
         while true {
             let journal = loop.instancesCompleted
             if journal >= count { return }
-            let now = Self.monotonicSeconds()
+            let now = MonotonicClock.seconds()
             if journal != last.completed { last = (journal, now) }
             if now - last.at > Double(stallSeconds) {
                 throw ValidationError("\(count - journal) of \(count) instances did not complete and none completed for \(stallSeconds) s (a task no worker answers, a message or timer nothing sends, an incident?): see 'baton instances' and 'baton incidents'")
@@ -133,21 +133,15 @@ struct BenchLoad {
         }
     }
 
-    static func monotonicSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-
     /// The live progress line: once a second.
     struct Ticker {
         let progress: Progress?
         let begin: Double
-        var last = BenchLoad.monotonicSeconds()
+        var last = MonotonicClock.seconds()
 
         mutating func tick(_ started: Int, _ loop: EngineLoop) {
             guard let progress else { return }
-            let now = BenchLoad.monotonicSeconds()
+            let now = MonotonicClock.seconds()
             guard now - last >= 1 else { return }
             last = now
             progress(started, loop.current, now - begin)
