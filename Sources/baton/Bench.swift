@@ -111,7 +111,8 @@ struct Bench: AsyncParsableCommand {
         let partitions = try log.partitionCount(of: Topics.journal)
         let place = data.kafka.map { "Kafka \($0) (topic prefix \(data.topicPrefix))" } ?? "the embedded log in \(data.path)"
         let rates = try sweepRates() ?? rate.map { [$0] }
-        let loadText = rates.map { $0.count == 1 ? "open loop, \($0[0]) instances/s for \(duration) s" : "open loop at \($0.map(String.init).joined(separator: ", ")) instances/s, \(duration) s each" }
+        func openLoopText(_ rate: Int) -> String { "open loop, \(rate) instances/s for \(duration) s" }
+        let loadText = rates.map { $0.count == 1 ? openLoopText($0[0]) : "open loop at \($0.map(String.init).joined(separator: ", ")) instances/s, \(duration) s each" }
             ?? "closed loop, \(instances) instances, at most \(inFlight) in flight"
         if !json {
             print("bench: \(file), process \(processId), on \(place), \(partitions) journal partition(s); \(loadText); " +
@@ -139,7 +140,7 @@ struct Bench: AsyncParsableCommand {
             let phaseRates: [Int?] = rates.map { $0.map { Optional($0) } } ?? [nil]
             for (index, phaseRate) in phaseRates.enumerated() {
                 let phase = load("p\(index)")
-                let before = try BenchLoad.Counters.now(loop: loop, log: log)
+                let before = try BenchLoad.Counters.now(log: log)
                 let started: Int
                 if let phaseRate {
                     started = try await phase.openLoop(rate: phaseRate, seconds: duration, loop: loop, progress: progress)
@@ -148,13 +149,13 @@ struct Bench: AsyncParsableCommand {
                 }
                 completed += started
                 try await phase.waitForCompletion(of: completed, started: started, loop: loop, stallSeconds: stallSeconds, progress: progress)
-                let after = try BenchLoad.Counters.now(loop: loop, log: log)
+                let after = try BenchLoad.Counters.now(log: log)
                 let journal = try BenchJournal.read(log, prefix: phase.prefix, from: before.journalEnds, to: after.journalEnds)
-                let text = phaseRate.map { "open loop, \($0) instances/s for \(duration) s" } ?? loadText
+                let text = phaseRate.map(openLoopText) ?? loadText
                 results.append(BenchResult(
                     file: file, processId: processId, backend: data.kafka == nil ? "file" : "kafka", load: text, rate: phaseRate,
                     started: started, seconds: Double(after.milliseconds - before.milliseconds) / 1000,
-                    records: after.records - before.records, cpuSeconds: after.cpuSeconds - before.cpuSeconds, journal: journal))
+                    cpuSeconds: after.cpuSeconds - before.cpuSeconds, journal: journal))
                 if !json, phaseRates.count > 1 { print(results.last!.table) }
             }
         } catch {

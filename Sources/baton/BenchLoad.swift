@@ -24,14 +24,13 @@ struct BenchLoad {
     /// When the load began (monotonic seconds), for the progress line.
     let began = MonotonicClock.seconds()
 
-    /// What the engine and this process have done so far, and where the journal ends.
+    /// When, this process's CPU time so far, and where the journal ends.
     struct Counters {
         let milliseconds: Int64
-        let records: Int
         let cpuSeconds: Double
         let journalEnds: [Int32: Int64]
 
-        static func now(loop: EngineLoop, log: any Log) throws -> Counters {
+        static func now(log: any Log) throws -> Counters {
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
@@ -39,7 +38,7 @@ struct BenchLoad {
             for partition in try 0..<log.partitionCount(of: Topics.journal) {
                 ends[partition] = try log.endPosition(of: TopicPartition(Topics.journal, partition))
             }
-            return Counters(milliseconds: WallClock.now(), records: loop.current.records, cpuSeconds: cpu, journalEnds: ends)
+            return Counters(milliseconds: WallClock.now(), cpuSeconds: cpu, journalEnds: ends)
         }
     }
 

@@ -8,9 +8,11 @@ import BatonRuntime
 struct BenchJournal {
     /// Start to end, ms per instance, sorted.
     var latencies: [Int64] = []
-    /// Journal messages appended while the load ran, and their bytes.
+    /// Journal messages appended while the load ran, their bytes, and the records of the
+    /// engine's steps among them.
     var entries = 0
     var bytes = 0
+    var records = 0
     /// Where the time goes, ms per occurrence, sorted: a createInstance command's append to
     /// the step that creates the instance; a task's creation to the answer's command (its
     /// fetch, the handler and the answer's making); that command to the step that takes it.
@@ -45,6 +47,7 @@ struct BenchJournal {
                             answers[task.taskKey] = command.timestamp
                         }
                     case .step(let step):
+                        journal.records += step.records.count
                         for record in step.records where record.recordType == .event && record.key.hasPrefix(prefix) {
                             switch (record.intent, record.value) {
                             case (.instanceCompleted, _): ended[record.key] = record.timestamp
@@ -81,11 +84,11 @@ struct BenchResult {
     let rate: Int?
     let started: Int
     let seconds: Double
-    let records: Int
     let cpuSeconds: Double
     let journal: BenchJournal
 
     var completed: Int { journal.latencies.count }
+    var records: Int { journal.records }
     var instancesPerSecond: Double { Double(completed) / max(seconds, 0.001) }
     var messagesPerSecond: Double { Double(journal.entries) / max(seconds, 0.001) }
     var bytesPerSecond: Double { Double(journal.bytes) / max(seconds, 0.001) }

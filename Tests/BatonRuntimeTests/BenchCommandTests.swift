@@ -104,6 +104,8 @@ struct BenchCommandTests {
             ("'\(two)' \(data) --instances 0", "--instances and --in-flight must be at least 1"),
             ("'\(two)' \(data) --sweep rate=10,0", "--sweep must be up to 50 rates"),
             ("'\(two)' \(data) --sweep rate=10,x", "--sweep must be up to 50 rates"),
+            ("'\(two)' \(data) --sweep rate=" + Array(repeating: "10", count: 51).joined(separator: ","), "--sweep must be up to 50 rates"),
+            ("'\(two)' \(data) --sweep " + String(repeating: "9", count: 5000), "--sweep must be up to 50 rates"),
             ("'\(two)' \(data) --rate 5 --sweep 10", "give --rate or --sweep, not both"),
             ("'\(two)' \(data) --payload-bytes 600000", "--payload-bytes must be 0 to 512000"),
             ("'\(two)' \(data) --variables '[1]'", "JSON object"),
