@@ -27,6 +27,7 @@ let package = Package(
                 .product(name: "BatonEngine", package: "Baton"),
                 .product(name: "BatonModel", package: "Baton"),
                 .product(name: "BatonBPMN", package: "Baton"),
+                .product(name: "BatonRuntime", package: "Baton"),
             ]),
         .executableTarget(
             name: "EmbeddedBenchmark",

@@ -100,8 +100,14 @@ extension EngineState {
             }
         }
         let count = try reader.count()
+        // One allocation for the table (growing it a million instances at a time costs fresh
+        // pages at every doubling).
+        state.instances.reserveCapacity(count)
+        state.resetIndexes(reservingFor: count)
+        var subscriptions: [(SubscriptionReference, MessageAddress)] = []
         for _ in 0..<count {
             let instance = try InstanceState.decode(from: &reader, format: format, processes: processes)
+            state.index(instance, subscriptions: &subscriptions)
             state.instances[instance.key] = instance
         }
         if format >= 4 {
@@ -135,35 +141,42 @@ extension EngineState {
             }
             for _ in 0..<(try reader.count()) { state.startTimerVersions[try reader.string()] = try reader.int32() }
         }
-        state.rebuildIndexes()
+        state.finishIndexes(subscriptions: subscriptions)
         guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }
         return state
     }
 }
 
 extension EngineState {
-    /// The indexes and counts the appliers keep, derived again from the instances (snapshots
-    /// do not store them).
-    mutating func rebuildIndexes() {
+    // The indexes and counts the appliers keep are derived again when a snapshot loads
+    // (snapshots do not store them): reset, then each instance as it is decoded (no second
+    // pass over a million instances), then what depends on all of them.
+
+    mutating func resetIndexes(reservingFor instanceCount: Int) {
         instancesByCorrelation = [:]
+        instancesByCorrelation.reserveCapacity(instanceCount)
         dueWork = DueWorkIndex()
         openIncidents = 0
         instancesWithIncidents = 0
         subscriptionsByAddress = [:]
+    }
+
+    mutating func index(_ instance: borrowing InstanceState, subscriptions: inout [(SubscriptionReference, MessageAddress)]) {
+        let key = instance.key
+        for subscription in instance.subscriptions.values {
+            subscriptions.append((SubscriptionReference(instanceKey: key, subscriptionKey: subscription.key), subscription.address))
+        }
+        instancesByCorrelation.add(key, for: instance.correlationId)
+        for timer in instance.timers.values { dueWork.insert(.timer(instanceKey: key, timerKey: timer.key, dueAt: timer.dueAt)) }
+        for task in instance.tasks.values { dueWork.replace(nil, with: DueWork(task, instanceKey: key)) }
+        openIncidents += instance.incidents.count
+        if !instance.incidents.isEmpty { instancesWithIncidents += 1 }
+    }
+
+    mutating func finishIndexes(subscriptions: [(SubscriptionReference, MessageAddress)]) {
         for message in messages.messages.values { dueWork.insert(.messageExpiry(messageKey: message.key, dueAt: message.expiresAt)) }
         for timer in startTimers.values { dueWork.insert(.timer(instanceKey: 0, timerKey: timer.key, dueAt: timer.dueAt)) }
-        for key in instances.keys.sorted() {
-            let instance = instances[key]!
-            instancesByCorrelation[instance.correlationId, default: []].append(key)
-            for timer in instance.timers.values { dueWork.insert(.timer(instanceKey: key, timerKey: timer.key, dueAt: timer.dueAt)) }
-            for task in instance.tasks.values { dueWork.replace(nil, with: DueWork(task, instanceKey: key)) }
-            openIncidents += instance.incidents.count
-            if !instance.incidents.isEmpty { instancesWithIncidents += 1 }
-        }
         // Subscriptions of one address in the order they were opened (keys grow with position).
-        let subscriptions = instances.values.flatMap { instance in
-            instance.subscriptions.values.map { (SubscriptionReference(instanceKey: instance.key, subscriptionKey: $0.key), $0.address) }
-        }
         for (reference, address) in subscriptions.sorted(by: { $0.0.subscriptionKey < $1.0.subscriptionKey }) {
             subscriptionsByAddress[address, default: []].append(reference)
         }

@@ -10,7 +10,7 @@ public struct EngineState: Sendable, Hashable {
     /// Keys of the active instances of each correlationId (usually one): what a
     /// `createInstance` checks so that one order gets one instance. Derived from `instances`
     /// by the appliers (and rebuilt from them when a snapshot loads).
-    public internal(set) var instancesByCorrelation: [String: [Int64]] = [:]
+    public internal(set) var instancesByCorrelation: [String: CorrelatedInstances] = [:]
     /// Timers, lock expiries and retries, by when they are due (derived from `instances`,
     /// kept by the appliers).
     public internal(set) var dueWork = DueWorkIndex()

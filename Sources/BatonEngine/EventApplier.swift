@@ -134,7 +134,7 @@ public enum EventApplier {
                 state.instances[value.instanceKey]!.parentInstanceKey = value.parentInstanceKey
                 state.instances[value.instanceKey]!.parentElementInstanceKey = value.parentElementInstanceKey
             }
-            state.instancesByCorrelation[record.key, default: []].append(value.instanceKey)
+            state.instancesByCorrelation.add(value.instanceKey, for: record.key)
         case .instanceCompleted, .instanceCanceled:
             guard let ended = state.instances.removeValue(forKey: value.instanceKey) else { return }
             for timer in ended.timers.values {
@@ -149,10 +149,7 @@ public enum EventApplier {
                 state.openIncidents -= ended.incidents.count
                 state.instancesWithIncidents -= 1
             }
-            if var keys = state.instancesByCorrelation.removeValue(forKey: ended.correlationId) {
-                keys.removeAll { $0 == value.instanceKey }
-                if !keys.isEmpty { state.instancesByCorrelation[ended.correlationId] = keys }
-            }
+            state.instancesByCorrelation.remove(value.instanceKey, for: ended.correlationId)
         default:
             break
         }

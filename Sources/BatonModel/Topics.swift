@@ -24,8 +24,8 @@ public enum Topics {
     /// Every step's records as JSON for downstream consumers, keyed by correlationId, as
     /// many partitions as the journal (partition P holds journal partition P's records).
     public static let events = "baton.events"
-    /// Topics whose content is made again from the journal after a crash (task messages are
-    /// re-published at recovery, events re-exported from the exporter's committed
+    /// Topics whose content is made again from the journal after a crash (task messages of the
+    /// replayed tail are re-published at recovery and synced before a snapshot, events re-exported from the exporter's committed
     /// position): the file log fsyncs them only before a consumer commits in them.
     public static let remadeFromJournal = [taskPrefix, events]
 }

@@ -13,7 +13,7 @@ public protocol PartitionOwnership: AnyObject {
 }
 
 /// An engine replica: drives only the journal partitions its group gives it. On assignment
-/// a partition is rebuilt (snapshot + tail) and its waiting tasks re-published; on
+/// a partition is rebuilt (snapshot + tail) and the tail's waiting tasks re-published; on
 /// revocation it is dropped after the step in flight (the loop is single-threaded, so a
 /// revocation is only seen between steps).
 public final class GroupEngineLoop: Sendable {

@@ -20,27 +20,38 @@ extension PartitionProcessor {
         }
         for (target, batch) in messages.sorted(by: { $0.key.description < $1.key.description }) {
             try log.enqueue(batch.values, keys: batch.keys, to: target)
+            taskPartitionsToSync.insert(target)
         }
     }
 
-    /// After recovery: every task waiting for a worker is published again. Workers may see
-    /// a task twice; the engine rejects the second result.
+    /// After recovery: the tasks activated by the steps replayed after the snapshot that are
+    /// still waiting for a worker are published again (their writer may have crashed before
+    /// publishing them). Steps a snapshot covers need nothing: a snapshot is written only
+    /// once the task messages of the steps before it are durable. A task of a step another
+    /// writer made and never published that a snapshot then covered (a zombie's) comes back
+    /// when its lock runs out. Workers may see a task twice; the engine rejects the second
+    /// result. Recovery of a partition with a million waiting tasks so publishes the tail's
+    /// few, not a million.
     func publishWaitingTasks() throws {
         var records: [Record] = []
-        for instance in engine.state.instances.values.sorted(by: { $0.key < $1.key }) {
-            for task in instance.tasks.values.sorted(by: { $0.key < $1.key }) {
-                guard case .active(let lockExpiresAt) = task.phase else { continue }
-                var value = TaskRecord(instanceKey: instance.key, taskKey: task.key, attempt: task.attempt)
-                value.elementInstanceKey = task.elementInstanceKey
-                value.elementIndex = task.elementIndex
-                value.topic = task.topic
-                value.retries = task.retries
-                value.priority = task.priority
-                value.lockExpiresAt = lockExpiresAt
-                records.append(Record(recordType: .event, intent: .taskActivated, partition: partition, position: cursor, timestamp: clock(), key: instance.correlationId, value: .task(value)))
-            }
+        var published: Set<Int64> = []
+        for (instanceKey, taskKey) in replayedActivations where published.insert(taskKey).inserted {
+            guard let instance = engine.state.instances[instanceKey], let task = instance.tasks[taskKey],
+                case .active(let lockExpiresAt) = task.phase
+            else { continue }
+            var value = TaskRecord(instanceKey: instance.key, taskKey: task.key, attempt: task.attempt)
+            value.elementInstanceKey = task.elementInstanceKey
+            value.elementIndex = task.elementIndex
+            value.topic = task.topic
+            value.retries = task.retries
+            value.priority = task.priority
+            value.lockExpiresAt = lockExpiresAt
+            records.append(Record(recordType: .event, intent: .taskActivated, partition: partition, position: cursor, timestamp: clock(), key: instance.correlationId, value: .task(value)))
         }
+        replayedActivations = []
         try publishTasks(in: records)
+        // No snapshot before these messages are durable (see above).
+        if !records.isEmpty { unflushedSteps = true }
     }
 
     func message(for task: TaskRecord) -> TaskMessage? {
@@ -110,10 +121,23 @@ extension PartitionProcessor {
         guard let snapshots, pending.isEmpty, !unflushedSteps, outbox.isEmpty, cursor > lastSnapshotCursor else { return }
         let now = clock()
         guard cursor - lastSnapshotCursor >= options.snapshotEveryEntries || now - lastSnapshotTime >= options.snapshotEveryMilliseconds else { return }
-        // A snapshot only shortens recovery: failing to write one is reported, not fatal.
-        do { try snapshots.write(engine.state, cursor: cursor, processes: engine.processes) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
+        writeSnapshot(to: snapshots)
         lastSnapshotCursor = cursor
         lastSnapshotTime = now
+    }
+
+    /// Writes the snapshot once the task messages published since the last one are
+    /// durable (the file log leaves task topics unsynced at `flush`): recovery publishes
+    /// only the tasks of the tail after it (see `publishWaitingTasks`). A snapshot only
+    /// shortens recovery: failing to write one is reported, not fatal.
+    private func writeSnapshot(to snapshots: any SnapshotStorage) {
+        do {
+            for target in taskPartitionsToSync.sorted(by: { $0.description < $1.description }) { try log.sync(target) }
+            taskPartitionsToSync = []
+            try snapshots.write(engine.state, cursor: cursor, processes: engine.processes)
+        } catch {
+            warn("snapshot of journal partition \(partition) not written: \(error)")
+        }
     }
 
     /// Writes a snapshot now if anything changed since the last one (graceful shutdown,
@@ -125,7 +149,7 @@ extension PartitionProcessor {
             unflushedSteps = false
         }
         try deliverOutbox()
-        do { try snapshots.write(engine.state, cursor: cursor, processes: engine.processes) } catch { warn("snapshot of journal partition \(partition) not written: \(error)") }
+        writeSnapshot(to: snapshots)
         lastSnapshotCursor = cursor
         lastSnapshotTime = clock()
     }

@@ -49,6 +49,13 @@ public final class PartitionProcessor {
     /// (`recover()`), never by a read replica.
     var outbox: [Record] = []
     var deliversOutbox = false
+    /// While an engine recovers: the tasks the replayed steps activated (instance and task
+    /// key, in journal order), published again once the replay is done.
+    var replayedActivations: [(instanceKey: Int64, taskKey: Int64)] = []
+    var collectsActivations = false
+    /// Task partitions this processor published to since its last snapshot: synced before
+    /// the next one is written.
+    var taskPartitionsToSync: Set<TopicPartition> = []
     var lastSnapshotTime: Int64 = 0
     var lastDueWorkScan: Int64?
     /// The newest step time seen in this partition (written or replayed). Step times never
@@ -94,10 +101,14 @@ public final class PartitionProcessor {
     }
 
     /// Loads deployments and the newest valid snapshot, replays the journal to its end and
-    /// re-publishes every task still waiting for a worker (workers may have lost them).
+    /// re-publishes the tasks the replayed tail activated that still wait for a worker
+    /// (see `publishWaitingTasks`).
     public func recover() throws {
         deliversOutbox = true
+        collectsActivations = true
+        replayedActivations = []
         try rebuild()
+        collectsActivations = false
         lastSnapshotTime = clock()
         try publishWaitingTasks()
         try requestStartTimers()
@@ -314,6 +325,9 @@ public final class PartitionProcessor {
             // commands for other partitions may never have been delivered. Delivered again
             // (the receiver drops what it has), since a snapshot covers only delivered steps.
             if deliversOutbox, Self.leavesThroughOutbox(record) { outbox.append(record) }
+            if collectsActivations, record.intent == .taskCreated || record.intent == .taskActivated, case .task(let task) = record.value {
+                replayedActivations.append((task.instanceKey, task.taskKey))
+            }
         }
         if let time = step.records.last?.timestamp, time > lastStepTime { lastStepTime = time }
         let answered = engine.state.lastCommandPosition

@@ -77,10 +77,15 @@ public struct SnapshotStore: SnapshotStorage {
 }
 
 /// Snapshots of journal partition P as entries of partition P of the compacted
-/// `baton.snapshots` topic, keyed `journal-P` (the Kafka home of snapshots; any `Log`
-/// works). Loading reads the partition and takes the newest entry that verifies (older
-/// ones remain until compaction removes them). A snapshot larger than `maximumBytes` is not
-/// written (it would not fit one Kafka message); recovery then replays more journal.
+/// `baton.snapshots` topic (the Kafka home of snapshots; any `Log` works). A snapshot is
+/// split into chunks of at most `maximumBytes` (a Kafka message has a size limit; a
+/// partition with a million waiting instances snapshots to tens of megabytes), each
+/// `"BSNC" u64 cursor u32 crc32c-of-the-whole u32 index u32 count u8 set` + its part, keyed
+/// `journal-P.<set>.<index>`. Consecutive snapshots alternate between two key sets (0, 1),
+/// so compaction, which keeps the newest entry per key, never removes a chunk of the newest
+/// complete snapshot while the next one is being written. Loading reads the partition and
+/// takes the newest snapshot whose chunks are all there and verify; single-entry snapshots
+/// of earlier Batons (`"BSNP"`, keyed `journal-P`) still load.
 public struct LogSnapshotStore: SnapshotStorage {
     public let log: any Log
     public let partition: Int32
@@ -89,39 +94,118 @@ public struct LogSnapshotStore: SnapshotStorage {
     public init(log: any Log, partition: Int32, maximumBytes: Int = 900_000) {
         self.log = log
         self.partition = partition
-        self.maximumBytes = maximumBytes
+        self.maximumBytes = max(maximumBytes, SnapshotChunk.headerBytes + 1)
     }
 
     var topicPartition: TopicPartition { TopicPartition(Topics.snapshots, partition) }
 
     public func write(_ state: EngineState, cursor: Int64, processes: ProcessRegistry) throws {
         let bytes = SnapshotFormat.encode(state, cursor: cursor, processes: processes)
-        guard bytes.count <= maximumBytes else {
-            throw LogError("snapshot of journal partition \(partition) is \(bytes.count) bytes, over the \(maximumBytes) a message may hold; not written")
-        }
-        // Keyed by the journal partition, so a compacted topic keeps the newest per partition.
-        try log.append([bytes], keys: ["journal-\(partition)"], to: topicPartition)
+        let set: UInt8 = try assembled().last.map { 1 - $0.set } ?? 0
+        let chunks = SnapshotChunk.split(bytes, cursor: cursor, set: set, partSize: maximumBytes - SnapshotChunk.headerBytes)
+        try log.append(chunks, keys: chunks.indices.map { "journal-\(partition).\(set).\($0)" }, to: topicPartition)
     }
 
     public func loadNewest(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)? {
-        var entries: [LogEntry] = []
+        let candidates: [SnapshotChunk.Assembled]
         do {
-            while true {
-                let batch = try log.read(topicPartition, from: entries.last.map { $0.position + 1 } ?? 0, limit: 100)
-                if batch.isEmpty { break }
-                entries.append(contentsOf: batch)
-            }
+            candidates = try assembled()
         } catch {
             warn("snapshots of journal partition \(partition) cannot be read (\(error)); replaying the journal")
             return nil
         }
-        for entry in entries.reversed() {
+        for candidate in candidates.reversed() {
             do {
-                return try SnapshotFormat.decode(entry.payload, processes: processes)
+                return try SnapshotFormat.decode(candidate.bytes, processes: processes)
             } catch {
-                warn("snapshot at \(topicPartition) position \(entry.position) is unusable (\(error)); trying an older one")
+                warn("snapshot at \(topicPartition) position \(candidate.position) is unusable (\(error)); trying an older one")
             }
         }
         return nil
+    }
+
+    /// Every snapshot in the partition that is whole, oldest first (by where it ends).
+    private func assembled() throws -> [SnapshotChunk.Assembled] {
+        var entries: [LogEntry] = []
+        while true {
+            let batch = try log.read(topicPartition, from: entries.last.map { $0.position + 1 } ?? 0, limit: 100)
+            if batch.isEmpty { break }
+            entries.append(contentsOf: batch)
+        }
+        return SnapshotChunk.assemble(entries)
+    }
+}
+
+/// One part of a snapshot on a topic (see `LogSnapshotStore`).
+enum SnapshotChunk {
+    static let magic: [UInt8] = Array("BSNC".utf8)
+    static let headerBytes = 4 + 8 + 4 + 4 + 4 + 1
+
+    struct Assembled {
+        /// Where its last chunk is.
+        let position: Int64
+        /// Its key set (0 or 1; 0 for a single-entry snapshot): the next one uses the other.
+        let set: UInt8
+        let bytes: [UInt8]
+    }
+
+    static func split(_ snapshot: [UInt8], cursor: Int64, set: UInt8, partSize: Int) -> [[UInt8]] {
+        let crc = CRC32C.checksum(snapshot)
+        let count = max(1, (snapshot.count + partSize - 1) / partSize)
+        return (0..<count).map { index in
+            var chunk = magic
+            chunk.reserveCapacity(headerBytes + partSize)
+            append(UInt64(bitPattern: cursor), to: &chunk)
+            append(crc, to: &chunk)
+            append(UInt32(index), to: &chunk)
+            append(UInt32(count), to: &chunk)
+            chunk.append(set)
+            chunk.append(contentsOf: snapshot[(index * partSize)..<min(snapshot.count, (index + 1) * partSize)])
+            return chunk
+        }
+    }
+
+    /// The snapshots whose chunks `0..<count` follow one another (a snapshot's chunks are
+    /// one append), and single-entry `BSNP` snapshots as they are. Anything else (a torn
+    /// write, a chunk compaction took) is skipped.
+    static func assemble(_ entries: [LogEntry]) -> [Assembled] {
+        var whole: [Assembled] = []
+        var parts: [[UInt8]] = []
+        var expected: (cursor: UInt64, crc: UInt32, count: UInt32)?
+        for entry in entries {
+            let payload = entry.payload
+            if payload.count >= 4, Array(payload.prefix(4)) == SnapshotFormat.magic {
+                whole.append(Assembled(position: entry.position, set: 0, bytes: payload))
+                expected = nil
+                continue
+            }
+            guard payload.count > headerBytes, Array(payload.prefix(4)) == magic else { expected = nil; continue }
+            let cursor = read(UInt64.self, payload, at: 4)
+            let crc = read(UInt32.self, payload, at: 12)
+            let index = read(UInt32.self, payload, at: 16)
+            let count = read(UInt32.self, payload, at: 20)
+            if index == 0 {
+                expected = (cursor, crc, count)
+                parts = []
+            }
+            guard let current = expected, current.cursor == cursor, current.crc == crc, current.count == count, index == parts.count else {
+                expected = nil
+                continue
+            }
+            parts.append(Array(payload[headerBytes...]))
+            guard parts.count == Int(count) else { continue }
+            // A damaged part is found by the snapshot's own CRC, which names it unusable.
+            whole.append(Assembled(position: entry.position, set: payload[headerBytes - 1], bytes: Array(parts.joined())))
+            expected = nil
+        }
+        return whole
+    }
+
+    private static func append<Value: FixedWidthInteger>(_ value: Value, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    private static func read<Value: FixedWidthInteger>(_: Value.Type, _ bytes: [UInt8], at offset: Int) -> Value {
+        (0..<MemoryLayout<Value>.size).reduce(Value(0)) { $0 | Value(bytes[offset + $1]) << (8 * $1) }
     }
 }

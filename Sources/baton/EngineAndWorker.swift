@@ -16,8 +16,8 @@ struct EngineCommand: AsyncParsableCommand {
         abstract: "Run an engine replica on Kafka: the journal partitions its consumer group assigns it.",
         discussion: """
             Start several on one cluster to share the journal's partitions. On assignment a \
-            partition is rebuilt from its newest snapshot plus the journal's tail and its waiting \
-            tasks are re-published; on revocation it is dropped after the step in flight. \
+            partition is rebuilt from its newest snapshot plus the journal's tail and the tail's \
+            waiting tasks are re-published; on revocation it is dropped after the step in flight. \
             Snapshots go to the baton.snapshots topic. A replica killed with SIGKILL loses nothing: another takes its partitions over, and a \
             step it wrote twice is ignored by the fold.
             """)

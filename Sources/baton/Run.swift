@@ -12,7 +12,8 @@ struct Run: AsyncParsableCommand {
         abstract: "Run the engine on the embedded log (and, with --demo-workers, the demo's workers).",
         discussion: """
             Recovers every journal partition (newest valid snapshot, then the journal's tail), \
-            re-publishes tasks still waiting for workers, then processes commands appended by \
+            re-publishes the waiting tasks of that tail (a snapshot is written only once the task \
+            messages before it are durable), then processes commands appended by \
             anyone ('baton start', 'baton deploy', workers, 'baton incidents retry') within \
             milliseconds. Due timers, expired task locks and due retries become commands in the \
             journal. SIGINT or SIGTERM stop it after the step in flight, with a snapshot; every \
