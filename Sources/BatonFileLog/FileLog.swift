@@ -190,6 +190,19 @@ public final class FileLog: Log {
         try handle(partition).endPosition()
     }
 
+    /// The first position `partition` still holds (0 unless a prefix was removed).
+    public func startPosition(of partition: TopicPartition) throws(LogError) -> Int64 {
+        try handle(partition).startPosition()
+    }
+
+    /// Removes the whole segments of `partition` below `position` (the log's retention:
+    /// the journal's prefix a snapshot covers, see `baton prune`); returns the new start.
+    /// With `dryRun`, only says where the partition would start.
+    @discardableResult
+    public func removePrefix(of partition: TopicPartition, below position: Int64, dryRun: Bool = false) throws(LogError) -> Int64 {
+        try handle(partition).removeSegments(below: position, dryRun: dryRun)
+    }
+
     public func committedPosition(group: String, partition: TopicPartition) throws(LogError) -> Int64? {
         try ConsumerPositions.read(directory: directory, group: group, partition: partition)
     }
@@ -275,6 +288,19 @@ final class PartitionHandle: Sendable {
         try files.withLock { (files: inout PartitionFiles) throws(LogError) in
             try files.refresh()
             return files.nextPosition
+        }
+    }
+
+    func startPosition() throws(LogError) -> Int64 {
+        files.withLock { $0.startPosition }
+    }
+
+    func removeSegments(below position: Int64, dryRun: Bool) throws(LogError) -> Int64 {
+        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+            try files.withFileLock { () throws(LogError) in
+                try files.refresh()
+                return try files.removeSegments(below: position, dryRun: dryRun)
+            }
         }
     }
 }

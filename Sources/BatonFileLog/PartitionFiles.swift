@@ -190,7 +190,33 @@ final class PartitionFiles {
         (writeSequence, segments[segments.count - 1].descriptor, segments[segments.count - 1].path)
     }
 
-    /// Entries from `position`, at most `limit`.
+    /// The first position the partition still holds (segments below it were removed).
+    var startPosition: Int64 { segments[0].basePosition }
+
+    /// Deletes the segments whose every entry lies below `position` (never the segment
+    /// being written); call under the file lock. Returns the new start position. Positions
+    /// stay what they were; a read below the start gets entries from the start, so a
+    /// reader sees the gap. Another process that has a removed segment open reads it on
+    /// until it opens the partition again.
+    func removeSegments(below position: Int64, dryRun: Bool = false) throws(LogError) -> Int64 {
+        var removed = 0
+        while removed + 1 < segments.count, segments[removed + 1].basePosition <= position { removed += 1 }
+        guard removed > 0 else { return startPosition }
+        guard !dryRun else { return segments[removed].basePosition }
+        for segment in segments.prefix(removed) {
+            guard unlink(segment.path) == 0 || errno == ENOENT else { throw POSIX.error("unlink", segment.path) }
+        }
+        try POSIX.syncDirectory(directory)
+        for segment in segments.prefix(removed) { close(segment.descriptor) }
+        segments.removeFirst(removed)
+        let firstFrame = frames.firstIndex { $0.segment >= removed } ?? frames.count
+        frames = frames.dropFirst(firstFrame).map {
+            FrameLocation(basePosition: $0.basePosition, count: $0.count, segment: $0.segment - removed, offset: $0.offset, size: $0.size)
+        }
+        return startPosition
+    }
+
+    /// Entries from `position` (from the start position if it lies below it), at most `limit`.
     func read(from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
         guard position < nextPosition, limit > 0 else { return [] }
         var low = 0

@@ -99,8 +99,22 @@ public struct UnreadableStep: Error, CustomStringConvertible {
     public let partition: Int32
     public let position: Int64
     public let error: DecodingError
+    /// Set when entries from `position` up to this one are gone from the log (retention,
+    /// `baton prune`) and no snapshot covers them.
+    public var missingUpTo: Int64?
+
+    /// Entries `position..<next` were removed from the log and no snapshot covers them:
+    /// folding on would build a state that never was.
+    static func removed(partition: Int32, from position: Int64, to next: Int64) -> UnreadableStep {
+        var gap = UnreadableStep(partition: partition, position: position, error: DecodingError(message: "entries removed", offset: 0))
+        gap.missingUpTo = next
+        return gap
+    }
 
     public var description: String {
+        if let next = missingUpTo {
+            return "journal partition \(partition) stopped at position \(position): entries \(position)..<\(next) are no longer in the log (removed by retention or 'baton prune') and no snapshot covers them; recover from a snapshot at or after position \(next), or restore the journal (the other partitions go on)"
+        }
         if let version = error.unknownRecordVersion {
             return "journal partition \(partition) stopped at position \(position): the step there has record version \(version), and this Baton reads versions 1 to \(Record.currentVersion); a newer Baton wrote it, so upgrade this replica (the other partitions go on)"
         }

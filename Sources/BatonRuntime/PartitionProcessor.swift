@@ -242,6 +242,13 @@ public final class PartitionProcessor {
         guard halted == nil else { return 0 }
         let limit = Int(min(Int64(options.readLimit), position - cursor))
         let entries = try log.read(journal, from: cursor, limit: limit)
+        if let first = entries.first, first.position > cursor {
+            // A gap: the log no longer holds what the state needs.
+            let gap = UnreadableStep.removed(partition: partition, from: cursor, to: first.position)
+            halted = gap
+            warn(gap.description)
+            return 0
+        }
         let checks = JournalEntry.Checks(
             maximumCommandBytes: options.maximumCommandBytes, journalPartitions: try log.partitionCount(of: Topics.journal))
         for (index, entry) in entries.enumerated() {

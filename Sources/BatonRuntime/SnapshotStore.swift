@@ -66,6 +66,20 @@ public struct SnapshotStore: SnapshotStorage {
         return nil
     }
 
+    /// The cursors of the kept snapshots that load (unusable ones are reported through
+    /// `warn`): what a prefix removal may rely on.
+    public func usableCursors(processes: ProcessRegistry, warn: (String) -> Void) -> [Int64] {
+        snapshotFiles().compactMap { name in
+            let path = "\(directory)/\(name)"
+            do {
+                return try SnapshotFormat.decode(try POSIX.readFile(path), processes: processes).cursor
+            } catch {
+                warn("snapshot \(path) is unusable (\(error)); not counted on")
+                return nil
+            }
+        }
+    }
+
     func snapshotFiles() -> [String] {
         POSIX.list(directory).filter { $0.hasSuffix(".snapshot") }.sorted()
     }

@@ -16,7 +16,7 @@ struct Baton: AsyncParsableCommand {
             """,
         subcommands: [
             Run.self, EngineCommand.self, WorkerCommand.self, GatewayCommand.self, Ingest.self, Deploy.self, Start.self, PublishMessage.self, BroadcastSignal.self, Produce.self, Instances.self, Instance.self, Cancel.self, SetVariables.self,
-            Incidents.self, Replay.self, Demo.self, Bench.self,
+            Incidents.self, Replay.self, Prune.self, Demo.self, Bench.self,
             TopicsCommand.self, Validate.self,
         ])
 }

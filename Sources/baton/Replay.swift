@@ -35,6 +35,7 @@ struct Replay: ParsableCommand {
             let bar = String(repeating: "#", count: min(width, done)) + String(repeating: ".", count: max(0, width - done))
             Terminal.progress("\rpartition \(partition) [\(bar)] \(cursor)/\(end)" + (cursor >= end ? "\n" : ""))
         }
+        if let stopped = processors.compactMap(\.halted).first { throw ValidationError(stopped.description) }
         for processor in processors {
             let state = processor.engine.state
             let incidents = state.instances.values.map(\.incidents.count).reduce(0, +)

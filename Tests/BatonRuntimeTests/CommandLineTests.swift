@@ -214,8 +214,27 @@ struct CommandLineTests {
         #expect(run.wait() == 0)
     }
 
+    /// `baton prune` keeps what no usable snapshot covers and says why for each partition;
+    /// on Kafka it points to the topic's retention.
+    @Test func pruneKeepsWhatNoSnapshotCoversAndSaysWhy() throws {
+        let directory = TemporaryDirectory("baton-cli")
+        defer { directory.remove() }
+        #expect(baton("demo --orders 100 --data-dir \(directory.path)").status == 0)
+        let kept = baton("prune --data-dir \(directory.path)")
+        #expect(kept.status == 0, "\(kept.output)")
+        for partition in 0..<2 {
+            #expect(kept.output.contains("journal partition \(partition): nothing to remove below"), "\(kept.output)")
+        }
+        #expect(kept.output.contains("the oldest kept snapshot is at"))
+        _ = shell("rm -rf '\(directory.path)/snapshots'")
+        let none = baton("prune --data-dir \(directory.path) --dry-run")
+        #expect(none.output.contains("journal partition 0: nothing removed, no usable snapshot (the journal starts at 0)"), "\(none.output)")
+        let kafka = shell("'\(Self.binary)' prune --kafka 127.0.0.1:1 2>&1")
+        #expect(kafka.status != 0 && kafka.output.contains("retention"), "\(kafka.output)")
+    }
+
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "broadcast-signal", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "demo", "bench", "validate", "topics apply", "topics lag"] {
+        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "broadcast-signal", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "prune", "demo", "bench", "validate", "topics apply", "topics lag"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")

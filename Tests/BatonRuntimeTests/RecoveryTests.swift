@@ -72,6 +72,43 @@ struct RecoveryTests {
         }
     }
 
+    /// The journal's prefix under the oldest snapshot removed (`baton prune`): recovery from
+    /// the snapshot gives the same state and goes on; a replica without the snapshot halts
+    /// the partition naming the missing positions instead of folding what is left.
+    @Test func aPrunedJournalRecoversFromItsSnapshotAndAFoldWithoutOneStopsAtTheGap() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        func smallSegments() throws -> FileLog {
+            try FileLog(directory: directory.path + "/log", topics: [Topics.journal: 1], segmentBytes: 2_000)
+        }
+        let snapshots = directory.path + "/snapshots"
+        let first = try RuntimeHarness(log: try smallSegments(), snapshotDirectory: snapshots)
+        try first.deploy(RuntimeTests.order)
+        first.worker.subscribe(topic: "validate-order") { _ in .complete() }
+        for index in 0..<30 { try first.start("order-process", correlationId: "order-\(index)", variables: ["order": .object(["total": .number(5)])]) }
+        try await first.settle()
+        try first.processors[0].snapshotNow()
+        let before = state(first)
+        let journal = TopicPartition(Topics.journal, 0)
+        let log = try smallSegments()
+        let cursor = try #require(SnapshotStore(directory: snapshots + "/journal-0").usableCursors(processes: first.processors[0].catalog.registry) { _ in }.min())
+        let start = try log.removePrefix(of: journal, below: cursor)
+        #expect(start > 0 && start <= cursor)
+
+        let second = try RuntimeHarness(log: try smallSegments(), snapshotDirectory: snapshots)
+        #expect(state(second) == before)
+        #expect(second.processors[0].halted == nil)
+        RuntimeTests().subscribeOrderWorkers(second.worker)
+        try await second.settle()
+        #expect(second.activeInstances == 0)
+
+        let blind = try RuntimeHarness(log: try smallSegments())
+        let halted = try #require(blind.processors[0].halted)
+        #expect(halted.position == 0 && halted.missingUpTo == start)
+        #expect(halted.description.contains("entries 0..<\(start) are no longer in the log"))
+        #expect(blind.activeInstances == 0)
+    }
+
     @Test func timersFireAfterARestart() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

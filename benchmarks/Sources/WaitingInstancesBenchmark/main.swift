@@ -109,4 +109,3 @@ guard restored.instances.count == state.instances.count, restored.dueWork.due(at
     exit(1)
 }
 print("snapshot of \(format(Double(state.instances.count))) instances: \(format(Double(snapshot.count))) bytes (\(format(Double(snapshot.count) / Double(instanceCount))) per instance), written in \(format2(encoded)) s, recovered (read back and rebuilt) in \(format2(decoded)) s")
-print("strides", MemoryLayout<InstanceState>.stride, MemoryLayout<TaskState>.stride, MemoryLayout<ElementInstance>.stride, MemoryLayout<DueWork>.stride)
