@@ -66,6 +66,8 @@ public final class PartitionProcessor {
     public private(set) var recordsWritten = 0
     public private(set) var instancesCreated = 0
     public private(set) var instancesCompleted = 0
+    /// Journal records applied from steps read (a replay's work).
+    public private(set) var recordsApplied = 0
 
     var journal: TopicPartition { TopicPartition(Topics.journal, partition) }
 
@@ -328,6 +330,7 @@ public final class PartitionProcessor {
         let answeredBefore = engine.state.lastCommandPosition
         for record in step.records where record.sourcePosition > answeredBefore {
             engine.apply(record)
+            recordsApplied += 1
             // A step another writer made (this replica before a crash, a zombie): its
             // commands for other partitions may never have been delivered. Delivered again
             // (the receiver drops what it has), since a snapshot covers only delivered steps.

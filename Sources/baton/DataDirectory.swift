@@ -6,6 +6,8 @@ import BatonModel
 import BatonRuntime
 import BatonStorage
 import BatonWorker
+import Dispatch
+import Synchronization
 
 /// Where the log lives (the embedded file log, or Kafka), shared by every subcommand that
 /// touches it.
@@ -72,20 +74,33 @@ struct DataDirectory: ParsableArguments {
         return { SnapshotStore(directory: "\(directory)/journal-\($0)") }
     }
 
-    /// Every partition's state rebuilt from its newest snapshot and the journal, read-only.
+    /// Every partition's state rebuilt from its newest snapshot and the journal, read-only;
+    /// the partitions at once, one thread each (they share nothing). `progress` gets the
+    /// partition, its cursor and the end it replays to, from any of those threads.
     func rebuild(_ log: any Log, upTo position: Int64 = .max, useSnapshots: Bool = true, partition only: Int32? = nil,
-                 progress: (Int32, Int64, Int64) -> Void = { _, _, _ in }) throws -> [PartitionProcessor] {
-        var processors: [PartitionProcessor] = []
-        for partition in try 0..<log.partitionCount(of: Topics.journal) where only == nil || only == partition {
-            let processor = PartitionProcessor(
-                partition: partition, log: log,
-                snapshots: useSnapshots ? snapshots(log)(partition) : nil,
-                clock: WallClock.now, warn: { print("warning: \($0)") })
-            let end = try log.endPosition(of: TopicPartition(Topics.journal, partition))
-            try processor.rebuild(upTo: position, useSnapshot: useSnapshots) { progress(partition, $0, min(end, position)) }
-            processors.append(processor)
+                 progress: @escaping @Sendable (Int32, Int64, Int64) -> Void = { _, _, _ in }) throws -> [PartitionProcessor] {
+        let partitions = try (0..<log.partitionCount(of: Topics.journal)).filter { only == nil || only == $0 }
+        let stores = snapshots(log)
+        let rebuilt = Mutex<[Int32: Result<RebuiltPartition, any Error>]>([:])
+        DispatchQueue.concurrentPerform(iterations: partitions.count) { index in
+            let partition = partitions[index]
+            let result = Result { () throws -> RebuiltPartition in
+                let processor = PartitionProcessor(
+                    partition: partition, log: log, snapshots: useSnapshots ? stores(partition) : nil,
+                    clock: WallClock.now, warn: { print("warning: \($0)") })
+                let end = try log.endPosition(of: TopicPartition(Topics.journal, partition))
+                try processor.rebuild(upTo: position, useSnapshot: useSnapshots) { progress(partition, $0, min(end, position)) }
+                return RebuiltPartition(processor: processor)
+            }
+            rebuilt.withLock { $0[partition] = result }
         }
-        return processors
+        let results = rebuilt.withLock { $0 }
+        return try partitions.map { try results[$0]!.get().processor }
     }
 }
 
+/// A partition rebuilt on a thread of its own, handed back once that thread is done with
+/// it (nothing else touches the processor meanwhile).
+private struct RebuiltPartition: @unchecked Sendable {
+    let processor: PartitionProcessor
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import BatonLog
 import BatonModel
 import BatonRuntime
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -28,19 +29,29 @@ struct Replay: ParsableCommand {
         let log = try data.openLog()
         let showProgress = isatty(2) != 0
         let limit = toPosition ?? .max
+        // Partitions replay at once: one line shows them all.
+        let replayed = Mutex<[Int32: (cursor: Int64, end: Int64)]>([:])
+        let started = MonotonicClock.seconds()
         let processors = try data.rebuild(log, upTo: limit, useSnapshots: false, partition: partition) { partition, cursor, end in
-            guard showProgress, end > 0 else { return }
-            let width = 40
-            let done = Int(Double(cursor) / Double(end) * Double(width))
-            let bar = String(repeating: "#", count: min(width, done)) + String(repeating: ".", count: max(0, width - done))
-            Terminal.progress("\rpartition \(partition) [\(bar)] \(cursor)/\(end)" + (cursor >= end ? "\n" : ""))
+            guard showProgress else { return }
+            let line = replayed.withLock { progress -> String in
+                progress[partition] = (cursor, end)
+                let done = progress.values.map(\.cursor).reduce(0, +)
+                let total = max(1, progress.values.map(\.end).reduce(0, +))
+                return "\rreplaying \(progress.count) partition(s): \(done * 100 / total)% (\(done) of \(total) entries)"
+            }
+            Terminal.progress(line)
         }
+        if showProgress { Terminal.progress("\n") }
+        let seconds = MonotonicClock.seconds() - started
         if let stopped = processors.compactMap(\.halted).first { throw ValidationError(stopped.description) }
         for processor in processors {
             let state = processor.engine.state
             let incidents = state.instances.values.map(\.incidents.count).reduce(0, +)
             print("partition \(processor.partition): replayed \(processor.cursor) entries; \(state.instances.count) active instance(s), \(incidents) open incident(s); last answered command at \(state.lastCommandPosition)")
         }
+        let records = processors.map(\.recordsApplied).reduce(0, +)
+        print("replayed \(BenchFormat.grouped(Double(records))) records in \(BenchFormat.decimal(seconds, 2)) s: \(BenchFormat.grouped(Double(records) / max(seconds, 0.001))) records/s (\(processors.count) partition(s), one thread each)")
         if let instance {
             let history = try InstanceHistory.collect(instance, log: log, catalog: processors[0].catalog, upTo: limit)
             print("history of '\(history.correlationId)':")
