@@ -79,13 +79,37 @@ extension EngineState {
     }
 
     /// Rebuilds a state from `snapshotBytes()`; `processes` resolves each instance's
-    /// definition, which must be deployed.
+    /// definition, which must be deployed. (The runtime decodes the instances of a large
+    /// snapshot on a second thread: `SnapshotDecoder`.)
     public static func fromSnapshot(_ bytes: [UInt8], processes: ProcessRegistry) throws(DecodingError) -> EngineState {
+        var decoder = try SnapshotDecoder(bytes, processes: processes)
+        var builder = decoder.builder()
+        while true {
+            let instances = try decoder.nextInstances(upTo: 4_096)
+            if instances.isEmpty { break }
+            builder.add(instances)
+        }
+        return try decoder.finish(builder)
+    }
+}
+
+/// A snapshot read in three parts: the header, the instances in batches, the rest. The
+/// instances (most of the bytes) may be decoded on one thread while another adds them to
+/// the state being built (`SnapshotStateBuilder`): recovery of a partition holding a
+/// million instances does both halves at once.
+public struct SnapshotDecoder: Sendable {
+    private var reader: BinaryReader
+    private let format: UInt8
+    private let processes: ProcessRegistry
+    private let lastCommandPosition: Int64
+    public let instanceCount: Int
+    private var instancesRead = 0
+
+    public init(_ bytes: [UInt8], processes: ProcessRegistry) throws(DecodingError) {
         var reader = BinaryReader(bytes)
         let format = try reader.byte()
-        guard format >= 1, format <= snapshotFormat else { throw reader.failure("snapshot format \(format) is not one this Baton reads") }
-        var state = EngineState()
-        state.lastCommandPosition = try reader.signed()
+        guard format >= 1, format <= EngineState.snapshotFormat else { throw reader.failure("snapshot format \(format) is not one this Baton reads") }
+        lastCommandPosition = try reader.signed()
         if format >= 2 {
             for _ in 0..<(try reader.count()) {
                 let processId = try reader.string()
@@ -99,17 +123,31 @@ extension EngineState {
                 }
             }
         }
-        let count = try reader.count()
-        // One allocation for the table (growing it a million instances at a time costs fresh
-        // pages at every doubling).
-        state.instances.reserveCapacity(count)
-        state.resetIndexes(reservingFor: count)
-        var subscriptions: [(SubscriptionReference, MessageAddress)] = []
-        for _ in 0..<count {
-            let instance = try InstanceState.decode(from: &reader, format: format, processes: processes)
-            state.index(instance, subscriptions: &subscriptions)
-            state.instances[instance.key] = instance
-        }
+        instanceCount = try reader.count()
+        self.reader = reader
+        self.format = format
+        self.processes = processes
+    }
+
+    /// The builder the instances go to.
+    public func builder() -> SnapshotStateBuilder {
+        SnapshotStateBuilder(instanceCount: instanceCount, lastCommandPosition: lastCommandPosition)
+    }
+
+    /// The next instances, at most `limit`; empty once all are read.
+    public mutating func nextInstances(upTo limit: Int) throws(DecodingError) -> [InstanceState] {
+        let count = min(limit, instanceCount - instancesRead)
+        var instances: [InstanceState] = []
+        instances.reserveCapacity(count)
+        for _ in 0..<count { instances.append(try InstanceState.decode(from: &reader, format: format, processes: processes)) }
+        instancesRead += count
+        return instances
+    }
+
+    /// Reads what follows the instances into `builder`'s state and returns it.
+    public mutating func finish(_ builder: consuming SnapshotStateBuilder) throws(DecodingError) -> EngineState {
+        guard instancesRead == instanceCount else { throw reader.failure("snapshot instances left unread") }
+        var state = builder.state
         if format >= 4 {
             for _ in 0..<(try reader.count()) {
                 var message = BufferedMessage(
@@ -141,9 +179,31 @@ extension EngineState {
             }
             for _ in 0..<(try reader.count()) { state.startTimerVersions[try reader.string()] = try reader.int32() }
         }
-        state.finishIndexes(subscriptions: subscriptions)
+        state.finishIndexes(subscriptions: builder.subscriptions)
         guard reader.isAtEnd else { throw reader.failure("unexpected bytes after the snapshot") }
         return state
+    }
+}
+
+/// The state a snapshot's instances are added to, indexed as they come (no second pass
+/// over a million instances); `SnapshotDecoder.finish` completes it.
+public struct SnapshotStateBuilder: Sendable {
+    fileprivate var state = EngineState()
+    fileprivate var subscriptions: [(SubscriptionReference, MessageAddress)] = []
+
+    init(instanceCount: Int, lastCommandPosition: Int64) {
+        state.lastCommandPosition = lastCommandPosition
+        // One allocation for the table (growing it a million instances at a time costs
+        // fresh pages at every doubling).
+        state.instances.reserveCapacity(instanceCount)
+        state.resetIndexes(reservingFor: instanceCount)
+    }
+
+    public mutating func add(_ instances: consuming [InstanceState]) {
+        for instance in instances {
+            state.index(instance, subscriptions: &subscriptions)
+            state.instances[instance.key] = instance
+        }
     }
 }
 

@@ -8,8 +8,9 @@ import Glibc
 
 /// The `Log` contract on Apache Kafka (or any Kafka-protocol broker): topics are created on
 /// first use with the configured partition count, appends are idempotent acks=all
-/// produces to an explicit partition, reads go through one assigned consumer per
-/// partition, consumer positions are the group's committed offsets.
+/// produces to an explicit partition, reads go through a fixed pool of consumer handles
+/// however many partitions are read (`KafkaReaderPool`), consumer positions are the
+/// group's committed offsets.
 ///
 /// Differences from the file log, by Kafka's nature: a batch of several entries is written
 /// in order but not atomically (Baton only needs one-entry steps to be atomic), and `read`
@@ -27,22 +28,28 @@ public final class KafkaLog: KeyedLog {
     /// Partition counts of new topics whose names start with a key (`baton.task.`).
     private let partitionsByPrefix: [String: Int32]
     private let counts = Mutex<[String: Int32]>([:])
-    private let readers = Mutex<[TopicPartition: KafkaPartitionReader]>([:])
+    private let readers: KafkaReaderPool
     private let groups = Mutex<[String: KafkaGroupOffsets]>([:])
     /// Enqueued appends not yet known durable.
     private let outstanding = Mutex<[Range<UInt64>]>([])
 
     public init(
-        _ configuration: KafkaConfiguration, topicPrefix: String = "", defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], partitionsByPrefix: [String: Int32] = [:]
+        _ configuration: KafkaConfiguration, topicPrefix: String = "", defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], partitionsByPrefix: [String: Int32] = [:],
+        readHandles: Int = KafkaLog.defaultReadHandles
     ) throws(LogError) {
         self.configuration = configuration
         self.topicPrefix = topicPrefix
         self.defaultPartitions = defaultPartitions
         configuredTopics = topics
         self.partitionsByPrefix = partitionsByPrefix
+        readers = try KafkaReaderPool(configuration, handles: readHandles)
         producer = try KafkaProducer(configuration)
         admin = try KafkaAdmin(configuration)
     }
+
+    /// Consumer handles reads go through, for any number of partitions.
+    public static let defaultReadHandles = 4
+    public var readHandleCount: Int { readers.handleCount }
 
     /// The name of `topic` on the cluster (with the prefix).
     public func physical(_ topic: String) -> String { topicPrefix + topic }
@@ -122,16 +129,7 @@ public final class KafkaLog: KeyedLog {
 
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
         try check(partition)
-        let reader = try readers.withLock { (readers: inout [TopicPartition: KafkaPartitionReader]) throws(LogError) -> KafkaPartitionReader in
-            if let existing = readers[partition] { return existing }
-            let created = try KafkaPartitionReader(configuration)
-            readers[partition] = created
-            return created
-        }
-        // One caller per partition reader at a time; other partitions read meanwhile.
-        return try reader.turn.withLock { _ throws(LogError) in
-            try reader.read(TopicPartition(physical(partition.topic), partition.partition), from: position, limit: limit).map(\.entry)
-        }
+        return try readers.read(TopicPartition(physical(partition.topic), partition.partition), from: position, limit: limit)
     }
 
     /// Reads to the end: the broker's high watermark cannot be trusted everywhere (the

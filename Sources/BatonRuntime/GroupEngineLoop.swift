@@ -13,9 +13,10 @@ public protocol PartitionOwnership: AnyObject {
 }
 
 /// An engine replica: drives only the journal partitions its group gives it. On assignment
-/// a partition is rebuilt (snapshot + tail) and the tail's waiting tasks re-published; on
-/// revocation it is dropped after the step in flight (the loop is single-threaded, so a
-/// revocation is only seen between steps).
+/// a partition is rebuilt (snapshot + tail) and the tail's waiting tasks re-published, on a
+/// recovery thread while the partitions it runs already go on; on revocation it is dropped
+/// after the step in flight (the loop is single-threaded, so a revocation is only seen
+/// between steps), or as soon as its recovery ends.
 public final class GroupEngineLoop: Sendable {
     let log: any Log
     let options: RuntimeOptions
@@ -50,8 +51,14 @@ public final class GroupEngineLoop: Sendable {
         var events = EventExportSchedule(log: log, options: options, warn: warn)
         var lastLag: Int64 = 0
         var journalLag: [Int32: Int64] = [:]
+        let recoveries = PartitionRecoveries()
+        /// The partitions the group gives this replica now (recovered or recovering).
+        var given: Set<Int32> = []
+        defer { recoveries.waitForAll() }
         while !stopping.withLock({ $0 }) {
             let (assigned, revoked) = ownership.poll()
+            given.subtract(revoked)
+            given.formUnion(assigned)
             for partition in revoked {
                 if let processor = processors.removeValue(forKey: partition) {
                     do { try processor.snapshotNow() } catch { warn("no snapshot of partition \(partition) on revocation: \(error)") }
@@ -61,12 +68,20 @@ public final class GroupEngineLoop: Sendable {
                     created += processor.instancesCreated
                 }
             }
-            for partition in assigned where processors[partition] == nil {
-                let processor = PartitionProcessor(partition: partition, log: log, snapshots: snapshots(partition), options: options, clock: clock, warn: warn)
-                try processor.recover()
-                processors[partition] = processor
+            for partition in assigned where processors[partition] == nil && !recoveries.isRecovering(partition) {
+                let (log, snapshots, options, clock, warn) = (log, snapshots(partition), options, clock, warn)
+                recoveries.start(partition) {
+                    let processor = PartitionProcessor(partition: partition, log: log, snapshots: snapshots, options: options, clock: clock, warn: warn)
+                    try processor.recover()
+                    return processor
+                }
             }
-            if !assigned.isEmpty || !revoked.isEmpty {
+            var recovered = false
+            for (partition, result) in recoveries.takeFinished() where given.contains(partition) && processors[partition] == nil {
+                processors[partition] = try result.get()
+                recovered = true
+            }
+            if recovered || !revoked.isEmpty {
                 owned.withLock { $0 = processors.keys.sorted() }
                 warn("now owns journal partitions \(processors.keys.sorted())")
             }

@@ -35,7 +35,7 @@ public enum SnapshotFormat {
         let cursor = body[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         let rawLength = body[8..<12].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
         guard let raw = LZ4Block.decompress(body[12...], rawLength: rawLength) else { throw LogError("does not decompress") }
-        return (try EngineState.fromSnapshot(raw, processes: processes), Int64(bitPattern: cursor))
+        return (try SnapshotDecoding.state(from: raw, processes: processes), Int64(bitPattern: cursor))
     }
 }
 
@@ -115,7 +115,7 @@ public struct LogSnapshotStore: SnapshotStorage {
 
     public func write(_ state: EngineState, cursor: Int64, processes: ProcessRegistry) throws {
         let bytes = SnapshotFormat.encode(state, cursor: cursor, processes: processes)
-        let set: UInt8 = try assembled().last.map { 1 - $0.set } ?? 0
+        let set: UInt8 = try assembled().last { $0.set != nil }?.set.map { 1 - $0 } ?? 0
         let chunks = SnapshotChunk.split(bytes, cursor: cursor, set: set, partSize: maximumBytes - SnapshotChunk.headerBytes)
         try log.append(chunks, keys: chunks.indices.map { "journal-\(partition).\(set).\($0)" }, to: topicPartition)
     }
@@ -158,8 +158,8 @@ enum SnapshotChunk {
     struct Assembled {
         /// Where its last chunk is.
         let position: Int64
-        /// Its key set (0 or 1; 0 for a single-entry snapshot): the next one uses the other.
-        let set: UInt8
+        /// Its key set (0 or 1; nil for a single entry): the next one uses the other.
+        let set: UInt8?
         let bytes: [UInt8]
     }
 
@@ -180,20 +180,22 @@ enum SnapshotChunk {
     }
 
     /// The snapshots whose chunks `0..<count` follow one another (a snapshot's chunks are
-    /// one append), and single-entry `BSNP` snapshots as they are. Anything else (a torn
-    /// write, a chunk compaction took) is skipped.
+    /// one append), and every entry that is not a chunk as it is (a single-entry `BSNP`
+    /// snapshot, or garbage that decoding then names). Incomplete chunk sets (a torn write,
+    /// chunks compaction replaced) are skipped.
     static func assemble(_ entries: [LogEntry]) -> [Assembled] {
         var whole: [Assembled] = []
         var parts: [[UInt8]] = []
         var expected: (cursor: UInt64, crc: UInt32, count: UInt32)?
         for entry in entries {
             let payload = entry.payload
-            if payload.count >= 4, Array(payload.prefix(4)) == SnapshotFormat.magic {
-                whole.append(Assembled(position: entry.position, set: 0, bytes: payload))
+            guard payload.count > headerBytes, Array(payload.prefix(4)) == magic else {
+                // A single-entry snapshot of an earlier Baton, or something else: decoding
+                // it tells which (and names what is wrong).
+                whole.append(Assembled(position: entry.position, set: nil, bytes: payload))
                 expected = nil
                 continue
             }
-            guard payload.count > headerBytes, Array(payload.prefix(4)) == magic else { expected = nil; continue }
             let cursor = read(UInt64.self, payload, at: 4)
             let crc = read(UInt32.self, payload, at: 12)
             let index = read(UInt32.self, payload, at: 16)

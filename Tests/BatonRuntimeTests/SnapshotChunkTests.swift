@@ -79,3 +79,19 @@ struct SnapshotChunkTests {
         #expect(store.loadNewest(processes: registry) { _ in }?.cursor == 4)
     }
 }
+
+/// A large snapshot's instances are decoded on a second thread while the state is built:
+/// the same state as one thread builds, and a damaged instance is an error, not a hang.
+struct SnapshotDecodingTests {
+    @Test func decodingOnTwoThreadsBuildsTheSameState() async throws {
+        let (state, registry) = try await SnapshotChunkTests().waitingOrders(300)
+        let bytes = state.snapshotBytes(processes: registry)
+        let pipelined = try SnapshotDecoding.state(from: bytes, processes: registry, pipelinedFrom: 1, batchSize: 7)
+        #expect(pipelined == state)
+        #expect(pipelined == (try EngineState.fromSnapshot(bytes, processes: registry)))
+
+        var damaged = bytes
+        damaged.removeLast(damaged.count / 2)
+        #expect(throws: DecodingError.self) { try SnapshotDecoding.state(from: damaged, processes: registry, pipelinedFrom: 1, batchSize: 7) }
+    }
+}
