@@ -21,6 +21,16 @@ let package = Package(
                 .product(name: "BatonBPMN", package: "Baton"),
             ]),
         .executableTarget(
+            name: "RecoveryBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "BatonRuntime", package: "Baton"),
+                .product(name: "BatonFileLog", package: "Baton"),
+                .product(name: "BatonLog", package: "Baton"),
+                .product(name: "BatonModel", package: "Baton"),
+                .product(name: "BatonStorage", package: "Baton"),
+            ]),
+        .executableTarget(
             name: "WaitingInstancesBenchmark",
             dependencies: [
                 "BenchmarkSupport",
