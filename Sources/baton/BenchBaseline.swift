@@ -55,24 +55,36 @@ struct BenchBaseline {
     }
 
     /// Raw librdkafka: every message produced at once (librdkafka batches freely), all
-    /// acknowledgements awaited, then everything consumed back.
+    /// acknowledgements awaited, then everything consumed back. The producer and the reader
+    /// first send and read one message per partition, untimed: connections, metadata and
+    /// the topic's creation are set-up, not throughput (they dominated small loads).
     static func measure(_ log: KafkaLog, partitions: Int32, messages: Int, payload: [UInt8], batch: Int) throws -> BenchBaseline {
         let topic = log.physical(Self.topic)
         let producer = try KafkaProducer(log.configuration)
         let reader = try KafkaPartitionReader(log.configuration)
-        let begin = MonotonicClock.seconds()
-        _ = try producer.send((0..<messages).map { .init(topic: topic, partition: Int32($0 % Int(partitions)), value: payload) }, timeoutMilliseconds: 300_000)
-        var read = 0
-        for partition in 0..<partitions {
-            let expected = messages / Int(partitions) + (Int(partition) < messages % Int(partitions) ? 1 : 0)
-            var got = 0
-            while got < expected {
-                let entries = try reader.read(TopicPartition(topic, partition), from: Int64(got), limit: 100_000)
-                guard !entries.isEmpty else { throw LogError("the baseline read back \(got) of \(expected) messages from \(topic)-\(partition)") }
-                got += entries.count
-            }
-            read += got
+        func produce(_ count: Int) throws {
+            _ = try producer.send((0..<count).map { .init(topic: topic, partition: Int32($0 % Int(partitions)), value: payload) }, timeoutMilliseconds: 300_000)
         }
+        /// Reads `count` messages spread as `produce` spread them, from each partition's `first`.
+        func consume(_ count: Int, from first: Int64) throws -> Int {
+            var read = 0
+            for partition in 0..<partitions {
+                let expected = count / Int(partitions) + (Int(partition) < count % Int(partitions) ? 1 : 0)
+                var got = 0
+                while got < expected {
+                    let entries = try reader.read(TopicPartition(topic, partition), from: first + Int64(got), limit: 100_000)
+                    guard !entries.isEmpty else { throw LogError("the baseline read back \(got) of \(expected) messages from \(topic)-\(partition)") }
+                    got += entries.count
+                }
+                read += got
+            }
+            return read
+        }
+        try produce(Int(partitions))
+        _ = try consume(Int(partitions), from: 0)
+        let begin = MonotonicClock.seconds()
+        try produce(messages)
+        let read = try consume(messages, from: 1)
         return BenchBaseline(messages: read, messageBytes: payload.count, batch: messages, seconds: MonotonicClock.seconds() - begin)
     }
 }
