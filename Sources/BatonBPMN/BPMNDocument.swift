@@ -72,6 +72,8 @@ public struct BPMNOtherElement: Sendable, Hashable {
     public var kind: String
     public var id: String?
     public var line: Int
+    /// What a diagram shows for it: a text annotation's text, or the `name` attribute.
+    public var text: String? = nil
 }
 
 /// A `<sequenceFlow>`.
@@ -125,6 +127,8 @@ public struct BPMNCollaboration: Sendable, Hashable {
     public var participants: [BPMNParticipant] = []
     public var messageFlows: [BPMNMessageFlow] = []
     public var line: Int
+    /// Groups, text annotations and associations drawn across its pools.
+    public var otherElements: [BPMNOtherElement] = []
 }
 
 public struct BPMNParticipant: Sendable, Hashable {

@@ -106,8 +106,11 @@ struct DocumentReader {
                         sourceRef: try required("sourceRef", of: child),
                         targetRef: try required("targetRef", of: child),
                         messageRef: child.attribute("messageRef"), line: child.line))
-            default:
+            case "documentation", "extensionElements":
                 continue
+            default:
+                // Artifacts drawn across pools (groups, annotations, associations).
+                collaboration.otherElements.append(Self.otherElement(child))
             }
         }
         return collaboration
@@ -156,10 +159,16 @@ struct DocumentReader {
             } else if Self.notFlowElements.contains(name) {
                 continue
             } else {
-                scope.otherElements.append(BPMNOtherElement(kind: name, id: child.attribute("id"), line: child.line))
+                scope.otherElements.append(Self.otherElement(child))
             }
         }
         return scope
+    }
+
+    static func otherElement(_ element: XMLElement) -> BPMNOtherElement {
+        BPMNOtherElement(
+            kind: element.localName, id: element.attribute("id"), line: element.line,
+            text: element.child("text", namespace: NS.model)?.text ?? element.attribute("name"))
     }
 
     /// Children of a process that describe it rather than being part of its flow.

@@ -2,6 +2,7 @@ import BatonEngine
 import BatonLog
 import BatonModel
 import BatonStorage
+import Synchronization
 
 /// Where a partition's snapshots are kept: files beside the embedded log, or a topic.
 public protocol SnapshotStorage: Sendable {
@@ -104,6 +105,10 @@ public struct LogSnapshotStore: SnapshotStorage {
     public let log: any Log
     public let partition: Int32
     public let maximumBytes: Int
+    /// The key set of the newest snapshot this store wrote or loaded: the next write takes
+    /// the other without reading the partition again (it holds every snapshot compaction
+    /// has not removed yet, tens of megabytes each at scale).
+    private let lastSet = LastKeySet()
 
     public init(log: any Log, partition: Int32, maximumBytes: Int = 900_000) {
         self.log = log
@@ -115,9 +120,11 @@ public struct LogSnapshotStore: SnapshotStorage {
 
     public func write(_ state: EngineState, cursor: Int64, processes: ProcessRegistry) throws {
         let bytes = SnapshotFormat.encode(state, cursor: cursor, processes: processes)
-        let set: UInt8 = try assembled().last { $0.set != nil }?.set.map { 1 - $0 } ?? 0
+        let newest = try lastSet.value.withLock { $0 } ?? assembled().last { $0.set != nil }?.set
+        let set: UInt8 = newest.map { 1 - $0 } ?? 0
         let chunks = SnapshotChunk.split(bytes, cursor: cursor, set: set, partSize: maximumBytes - SnapshotChunk.headerBytes)
         try log.append(chunks, keys: chunks.indices.map { "journal-\(partition).\(set).\($0)" }, to: topicPartition)
+        lastSet.value.withLock { $0 = set }
     }
 
     public func loadNewest(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)? {
@@ -128,6 +135,7 @@ public struct LogSnapshotStore: SnapshotStorage {
             warn("snapshots of journal partition \(partition) cannot be read (\(error)); replaying the journal")
             return nil
         }
+        lastSet.value.withLock { $0 = candidates.last { $0.set != nil }?.set }
         for candidate in candidates.reversed() {
             do {
                 return try SnapshotFormat.decode(candidate.bytes, processes: processes)
@@ -148,6 +156,11 @@ public struct LogSnapshotStore: SnapshotStorage {
         }
         return SnapshotChunk.assemble(entries)
     }
+}
+
+/// Shared by the copies of a `LogSnapshotStore`.
+final class LastKeySet: Sendable {
+    let value = Mutex<UInt8?>(nil)
 }
 
 /// One part of a snapshot on a topic (see `LogSnapshotStore`).

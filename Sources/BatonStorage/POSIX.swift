@@ -129,6 +129,12 @@ extension POSIX {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The folder `path` is in ("." for a bare file name).
+    public static func directory(containing path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
     public static func remove(_ path: String) { unlink(path) }
 
     /// Removes a folder and everything in it (like `rm -rf`); a missing folder is fine.

@@ -17,6 +17,6 @@ struct Baton: AsyncParsableCommand {
         subcommands: [
             Run.self, EngineCommand.self, WorkerCommand.self, GatewayCommand.self, Ingest.self, Deploy.self, Start.self, PublishMessage.self, BroadcastSignal.self, Produce.self, Instances.self, Instance.self, Cancel.self, SetVariables.self,
             Incidents.self, Replay.self, Prune.self, Demo.self, Bench.self,
-            TopicsCommand.self, Validate.self,
+            TopicsCommand.self, Validate.self, Diagram.self,
         ])
 }

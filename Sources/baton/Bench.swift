@@ -178,11 +178,11 @@ struct Bench: AsyncParsableCommand {
         let report = BenchReport(results: results, baseline: baseline, sweep: rates != nil && rates!.count > 1 || sweep != nil)
         print(json ? report.json.jsonText : report.table)
         if let output {
-            try POSIX.makeDirectories(BenchReport.folder(of: output))
-            try POSIX.writeAtomically(Array(report.json.jsonText.utf8), to: output, directory: BenchReport.folder(of: output))
+            try POSIX.makeDirectories(POSIX.directory(containing: output))
+            try POSIX.writeAtomically(Array(report.json.jsonText.utf8), to: output, directory: POSIX.directory(containing: output))
             if report.sweep {
                 let chart = BenchReport.chartPath(output)
-                try POSIX.writeAtomically(Array(report.svg.utf8), to: chart, directory: BenchReport.folder(of: chart))
+                try POSIX.writeAtomically(Array(report.svg.utf8), to: chart, directory: POSIX.directory(containing: chart))
                 if !json { print("wrote \(output) and \(chart)") }
             } else if !json {
                 print("wrote \(output)")

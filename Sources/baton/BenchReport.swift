@@ -115,12 +115,6 @@ struct BenchReport {
     static func chartPath(_ output: String) -> String {
         (output.hasSuffix(".json") ? String(output.dropLast(5)) : output) + ".svg"
     }
-
-    /// The folder a file is in ("." for a bare name).
-    static func folder(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
 }
 
 extension String {
