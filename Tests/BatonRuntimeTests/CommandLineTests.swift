@@ -3,6 +3,7 @@ import BatonKafka
 import BatonLog
 import BatonModel
 import BatonRuntime
+import BatonStorage
 import BatonTestSupport
 import Testing
 
@@ -233,8 +234,23 @@ struct CommandLineTests {
         #expect(kafka.status != 0 && kafka.output.contains("retention"), "\(kafka.output)")
     }
 
+    /// `baton diagram` writes the SVG of a file's diagram, and names what is missing.
+    @Test func diagramDrawsAFileAndNamesWhatIsMissing() throws {
+        let directory = TemporaryDirectory("baton-cli")
+        defer { directory.remove() }
+        let drawn = baton("diagram '\(TestFiles.examples)/order-process.bpmn' --output '\(directory.path)/order.svg'")
+        #expect(drawn.status == 0, "\(drawn.output)")
+        let svg = String(decoding: try POSIX.readFile(directory.path + "/order.svg"), as: UTF8.self)
+        #expect(svg.hasPrefix("<svg ") && svg.contains("data-element-id=\"ValidateOrder\""), "\(svg.prefix(200))")
+        let unknown = shell("'\(Self.binary)' diagram '\(TestFiles.examples)/order-process.bpmn' --process nope 2>&1")
+        #expect(unknown.status != 0 && unknown.output.contains("has no process 'nope'; it has 'order-process'"), "\(unknown.output)")
+        try POSIX.writeAtomically(bpmnDocument("<bpmn:startEvent id=\"s\"/>"), to: directory.path + "/bare.bpmn", directory: directory.path)
+        let bare = shell("'\(Self.binary)' diagram '\(directory.path)/bare.bpmn' 2>&1")
+        #expect(bare.status != 0 && bare.output.contains("has no diagram (no BPMNDI)"), "\(bare.output)")
+    }
+
     @Test func everySubcommandExplainsItself() {
-        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "broadcast-signal", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "prune", "demo", "bench", "validate", "topics apply", "topics lag"] {
+        for command in ["run", "engine", "worker", "gateway", "ingest", "deploy", "start", "publish-message", "broadcast-signal", "produce", "instances", "instance", "cancel", "set-variables", "incidents list", "incidents retry", "replay", "prune", "demo", "bench", "validate", "diagram", "topics apply", "topics lag"] {
             let help = baton("\(command) --help")
             #expect(help.status == 0, "\(command)")
             #expect(help.output.contains("OVERVIEW:") && help.output.contains("USAGE:"), "\(command)")
