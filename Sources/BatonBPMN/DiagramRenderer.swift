@@ -35,14 +35,14 @@ public struct DiagramRenderer: Sendable {
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bpmn-diagram\" viewBox=\"\(area.viewBox)\" width=\"\(SVGText.number(area.width))\" height=\"\(SVGText.number(area.height))\">"
         out += Self.styleAndMarkers
         let shapes = plane.shapes.filter { $0.bounds != nil }.sorted { layer(of: $0) < layer(of: $1) }
-        for shape in shapes where layer(of: shape).rank < 4 { out += draw(shape) }
+        for shape in shapes where layer(of: shape).rank < 5 { out += draw(shape) }
         for edge in plane.edges where edge.waypoints.count >= 2 { out += draw(edge) }
-        for shape in shapes where layer(of: shape).rank >= 4 { out += draw(shape) }
+        for shape in shapes where layer(of: shape).rank >= 5 { out += draw(shape) }
         return out + "</svg>"
     }
 
-    /// Pools under lanes under expanded sub-processes (larger first) under the rest; edges
-    /// next, boundary events on top of everything.
+    /// Pools under lanes under expanded sub-processes (larger first) under the rest; then
+    /// the flows (a message flow's circle sits on an outline), boundary events on top.
     private func layer(of shape: BPMNShape) -> DiagramLayer {
         let area = shape.bounds.map { $0.width * $0.height } ?? 0
         switch shape.bpmnElement.flatMap({ elements[$0] }) {
