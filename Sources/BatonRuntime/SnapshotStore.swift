@@ -12,6 +12,15 @@ public protocol SnapshotStorage: Sendable {
     /// The newest snapshot that verifies, with its cursor; nil if there is none. Unusable
     /// ones are reported through `warn` and skipped (an older one is tried).
     func loadNewest(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)?
+    /// Every snapshot kept that loads, oldest first (unusable ones reported through `warn`):
+    /// what `baton replay --verify` checks and `baton prune` relies on.
+    func loadAll(processes: ProcessRegistry, warn: (String) -> Void) -> [(state: EngineState, cursor: Int64)]
+}
+
+extension SnapshotStorage {
+    public func loadAll(processes: ProcessRegistry, warn: (String) -> Void) -> [(state: EngineState, cursor: Int64)] {
+        loadNewest(processes: processes, warn: warn).map { [$0] } ?? []
+    }
 }
 
 /// The bytes of one snapshot: `"BSNP" u32 crc32c-of-rest u64 cursor u32 rawLength
@@ -67,13 +76,11 @@ public struct SnapshotStore: SnapshotStorage {
         return nil
     }
 
-    /// The cursors of the kept snapshots that load (unusable ones are reported through
-    /// `warn`): what a prefix removal may rely on.
-    public func usableCursors(processes: ProcessRegistry, warn: (String) -> Void) -> [Int64] {
+    public func loadAll(processes: ProcessRegistry, warn: (String) -> Void) -> [(state: EngineState, cursor: Int64)] {
         snapshotFiles().compactMap { name in
             let path = "\(directory)/\(name)"
             do {
-                return try SnapshotFormat.decode(try POSIX.readFile(path), processes: processes).cursor
+                return try SnapshotFormat.decode(try POSIX.readFile(path), processes: processes)
             } catch {
                 warn("snapshot \(path) is unusable (\(error)); not counted on")
                 return nil
@@ -144,6 +151,24 @@ public struct LogSnapshotStore: SnapshotStorage {
             }
         }
         return nil
+    }
+
+    public func loadAll(processes: ProcessRegistry, warn: (String) -> Void) -> [(state: EngineState, cursor: Int64)] {
+        let candidates: [SnapshotChunk.Assembled]
+        do {
+            candidates = try assembled()
+        } catch {
+            warn("snapshots of journal partition \(partition) cannot be read (\(error))")
+            return []
+        }
+        return candidates.compactMap { candidate in
+            do {
+                return try SnapshotFormat.decode(candidate.bytes, processes: processes)
+            } catch {
+                warn("snapshot at \(topicPartition) position \(candidate.position) is unusable (\(error)); not counted on")
+                return nil
+            }
+        }
     }
 
     /// Every snapshot in the partition that is whole, oldest first (by where it ends).

@@ -43,7 +43,7 @@ struct Prune: ParsableCommand {
             let journal = TopicPartition(Topics.journal, partition)
             guard let store = snapshots(partition) as? SnapshotStore else { continue }
             let start = try log.startPosition(of: journal)
-            let usable = store.usableCursors(processes: catalog.registry) { print("warning: \($0)") }
+            let usable = store.loadAll(processes: catalog.registry) { print("warning: \($0)") }.map(\.cursor)
             guard let covered = usable.min() else {
                 print("journal partition \(partition): nothing removed, no usable snapshot (the journal starts at \(start))")
                 continue

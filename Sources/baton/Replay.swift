@@ -17,6 +17,12 @@ struct Replay: ParsableCommand {
             journal alone rebuilds the state. --to-position stops early (state as it was then). \
             With --instance, prints every element the instance entered and left with times, every \
             task attempt and its outcome, incidents and timers. Shows a progress bar on a terminal.
+
+            --verify checks the fold against the live engine: at every snapshot kept (oldest \
+            first), the journal folded up to it must give the state the engine wrote there. The \
+            first snapshot that differs is reported with the positions the divergence lies \
+            between, the first instance that differs and how (tokens by element id, variables, \
+            tasks, timers, incidents, taskResults); the command then exits with status 1.
             """)
 
     @OptionGroup var data: DataDirectory
@@ -24,9 +30,17 @@ struct Replay: ParsableCommand {
     @Option(help: "Only this journal partition.") var partition: Int32?
     @Option(name: .customLong("to-position"), help: "Replay entries before this position only.") var toPosition: Int64?
     @Option(help: "Correlation id or instance key whose history to print.") var instance: String?
+    @Flag(help: "Compare the fold with every snapshot the live engine kept; report the first divergence.") var verify = false
+
+    func validate() throws {
+        if verify, toPosition != nil || instance != nil {
+            throw ValidationError("--verify folds each partition to its snapshots: it takes --partition, not --to-position or --instance")
+        }
+    }
 
     func run() throws {
         let log = try data.openLog()
+        if verify { return try verify(log) }
         let showProgress = isatty(2) != 0
         let limit = toPosition ?? .max
         // Partitions replay at once: one line shows them all.
