@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null 2>&1 && [ "$$(
 SPIFF_VENV := .build/spiff-venv
 SPIFF_VERSION := 3.2.0
 
-.PHONY: all deps spiff clients build release test simulate demo demo-http validate bench bench-kafka bench-components bench-kafka-components bench-http bench-gateway bench-ingest clean
+.PHONY: all deps browser spiff clients build release test simulate demo demo-http validate bench bench-kafka bench-components bench-kafka-components bench-http bench-gateway bench-ingest clean
 
 all: build
 
@@ -24,6 +24,13 @@ deps:
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+
+## browser: Chromium from Debian, for the tests that load the pages under /ui headless and
+## save screenshots under .build/screenshots (only `make test` needs it).
+browser: | deps
+	@dpkg-query -W -f='$${Status}' chromium 2>/dev/null | grep -q "install ok installed" || { \
+	  echo "installing Debian package: chromium"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 ## spiff: SpiffWorkflow from PyPI in a virtualenv under .build/, for the differential test
 ## of the engine against another BPMN engine (Tests/Differential/spiff_runner.py).
@@ -58,7 +65,7 @@ release: deps
 ## test: every test (Swift Testing and XCTest), with the Kafka-protocol test broker
 ## (tansu behind the ApiVersions proxy, Tests/KafkaBroker/) started for the run and stopped after,
 ## and SpiffWorkflow installed for the differential test.
-test: deps spiff clients
+test: deps spiff clients browser
 	$(SWIFT) build --build-tests
 	BATON_KAFKA_PORT=$(KAFKA_PORT) Tests/KafkaBroker/broker.sh start
 	.build/debug/baton topics apply --kafka 127.0.0.1:$(KAFKA_PORT) --topics-dir topics \

@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "BatonGateway",
             dependencies: [
-                "BatonRuntime", "BatonWorker", "BatonModel", "BatonLog", "BatonEngine",
+                "BatonRuntime", "BatonWorker", "BatonModel", "BatonLog", "BatonEngine", "BatonBPMN",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

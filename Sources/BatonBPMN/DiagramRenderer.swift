@@ -25,19 +25,19 @@ public struct DiagramRenderer: Sendable {
     }
 
     /// The SVG of `plane(for: processId)`, or nil when the file has no diagram.
-    public func svg(for processId: String? = nil) -> String? {
+    public func svg(for processId: String? = nil, overlay: DiagramOverlay = DiagramOverlay()) -> String? {
         guard let plane = plane(for: processId) else { return nil }
-        return svg(of: plane)
+        return svg(of: plane, overlay: overlay)
     }
 
-    public func svg(of plane: BPMNPlane) -> String {
+    public func svg(of plane: BPMNPlane, overlay: DiagramOverlay = DiagramOverlay()) -> String {
         let area = DiagramArea(plane)
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"bpmn-diagram\" viewBox=\"\(area.viewBox)\" width=\"\(SVGText.number(area.width))\" height=\"\(SVGText.number(area.height))\">"
         out += Self.styleAndMarkers
         let shapes = plane.shapes.filter { $0.bounds != nil }.sorted { layer(of: $0) < layer(of: $1) }
-        for shape in shapes where layer(of: shape).rank < 5 { out += draw(shape) }
+        for shape in shapes where layer(of: shape).rank < 5 { out += draw(shape, overlay) }
         for edge in plane.edges where edge.waypoints.count >= 2 { out += draw(edge) }
-        for shape in shapes where layer(of: shape).rank >= 5 { out += draw(shape) }
+        for shape in shapes where layer(of: shape).rank >= 5 { out += draw(shape, overlay) }
         return out + "</svg>"
     }
 
@@ -55,7 +55,7 @@ public struct DiagramRenderer: Sendable {
         }
     }
 
-    private func draw(_ shape: BPMNShape) -> String {
+    private func draw(_ shape: BPMNShape, _ overlay: DiagramOverlay) -> String {
         let bounds = shape.bounds!
         let id = shape.bpmnElement ?? shape.id ?? ""
         let element = shape.bpmnElement.flatMap { elements[$0] }
@@ -76,7 +76,9 @@ public struct DiagramRenderer: Sendable {
         case .sequenceFlow, .messageFlow, nil:
             body = ("unknown", "<rect class=\"outline unknown\" x=\"\(SVGText.number(bounds.x))\" y=\"\(SVGText.number(bounds.y))\" width=\"\(SVGText.number(bounds.width))\" height=\"\(SVGText.number(bounds.height))\"/>")
         }
-        return "<g class=\"shape \(SVGText.escaped(body.kind))\" data-element-id=\"\(SVGText.escaped(id))\">\(body.svg)</g>"
+        let marks = overlay.classes[id].map { " " + $0.map(SVGText.escaped).joined(separator: " ") } ?? ""
+        let badges = overlay.badges[id].map { DiagramOverlay.draw($0, at: bounds) } ?? ""
+        return "<g class=\"shape \(SVGText.escaped(body.kind))\(marks)\" data-element-id=\"\(SVGText.escaped(id))\">\(body.svg)\(badges)</g>"
     }
 
     /// An event's, gateway's or data object's name: where the file placed the label, else
@@ -144,6 +146,12 @@ public struct DiagramRenderer: Sendable {
         .bpmn-diagram .flow.association{stroke-dasharray:2 3}\
         .bpmn-diagram text{font-family:Arial,Helvetica,sans-serif;font-size:12px;fill:#222}\
         .bpmn-diagram .unknown{stroke-dasharray:4 4}\
+        .bpmn-diagram .done>.outline{fill:#e8f5e9;stroke:#2e7d32}\
+        .bpmn-diagram .token>.outline{fill:#e3f2fd;stroke:#1565c0;stroke-width:3}\
+        .bpmn-diagram .incident>.outline{fill:#ffebee;stroke:#c62828;stroke-width:3}\
+        .bpmn-diagram .badge text{fill:#fff;font-size:11px;font-weight:bold}\
+        .bpmn-diagram .badge.tokens circle{fill:#1565c0}\
+        .bpmn-diagram .badge.incidents circle{fill:#c62828}\
         </style>\
         <defs>\
         <marker id="bpmn-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" markerHeight="10" orient="auto"><path d="M0,1 L10,5 L0,9 Z" fill="#222"/></marker>\

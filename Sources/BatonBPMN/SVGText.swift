@@ -1,8 +1,8 @@
 /// Building blocks of the SVG the diagram renderer writes: escaped text, numbers without
 /// noise, and labels broken into lines that fit a width.
-enum SVGText {
-    /// `text` safe inside an XML element or a quoted attribute.
-    static func escaped(_ text: String) -> String {
+public enum SVGText {
+    /// `text` safe inside an XML (or HTML) element or a quoted attribute.
+    public static func escaped(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text.unicodeScalars {

@@ -55,23 +55,8 @@ struct BatonApi: Sendable {
         let error = try RequestFields.string(body, "errorContains")
         let all = try RequestFields.bool(body, "all") ?? false
         let retries = Int32(try RequestFields.integer(body, "retries", minimum: 1, maximum: Int64(Int32.max)) ?? 3)
-        guard all || topic != nil || element != nil || error != nil else {
-            throw GatewayError.invalid("say which incidents: topic, elementId, errorContains, or all: true")
-        }
-        let chosen: [(instance: InstanceState, incident: IncidentState)] = gateway.readModel.read { states, processes in
-            states.flatMap { state in
-                state.instances.values.flatMap { instance in
-                    instance.incidents.values.compactMap { incident -> (InstanceState, IncidentState)? in
-                        let task = incident.taskKey == 0 ? nil : instance.tasks[incident.taskKey]
-                        let process = processes.process(id: instance.processId, version: instance.processVersion)?.process
-                        let elementId = process.map { $0[element: incident.elementIndex].id }
-                        if let topic, task?.topic != topic { return nil }
-                        if let element, elementId != element { return nil }
-                        if let error, !incident.message.contains(error) { return nil }
-                        return (instance, incident)
-                    }
-                }
-            }
+        let chosen = try gateway.readModel.read { states, processes in
+            try IncidentSelection(topic: topic, elementId: element, errorContains: error, all: all).choose(in: states, processes: processes)
         }
         let now = WallClock.now()
         let commands = chosen.map { instance, incident in

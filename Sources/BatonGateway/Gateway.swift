@@ -50,6 +50,7 @@ public final class Gateway: Sendable {
         EngineRest(gateway: self).register(on: router)
         OrchestrationRest(gateway: self).register(on: router)
         BatonApi(gateway: self).register(on: router)
+        Pages(gateway: self).register(on: router)
         var settings = ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "Baton")
         settings.backlog = 1024
         let app = Application(

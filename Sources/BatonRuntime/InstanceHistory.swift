@@ -8,6 +8,9 @@ public struct InstanceHistory: Sendable {
     public let correlationId: String
     public let instanceKeys: [Int64]
     public let records: [Record]
+    /// The journal position of the step each record is in (a record's own `position` is
+    /// the engine's numbering, not where its step sits in the journal).
+    public let stepPositions: [Int64]
 
     /// Scans a journal partition for the records of the instance(s) with this correlation
     /// id (or instance key). Commands answered with a rejection are listed too.
@@ -16,6 +19,7 @@ public struct InstanceHistory: Sendable {
         var partitions: [Int32] = try Array(0..<log.partitionCount(of: Topics.journal))
         if numericKey == nil { partitions = [try log.partition(forKey: id, topic: Topics.journal)] }
         var records: [Record] = []
+        var stepPositions: [Int64] = []
         var keys: Set<Int64> = []
         var correlationId = id
         for partition in partitions {
@@ -33,11 +37,12 @@ public struct InstanceHistory: Sendable {
                         if record.intent == .instanceCreated { keys.insert(record.value.instanceKey) }
                         correlationId = record.key
                         records.append(record)
+                        stepPositions.append(entry.position)
                     }
                 }
             }
         }
-        return InstanceHistory(correlationId: correlationId, instanceKeys: keys.sorted(), records: records)
+        return InstanceHistory(correlationId: correlationId, instanceKeys: keys.sorted(), records: records, stepPositions: stepPositions)
     }
 
     /// One line per event, with the engine's time (ms since the first record).

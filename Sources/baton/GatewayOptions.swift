@@ -49,6 +49,7 @@ struct GatewayService: Service {
                 let open = gateway.configuration.credentials.isEmpty ? " (no credentials configured: every request is admitted)" : ""
                 let root = "http://\(gateway.configuration.host):\(port)"
                 print("gateway: \(root)/engine-rest (Camunda 7) and \(root)/v2 (Camunda 8)\(open)")
+                print("pages: \(root)/ui (processes, diagrams, instances at any journal position, incidents)")
                 fflush(nil)
             }
         }
