@@ -22,7 +22,7 @@ struct Pages: Sendable {
         pages.get("") { _, _ in processes() }
         pages.get("processes/:id") { request, context in try process(context.parameters.get("id") ?? "", version: request.uri.queryParameters.get("version")) }
         pages.get("instances/:id") { request, context in try await instance(context.parameters.get("id") ?? "", position: request.uri.queryParameters.get("position")) }
-        pages.get("incidents") { _, _ in incidents() }
+        pages.get("incidents") { request, _ in incidents(retried: request.uri.queryParameters.get("retried").flatMap { Int($0) }) }
         pages.post("incidents/retry") { request, _ in try await retry(request) }
     }
 
@@ -114,7 +114,7 @@ struct Pages: Sendable {
 
     // MARK: incidents
 
-    private func incidents() -> Response {
+    private func incidents(retried: Int?) -> Response {
         let catalog = gateway.readModel.catalog()
         let open = gateway.readModel.read { states, _ in
             states.flatMap(\.instances.values).flatMap { instance in instance.incidents.values.map { (instance, $0) } }.sorted { $0.1.key < $1.1.key }
@@ -138,7 +138,9 @@ struct Pages: Sendable {
             for element in elements.sorted() { bulk += " " + HTMLPage.retryForm(["elementId": element], label: "Retry element \(element)") }
             bulk += "</p><form method=\"post\" action=\"\(Self.root)/incidents/retry\">Retry those whose error contains <input name=\"errorContains\" required> with <input name=\"retries\" value=\"3\" size=\"3\"> retries <button>Retry</button></form>"
         }
-        let body = "<p><a href=\"\(Self.root)\">Processes</a> › Incidents</p><h1>Open incidents (\(open.count))</h1>"
+        let body = "<p><a href=\"\(Self.root)\">Processes</a> › Incidents</p>"
+            + (retried.map { "<p class=\"now\">Asked to retry \($0) incident(s): their tasks are published again.</p>" } ?? "")
+            + "<h1>Open incidents (\(open.count))</h1>"
             + (rows.isEmpty ? "<p>None.</p>" : "<table><tr><th>incident</th><th>instance</th><th>process</th><th>element</th><th>topic</th><th>error</th><th></th></tr>\(rows)</table>")
             + bulk
         return HTMLPage.response(title: "Incidents", body: body, refreshSeconds: 5)

@@ -130,6 +130,13 @@ struct PagesTests {
             _ = cli.shell("timeout 60 '\(chromium)' --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1000 --screenshot='\(file)' '\(open)\(path)'")
             #expect(((try? POSIX.readFile(file)) ?? []).starts(with: [0x89, 0x50, 0x4E, 0x47]), "no PNG screenshot of the \(name) page at \(file)")
         }
+        // Chromium itself clicks Retry on the incidents page (the payment service still
+        // fails, so the incident came back after its retries).
+        _ = try await waitFor(root + "/incidents", "Open incidents (1)")
+        let clicked = cli.shell("timeout 120 python3 '\(TestFiles.packageRoot)/Tests/Clients/browser_retry.py' '\(chromium)' '\(open)/incidents' '\(shots)/incidents-retried.png'")
+        #expect(clicked.status == 0 && clicked.output.contains("/ui/incidents?retried=1") && clicked.output.contains("Asked to retry 1 incident(s)"), "\(clicked.output)")
+        let history = try await waitFor(root + "/instances/order-37", "resolved</code>")
+        #expect(history.ranges(of: " resolved</code>").count >= 2, "\(history.suffix(2000))")
     }
 }
 
