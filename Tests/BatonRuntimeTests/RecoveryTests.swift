@@ -31,16 +31,23 @@ struct RecoveryTests {
 
     func state(_ harness: RuntimeHarness) -> [EngineState] { harness.processors.map(\.engine.state) }
 
+    /// The order process on the file log with snapshots, 20 orders validated and waiting at
+    /// reserve and charge (no worker for those).
+    func twentyOrdersWaiting(_ directory: TemporaryDirectory, options: RuntimeOptions) async throws -> RuntimeHarness {
+        let harness = try RuntimeHarness(log: try openLog(directory), snapshotDirectory: directory.path + "/snapshots", options: options)
+        try harness.deploy(RuntimeTests.order)
+        harness.worker.subscribe(topic: "validate-order") { _ in .complete() }
+        for index in 0..<20 { try harness.start("order-process", correlationId: "order-\(index)", variables: ["order": .object(["total": .number(5)])]) }
+        try await harness.settle()
+        return harness
+    }
+
     @Test func restartRebuildsStateAndRepublishesWaitingTasks() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         var options = RuntimeOptions()
         options.snapshotEveryEntries = 15
-        let first = try RuntimeHarness(log: try openLog(directory), snapshotDirectory: directory.path + "/snapshots", options: options)
-        try first.deploy(RuntimeTests.order)
-        first.worker.subscribe(topic: "validate-order") { _ in .complete() }
-        for index in 0..<20 { try first.start("order-process", correlationId: "order-\(index)", variables: ["order": .object(["total": .number(5)])]) }
-        try await first.settle()
+        let first = try await twentyOrdersWaiting(directory, options: options)
         let before = state(first)
         #expect(before.map(\.instances.count).reduce(0, +) == 20)
         #expect(!TestFiles.listing(directory.path + "/snapshots/journal-0", suffix: ".snapshot").isEmpty)
@@ -118,11 +125,7 @@ struct RecoveryTests {
         defer { directory.remove() }
         var options = RuntimeOptions()
         options.snapshotEveryEntries = 15
-        let harness = try RuntimeHarness(log: try openLog(directory), snapshotDirectory: directory.path + "/snapshots", options: options)
-        try harness.deploy(RuntimeTests.order)
-        harness.worker.subscribe(topic: "validate-order") { _ in .complete() }
-        for index in 0..<20 { try harness.start("order-process", correlationId: "order-\(index)", variables: ["order": .object(["total": .number(5)])]) }
-        try await harness.settle()
+        let harness = try await twentyOrdersWaiting(directory, options: options)
         for processor in harness.processors { try processor.snapshotNow() }
         let cli = CommandLineTests()
         let clean = cli.baton("replay --verify --data-dir '\(directory.path)'")
