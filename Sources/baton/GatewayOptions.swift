@@ -60,7 +60,7 @@ struct GatewayService: Service {
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway",
-        abstract: "Serve Camunda 7's and Camunda 8's REST APIs (tasks and jobs, deployments, instances, incidents) over the log.",
+        abstract: "Serve Camunda 7's and Camunda 8's REST APIs (tasks and jobs, deployments, instances, incidents) and the pages under /ui over the log.",
         discussion: """
             Existing Camunda 7 workers and clients point at http://HOST:PORT/engine-rest, \
             Camunda 8 job workers and SDKs at http://HOST:PORT/v2, and run unchanged \
@@ -69,7 +69,9 @@ struct GatewayCommand: AsyncParsableCommand {
             task topics as a member of the workers' consumer groups and hands a task out once \
             the engine has granted the worker its lock; queries read a fold of the journal. \
             Run several gateways on one log; an engine ('baton run' or 'baton engine') must run \
-            too. TLS is left to a reverse proxy (docs/GATEWAY.md shows one).
+            too. People open http://HOST:PORT/ui: processes, diagrams with their tokens and \
+            incidents, instances at any journal position, incidents with retry (behind the same \
+            credentials). TLS is left to a reverse proxy (docs/GATEWAY.md shows one).
             """)
 
     @OptionGroup var data: DataDirectory

@@ -24,7 +24,7 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var metrics: MetricsOptions
     @OptionGroup var gatewayOptions: GatewayOptions
 
-    @Option(help: "Also serve the REST gateway (Camunda 7's /engine-rest, Camunda 8's /v2) on this port (0: any free port, printed at start).")
+    @Option(help: "Also serve the REST gateway (Camunda 7's /engine-rest, Camunda 8's /v2) and the pages under /ui on this port (0: any free port, printed at start).")
     var gatewayPort: Int?
 
     @Flag(help: "Also run the demo workers for bpmn/order-process.bpmn's task topics in this process.")
