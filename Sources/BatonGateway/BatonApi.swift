@@ -58,16 +58,9 @@ struct BatonApi: Sendable {
         let chosen = try gateway.readModel.read { states, processes in
             try IncidentSelection(topic: topic, elementId: element, errorContains: error, all: all).choose(in: states, processes: processes)
         }
-        let now = WallClock.now()
-        let commands = chosen.map { instance, incident in
-            Record.command(
-                .resolveIncident, key: instance.correlationId,
-                value: .incident(IncidentRecord(instanceKey: instance.key, incidentKey: incident.key, retries: retries)), timestamp: now)
-        }
-        let log = gateway.log
-        try await DedicatedThread.run { try CommandWriter(log: log).appendEach(commands) }
+        try await IncidentSelection.resolve(chosen, retries: retries, log: gateway.log)
         return GatewayResponse.json(.object([
-            "retried": .number(Double(commands.count)),
+            "retried": .number(Double(chosen.count)),
             "incidents": .array(chosen.map { .string(String($0.incident.key)) }),
         ]))
     }

@@ -1,5 +1,7 @@
 import BatonEngine
+import BatonLog
 import BatonModel
+import BatonRuntime
 
 /// Which open incidents a retry is for: one by key, or those matching every filter given
 /// (task topic, element id, text in the error), or all. Shared by Baton's JSON API and
@@ -28,5 +30,16 @@ struct IncidentSelection {
                 }
             }
         }.sorted { $0.1.key < $1.1.key }
+    }
+
+    /// Appends a `resolveIncident` command for each of `chosen`: their tasks get `retries`.
+    static func resolve(_ chosen: [(instance: InstanceState, incident: IncidentState)], retries: Int32, log: any Log) async throws {
+        let now = WallClock.now()
+        let commands = chosen.map { instance, incident in
+            Record.command(
+                .resolveIncident, key: instance.correlationId,
+                value: .incident(IncidentRecord(instanceKey: instance.key, incidentKey: incident.key, retries: retries)), timestamp: now)
+        }
+        try await DedicatedThread.run { try CommandWriter(log: log).appendEach(commands) }
     }
 }

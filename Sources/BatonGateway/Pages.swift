@@ -163,16 +163,9 @@ struct Pages: Sendable {
                 .choose(in: states, processes: processes)
         }
         if let incident, chosen.isEmpty { throw GatewayError.notFound("no open incident \(incident)") }
-        let now = WallClock.now()
-        let commands = chosen.map { instance, incident in
-            Record.command(
-                .resolveIncident, key: instance.correlationId,
-                value: .incident(IncidentRecord(instanceKey: instance.key, incidentKey: incident.key, retries: retries)), timestamp: now)
-        }
-        let log = gateway.log
-        try await DedicatedThread.run { try CommandWriter(log: log).appendEach(commands) }
+        try await IncidentSelection.resolve(chosen, retries: retries, log: gateway.log)
         var response = Response(status: .seeOther)
-        response.headers[.location] = "\(Self.root)/incidents?retried=\(commands.count)"
+        response.headers[.location] = "\(Self.root)/incidents?retried=\(chosen.count)"
         return response
     }
 }

@@ -23,6 +23,41 @@ extension SnapshotStorage {
     }
 }
 
+/// A kept snapshot not read yet: where it is (for messages) and how to get its bytes.
+struct SnapshotCandidate {
+    let place: String
+    let bytes: () throws -> [UInt8]
+}
+
+/// A store that lists its snapshots oldest first; loading is the same for every such store.
+protocol SnapshotCandidates {
+    func candidates(warn: (String) -> Void) -> [SnapshotCandidate]
+}
+
+extension SnapshotCandidates {
+    func newestUsable(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)? {
+        for candidate in candidates(warn: warn).reversed() {
+            do {
+                return try SnapshotFormat.decode(try candidate.bytes(), processes: processes)
+            } catch {
+                warn("\(candidate.place) is unusable (\(error)); trying an older one")
+            }
+        }
+        return nil
+    }
+
+    func everyUsable(processes: ProcessRegistry, warn: (String) -> Void) -> [(state: EngineState, cursor: Int64)] {
+        candidates(warn: warn).compactMap { candidate in
+            do {
+                return try SnapshotFormat.decode(try candidate.bytes(), processes: processes)
+            } catch {
+                warn("\(candidate.place) is unusable (\(error)); not counted on")
+                return nil
+            }
+        }
+    }
+}
+
 /// The bytes of one snapshot: `"BSNP" u32 crc32c-of-rest u64 cursor u32 rawLength
 /// lz4(state)`, the same in a file and in a topic.
 public enum SnapshotFormat {
@@ -51,7 +86,7 @@ public enum SnapshotFormat {
 
 /// Snapshots of one partition as files `<cursor>.snapshot`, written atomically. The newest
 /// two are kept; loading falls back to the older one when the newest is corrupt.
-public struct SnapshotStore: SnapshotStorage {
+public struct SnapshotStore: SnapshotStorage, SnapshotCandidates {
     public let directory: String
 
     public init(directory: String) {
@@ -65,26 +100,17 @@ public struct SnapshotStore: SnapshotStorage {
     }
 
     public func loadNewest(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)? {
-        for name in snapshotFiles().reversed() {
-            let path = "\(directory)/\(name)"
-            do {
-                return try SnapshotFormat.decode(try POSIX.readFile(path), processes: processes)
-            } catch {
-                warn("snapshot \(path) is unusable (\(error)); trying an older one")
-            }
-        }
-        return nil
+        newestUsable(processes: processes, warn: warn)
     }
 
     public func loadAll(processes: ProcessRegistry, warn: (String) -> Void) -> [(state: EngineState, cursor: Int64)] {
-        snapshotFiles().compactMap { name in
+        everyUsable(processes: processes, warn: warn)
+    }
+
+    func candidates(warn: (String) -> Void) -> [SnapshotCandidate] {
+        snapshotFiles().map { name in
             let path = "\(directory)/\(name)"
-            do {
-                return try SnapshotFormat.decode(try POSIX.readFile(path), processes: processes)
-            } catch {
-                warn("snapshot \(path) is unusable (\(error)); not counted on")
-                return nil
-            }
+            return SnapshotCandidate(place: "snapshot \(path)") { try POSIX.readFile(path) }
         }
     }
 
@@ -108,7 +134,7 @@ public struct SnapshotStore: SnapshotStorage {
 /// complete snapshot while the next one is being written. Loading reads the partition and
 /// takes the newest snapshot whose chunks are all there and verify; single-entry snapshots
 /// of earlier Batons (`"BSNP"`, keyed `journal-P`) still load.
-public struct LogSnapshotStore: SnapshotStorage {
+public struct LogSnapshotStore: SnapshotStorage, SnapshotCandidates {
     public let log: any Log
     public let partition: Int32
     public let maximumBytes: Int
@@ -135,40 +161,23 @@ public struct LogSnapshotStore: SnapshotStorage {
     }
 
     public func loadNewest(processes: ProcessRegistry, warn: (String) -> Void) -> (state: EngineState, cursor: Int64)? {
-        let candidates: [SnapshotChunk.Assembled]
-        do {
-            candidates = try assembled()
-        } catch {
-            warn("snapshots of journal partition \(partition) cannot be read (\(error)); replaying the journal")
-            return nil
-        }
-        lastSet.value.withLock { $0 = candidates.last { $0.set != nil }?.set }
-        for candidate in candidates.reversed() {
-            do {
-                return try SnapshotFormat.decode(candidate.bytes, processes: processes)
-            } catch {
-                warn("snapshot at \(topicPartition) position \(candidate.position) is unusable (\(error)); trying an older one")
-            }
-        }
-        return nil
+        newestUsable(processes: processes, warn: warn)
     }
 
     public func loadAll(processes: ProcessRegistry, warn: (String) -> Void) -> [(state: EngineState, cursor: Int64)] {
-        let candidates: [SnapshotChunk.Assembled]
+        everyUsable(processes: processes, warn: warn)
+    }
+
+    func candidates(warn: (String) -> Void) -> [SnapshotCandidate] {
+        let whole: [SnapshotChunk.Assembled]
         do {
-            candidates = try assembled()
+            whole = try assembled()
         } catch {
-            warn("snapshots of journal partition \(partition) cannot be read (\(error))")
+            warn("snapshots of journal partition \(partition) cannot be read (\(error)); replaying the journal")
             return []
         }
-        return candidates.compactMap { candidate in
-            do {
-                return try SnapshotFormat.decode(candidate.bytes, processes: processes)
-            } catch {
-                warn("snapshot at \(topicPartition) position \(candidate.position) is unusable (\(error)); not counted on")
-                return nil
-            }
-        }
+        lastSet.value.withLock { $0 = whole.last { $0.set != nil }?.set }
+        return whole.map { candidate in SnapshotCandidate(place: "snapshot at \(topicPartition) position \(candidate.position)") { candidate.bytes } }
     }
 
     /// Every snapshot in the partition that is whole, oldest first (by where it ends).
