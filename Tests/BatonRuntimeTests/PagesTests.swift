@@ -114,6 +114,8 @@ struct PagesTests {
         #expect(!(between(past, "<h2>History</h2>", "</table>") ?? "").contains("resolved"))
         #expect(request(root + "/instances/order-37?position=-4").status == 400)
         #expect(request(root + "/instances/nobody").status == 404)
+        #expect(request(root + "/instances/" + String(repeating: "x", count: 1100)).status == 400)
+        #expect(request(root + "/processes/order-process?version=x").status == 404)
 
         // Screenshots for people (and the README), when Chromium is installed.
         let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: TestFiles.exists)
