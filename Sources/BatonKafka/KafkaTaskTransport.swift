@@ -66,7 +66,7 @@ public final class KafkaTaskTransport: @unchecked Sendable {
             member.fetched.withLock { $0[message.pointee.partition] = message.pointee.offset + 1 }
             let payload = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
             // A malformed message cannot be answered; it is skipped (and committed past).
-            guard let json = try? JSONValue.parse(payload), let task = try? TaskMessage(json: json) else { continue }
+            guard let task = try? TaskMessage(jsonBytes: payload) else { continue }
             messages.append(task)
         }
         return messages

@@ -11,8 +11,7 @@ extension JSONValue {
         var parser = JSONParser(bytes: bytes)
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
-        parser.skipWhitespace()
-        guard parser.position == bytes.count else { throw parser.error("unexpected text after the JSON value") }
+        try parser.end()
         return value
     }
 }
@@ -26,7 +25,39 @@ struct JSONParser {
     func error(_ message: String) -> JSONError { JSONError(message: message, offset: position) }
 
     mutating func skipWhitespace() {
-        while position < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[position]) { position += 1 }
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x0A, 0x0D, 0x09: position += 1
+            default: return
+            }
+        }
+    }
+
+    /// Reads an object member by member, `member` reading each value (the parser stands at
+    /// it); nesting is checked by the caller's `depth`.
+    mutating func members(depth: Int, _ member: (String, inout JSONParser) throws(JSONError) -> Void) throws(JSONError) {
+        guard depth < JSONValue.maximumDepth else { throw error("JSON nests deeper than \(JSONValue.maximumDepth) levels") }
+        skipWhitespace()
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return }
+        while true {
+            skipWhitespace()
+            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+            let key = try string()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            try member(key, &self)
+            skipWhitespace()
+            if try endOrComma(UInt8(ascii: "}")) { return }
+        }
+    }
+
+    /// Checks that nothing but whitespace follows the value read.
+    mutating func end() throws(JSONError) {
+        skipWhitespace()
+        guard position == bytes.count else { throw error("unexpected text after the JSON value") }
     }
 
     mutating func value(depth: Int) throws(JSONError) -> JSONValue {
@@ -81,7 +112,7 @@ struct JSONParser {
         return false
     }
 
-    private mutating func expect(_ byte: UInt8) throws(JSONError) {
+    mutating func expect(_ byte: UInt8) throws(JSONError) {
         guard position < bytes.count, bytes[position] == byte else {
             throw error("expected '\(Character(Unicode.Scalar(byte)))'")
         }
@@ -92,14 +123,27 @@ struct JSONParser {
         for byte in word.utf8 { try expect(byte) }
     }
 
-    private mutating func number() throws(JSONError) -> Double {
+    mutating func number() throws(JSONError) -> Double {
         let start = position
+        // Whole numbers of up to 15 digits (keys, counts, timestamps) are exact in a Double
+        // and read without making a String.
+        var whole: Int64 = 0
+        var digits = 0
+        var simple = true
         while position < bytes.count {
             let byte = bytes[position]
-            guard (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
-            else { break }
+            if byte >= 0x30 && byte <= 0x39 {
+                whole = whole &* 10 &+ Int64(byte &- 0x30)
+                digits += 1
+            } else if byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+                simple = simple && byte == UInt8(ascii: "-") && position == start
+            } else {
+                break
+            }
             position += 1
+        }
+        if simple, digits > 0, digits <= 15, bytes[start] != UInt8(ascii: "0") || digits == 1 {
+            return bytes[start] == UInt8(ascii: "-") ? -Double(whole) : Double(whole)
         }
         guard position > start, let value = Double(String(decoding: bytes[start..<position], as: UTF8.self)), value.isFinite else {
             position = start
@@ -108,7 +152,7 @@ struct JSONParser {
         return value
     }
 
-    private mutating func string() throws(JSONError) -> String {
+    mutating func string() throws(JSONError) -> String {
         position += 1
         let start = position
         // Fast path: no escapes, the bytes are the string.

@@ -87,27 +87,81 @@ public struct TaskMessage: Sendable, Hashable {
         return json.finish()
     }
 
-    /// Reads a message back, naming the first field that is missing or of the wrong type.
+    /// Reads a message back from a parsed JSON value (as `init(jsonBytes:)` reads it).
     public init(json value: JSONValue) throws(DecodingError) {
-        guard case .object(let fields) = value else { throw DecodingError(message: "a task message is a JSON object", offset: 0) }
-        func string(_ name: String) throws(DecodingError) -> String {
-            guard case .string(let text)? = fields[name] else { throw DecodingError(message: "task message field '\(name)' must be a string", offset: 0) }
-            return text
+        try self.init(jsonBytes: value.jsonBytes)
+    }
+
+    /// Reads a message back from its JSON bytes, member by member (no dictionary of the
+    /// whole message: every fetched task is read so), naming the first field that is
+    /// missing or of the wrong type. Numbers must be whole and fit their field: a message
+    /// on a task topic may come from any producer.
+    public init(jsonBytes bytes: [UInt8]) throws(DecodingError) {
+        guard bytes.count <= JSONValue.maximumBytes else {
+            throw DecodingError(message: "a task message is \(bytes.count) bytes; the limit is \(JSONValue.maximumBytes)", offset: 0)
         }
-        func number(_ name: String) throws(DecodingError) -> Double {
-            guard case .number(let value)? = fields[name] else { throw DecodingError(message: "task message field '\(name)' must be a number", offset: 0) }
+        var taskKey: Int64?, attempt: Int32?, retries: Int32?, priority: Int32?, partition: Int32?, lockExpirationTime: Int64?
+        var topicName: String?, activityId: String?, activityInstanceId: String?, processInstanceId: String?
+        var processDefinitionKey: String?, processDefinitionId: String?, businessKey: String?, correlationId: String?
+        var tenantId: String?
+        var variables: [String: JSONValue] = [:]
+        var processTaskResults = JSONValue.null
+        var parser = JSONParser(bytes: bytes)
+        func text(_ name: String, _ parser: inout JSONParser) throws(DecodingError) -> String {
+            guard parser.position < bytes.count, bytes[parser.position] == UInt8(ascii: "\"") else {
+                throw parser.error("task message field '\(name)' must be a string")
+            }
+            return try parser.string()
+        }
+        func whole<Whole: FixedWidthInteger>(_ name: String, _ parser: inout JSONParser) throws(DecodingError) -> Whole {
+            let at = parser.position
+            guard at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "{"), bytes[at] != UInt8(ascii: "["),
+                  let value = (try? parser.number()).flatMap({ Whole(exactly: $0) })
+            else { throw DecodingError(message: "task message field '\(name)' must be a whole number from \(Whole.min) to \(Whole.max)", offset: at) }
             return value
         }
-        guard let taskKey = Int64(try string("taskKey")) else { throw DecodingError(message: "task message field 'taskKey' is not a key", offset: 0) }
+        try parser.members(depth: 0) { (name, parser) throws(DecodingError) in
+            switch name {
+            case "taskKey":
+                let at = parser.position
+                guard let key = Int64(try text(name, &parser)) else { throw DecodingError(message: "task message field 'taskKey' is not a key", offset: at) }
+                taskKey = key
+            case "attempt": attempt = try whole(name, &parser)
+            case "retries": retries = try whole(name, &parser)
+            case "priority": priority = try whole(name, &parser)
+            case "partition": partition = try whole(name, &parser)
+            case "lockExpirationTime": lockExpirationTime = try whole(name, &parser)
+            case "topicName": topicName = try text(name, &parser)
+            case "activityId": activityId = try text(name, &parser)
+            case "activityInstanceId": activityInstanceId = try text(name, &parser)
+            case "processInstanceId": processInstanceId = try text(name, &parser)
+            case "processDefinitionKey": processDefinitionKey = try text(name, &parser)
+            case "processDefinitionId": processDefinitionId = try text(name, &parser)
+            case "businessKey": businessKey = try text(name, &parser)
+            case "correlationId": correlationId = try text(name, &parser)
+            case "tenantId":
+                if case .string(let tenant) = try parser.value(depth: 1) { tenantId = tenant } else { tenantId = nil }
+            case "variables": variables = try parser.value(depth: 1).objectValue ?? [:]
+            case "processTaskResults": processTaskResults = try parser.value(depth: 1)
+            default: _ = try parser.value(depth: 1)  // id, workerId and fields added later
+            }
+        }
+        try parser.end()
+        func required<Value>(_ value: Value?, _ name: String, _ kind: String) throws(DecodingError) -> Value {
+            guard let value else { throw DecodingError(message: "task message field '\(name)' must be \(kind)", offset: 0) }
+            return value
+        }
+        let aString = "a string", aNumber = "a number"
         self.init(
-            taskKey: taskKey, attempt: Int32(try number("attempt")), topicName: try string("topicName"),
-            activityId: try string("activityId"), activityInstanceId: try string("activityInstanceId"),
-            processInstanceId: try string("processInstanceId"), processDefinitionKey: try string("processDefinitionKey"),
-            processDefinitionId: try string("processDefinitionId"), businessKey: try string("businessKey"),
-            correlationId: try string("correlationId"), variables: fields["variables"]?.objectValue ?? [:],
-            retries: Int32(try number("retries")), priority: Int32(try number("priority")),
-            tenantId: { if case .string(let tenant)? = fields["tenantId"] { return tenant } else { return nil } }(),
-            lockExpirationTime: Int64(try number("lockExpirationTime")), partition: Int32(try number("partition")),
-            processTaskResults: fields["processTaskResults"] ?? .null)
+            taskKey: try required(taskKey, "taskKey", aString), attempt: try required(attempt, "attempt", aNumber),
+            topicName: try required(topicName, "topicName", aString), activityId: try required(activityId, "activityId", aString),
+            activityInstanceId: try required(activityInstanceId, "activityInstanceId", aString),
+            processInstanceId: try required(processInstanceId, "processInstanceId", aString),
+            processDefinitionKey: try required(processDefinitionKey, "processDefinitionKey", aString),
+            processDefinitionId: try required(processDefinitionId, "processDefinitionId", aString),
+            businessKey: try required(businessKey, "businessKey", aString), correlationId: try required(correlationId, "correlationId", aString),
+            variables: variables, retries: try required(retries, "retries", aNumber), priority: try required(priority, "priority", aNumber),
+            tenantId: tenantId, lockExpirationTime: try required(lockExpirationTime, "lockExpirationTime", aNumber),
+            partition: try required(partition, "partition", aNumber), processTaskResults: processTaskResults)
     }
 }

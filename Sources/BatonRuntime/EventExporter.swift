@@ -39,25 +39,29 @@ public final class EventExporter: Sendable {
     static let queuedBatchesLimit = 8
     let commitInterval: Int64 = 500
 
-    /// The records of some steps of one partition, ready to be written.
+    /// The records of some steps of one partition, ready to be written: the steps as the
+    /// processor decoded them (not a copy of every record), and each record's process.
     struct Batch: Sendable {
         let partition: Int32
-        let items: [Item]
+        let steps: [(position: Int64, step: Step)]
+        /// One per record of `steps`, in order.
+        let processes: [ProcessVersion?]
         /// Everything before this journal position is in this batch or an earlier one.
         let through: Int64
     }
 
-    struct Item: Sendable {
-        let record: Record
-        let position: Int64
-        let index: Int
-        let process: ProcessVersion?
-        let graph: ExecutableProcess?
-    }
-
-    struct ProcessVersion: Sendable {
+    /// An instance's process, and its graph to name elements by (looked up once per
+    /// instance, not per record; a class, so that each record's reference is one retain).
+    final class ProcessVersion: Sendable {
         let id: String
         let version: Int32
+        let graph: ExecutableProcess?
+
+        init(id: String, version: Int32, graph: ExecutableProcess?) {
+            self.id = id
+            self.version = version
+            self.graph = graph
+        }
     }
 
     public init(log: any Log, batchEntries: Int = 2000) {
@@ -111,20 +115,24 @@ public final class EventExporter: Sendable {
             }
             through = last.position + 1
         }
-        var items: [Item] = []
         var known = processes.withLock { $0.removeValue(forKey: processor.partition) } ?? [:]
-        for (position, step) in steps {
-            for (index, record) in step.records.enumerated() {
+        func version(_ id: String, _ version: Int32) -> ProcessVersion {
+            ProcessVersion(id: id, version: version, graph: processor.engine.processes.process(id: id, version: version)?.process)
+        }
+        var versions: [ProcessVersion?] = []
+        versions.reserveCapacity(steps.reduce(0) { $0 + $1.step.records.count })
+        for (_, step) in steps {
+            for record in step.records {
                 let instanceKey = record.value.instanceKey
+                var process = known[instanceKey]
                 if case .instance(let value) = record.value, record.intent == .instanceCreated {
-                    known[instanceKey] = ProcessVersion(id: value.processId, version: value.processVersion)
-                } else if known[instanceKey] == nil, let instance = processor.engine.state.instances[instanceKey] {
-                    known[instanceKey] = ProcessVersion(id: instance.processId, version: instance.processVersion)
+                    process = version(value.processId, value.processVersion)
+                    known[instanceKey] = process
+                } else if process == nil, let instance = processor.engine.state.instances[instanceKey] {
+                    process = version(instance.processId, instance.processVersion)
+                    known[instanceKey] = process
                 }
-                let process = known[instanceKey]
-                items.append(Item(
-                    record: record, position: position, index: index, process: process,
-                    graph: process.flatMap { processor.engine.processes.process(id: $0.id, version: $0.version)?.process }))
+                versions.append(process)
                 if record.recordType == .event, record.intent == .instanceCompleted || record.intent == .instanceCanceled {
                     known[instanceKey] = nil
                 }
@@ -132,7 +140,7 @@ public final class EventExporter: Sendable {
         }
         processes.withLock { $0[processor.partition] = known }
         cursors.withLock { $0[processor.partition] = through }
-        hand(Batch(partition: processor.partition, items: items, through: through))
+        hand(Batch(partition: processor.partition, steps: steps, processes: versions, through: through))
         return Int(through - start)
     }
 
@@ -169,12 +177,23 @@ public final class EventExporter: Sendable {
                 return state.batches.removeFirst()
             }) else { return }
             do {
-                if !batch.items.isEmpty {
-                    let messages = batch.items.map {
-                        EventJSON.record($0.record, partition: batch.partition, position: $0.position, index: $0.index,
-                                         process: $0.process.map { ($0.id, $0.version) }, graph: $0.graph)
+                if !batch.processes.isEmpty {
+                    var messages: [[UInt8]] = []
+                    var keys: [String] = []
+                    messages.reserveCapacity(batch.processes.count)
+                    keys.reserveCapacity(batch.processes.count)
+                    var recordIndex = 0
+                    for (position, step) in batch.steps {
+                        for (index, record) in step.records.enumerated() {
+                            let process = batch.processes[recordIndex]
+                            recordIndex += 1
+                            messages.append(EventJSON.record(
+                                record, partition: batch.partition, position: position, index: index,
+                                process: process.map { ($0.id, $0.version) }, graph: process?.graph))
+                            keys.append(record.key)
+                        }
                     }
-                    try log.appendDerived(messages, keys: batch.items.map(\.record.key), to: TopicPartition(Topics.events, batch.partition))
+                    try log.appendDerived(messages, keys: keys, to: TopicPartition(Topics.events, batch.partition))
                 }
                 uncommitted.withLock { $0[batch.partition] = batch.through }
                 let now = MonotonicClock.milliseconds()
@@ -251,8 +270,9 @@ public enum EventJSON {
                 json.string("flowId", graph[flow: value.flowIndex].id)
             }
         }
-        json.name("value")
-        value(record.value, into: &json.bytes)
+        json.openObject("value")
+        value(record.value, into: &json)
+        json.closeObject()
         return json.finish()
     }
 
@@ -277,8 +297,8 @@ public enum EventJSON {
         }
     }
 
-    static func value(_ value: RecordValue, into bytes: inout [UInt8]) {
-        var json = JSONObjectWriter(continuing: &bytes)
+    /// The members of a record's value, into the object `json` has open.
+    static func value(_ value: RecordValue, into json: inout JSONObjectWriter) {
         switch value {
         case .instance(let instance):
             json.key("instanceKey", instance.instanceKey)
@@ -347,7 +367,6 @@ public enum EventJSON {
             json.string("messageName", subscription.messageName)
             json.string("correlationKey", subscription.correlationKey)
         }
-        bytes = json.finish()
     }
 }
 

@@ -86,7 +86,7 @@ public final class LogTaskTransport: TaskTransport {
             advanced[partition] = last.position + 1
             for entry in entries {
                 // A malformed message cannot be answered; it is skipped (and acknowledged).
-                guard let json = try? JSONValue.parse(entry.payload), let message = try? TaskMessage(json: json) else { continue }
+                guard let message = try? TaskMessage(jsonBytes: entry.payload) else { continue }
                 messages.append(message)
             }
         }

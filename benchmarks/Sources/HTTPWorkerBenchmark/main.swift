@@ -20,7 +20,7 @@ import Glibc
 /// of its task, beside the same run's raw HTTP request rate (async-http-client POSTing a
 /// task-sized body to the same endpoint with the same concurrency). Target: ≥ 0.5 of raw.
 ///
-/// Usage: HTTPWorkerBenchmark [instances] [concurrency] [rounds, 3]
+/// Usage: HTTPWorkerBenchmark [instances] [concurrency] [rounds, 3] (after a warm-up of both)
 let arguments = CommandLine.arguments
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 20_000 : 20_000
 let concurrency = arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64
@@ -95,7 +95,7 @@ func rawRate(seconds: Double, url: String, body: [UInt8], concurrency: Int) asyn
 
 /// Baton: one-task instances on the file log, the engine and a configured HTTP worker in
 /// this process; instances per second from the first start to the last completion.
-func batonRate() async throws -> (perSecond: Double, posts: Int, cpuMicroseconds: Double, peakMiB: Int) {
+func batonRate(count: Int = count) async throws -> (perSecond: Double, posts: Int, cpuMicroseconds: Double, peakMiB: Int) {
     let directory = "/tmp/baton-bench-http-\(getpid())"
     _ = system("rm -rf \(directory)")
     defer { _ = system("rm -rf \(directory)") }
@@ -136,7 +136,11 @@ func batonRate() async throws -> (perSecond: Double, posts: Int, cpuMicroseconds
     return (Double(count) / elapsed, NoOpHandler.served.withLock { $0 } - before, cpu / Double(count) * 1e6, peakResidentKilobytes() / 1024)
 }
 
-print("HTTP worker benchmark: one-task instances on the file log (2 journal partitions, 12 task partitions), engine and a configured HTTP worker in one process, a no-op endpoint on 127.0.0.1; concurrency \(concurrency); \(rounds) rounds of Baton then raw, the ratio of each round and their median")
+print("HTTP worker benchmark: one-task instances on the file log (2 journal partitions, 12 task partitions), engine and a configured HTTP worker in one process, a no-op endpoint on 127.0.0.1; concurrency \(concurrency); a warm-up of both, then \(rounds) rounds of Baton then raw, the ratio of each round and their median")
+// A warm-up of each side, left out of the figures: the first round in a process paid for
+// HTTP connections, thread start-ups and the allocator's first growth, always on Baton's side.
+_ = try await batonRate(count: max(1_000, count / 4))
+_ = try await rawRate(seconds: 1, url: url, body: sampleTask, concurrency: concurrency)
 var ratios: [Double] = []
 for round in 1...rounds {
     let baton = try await batonRate()
