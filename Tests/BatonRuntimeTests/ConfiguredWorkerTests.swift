@@ -127,7 +127,7 @@ struct ConfiguredWorkerTests {
               http-declined: {http: {url: "${SERVICE}/declined", bpmnErrorStatus: [422]}}
               http-broken: {http: {url: "${SERVICE}/broken"}, retries: 1, retryTimeoutMs: 100}
               http-refused: {http: {url: "${SERVICE}/refused"}}
-              http-slow: {http: {url: "${SERVICE}/slow?ms=3500", timeoutMs: 10000}, lockDurationMs: 1000}
+              http-slow: {http: {url: "${SERVICE}/slow?ms=5000", timeoutMs: 10000}, lockDurationMs: 1000}
               http-flaky: {http: {url: "${SERVICE}/flaky"}, retries: 1, retryTimeoutMs: 100, backoff: exponential}
               exec-ok: {exec: {command: ["\(scripts)/ok.sh"]}}
               exec-error: {exec: {command: ["\(scripts)/error.sh"]}}
@@ -153,6 +153,15 @@ struct ConfiguredWorkerTests {
             Self.binary, ["worker", "--data-dir", data, "--config", directory.path + "/workers.yaml", "--metrics-port", "0", "--metrics-host", "127.0.0.1"],
             environment: environment, output: workerOutput, errorsToOutput: true)
         defer { worker.kill(SIGKILL); _ = worker.wait() }
+        // The metrics address first, so that scraping starts with the slow call (the whole
+        // suite shares two cores: a worker can take seconds to print it).
+        var metricsURL = ""
+        let addressDeadline = WallClockMilliseconds.now() + 120_000
+        while metricsURL.isEmpty, WallClockMilliseconds.now() < addressDeadline {
+            let printed = String(decoding: (try? POSIX.readFile(workerOutput)) ?? [], as: UTF8.self)
+            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("metrics: ") }) { metricsURL = String(line.dropFirst(9)) }
+            usleep(50_000)
+        }
         for process in processes {
             let started = cli.baton("start --data-dir '\(data)' \(process.topic) --correlation-id \(process.topic)-1")
             #expect(started.status == 0, "\(started.output)")
@@ -160,12 +169,11 @@ struct ConfiguredWorkerTests {
 
         // While the slow endpoint works, the worker's metrics show the task in flight.
         var scraped = ""
-        let scrapeDeadline = WallClockMilliseconds.now() + 10_000
-        while !scraped.contains(#"baton_tasks_in_flight{topic="http-slow"} 1.0"#), WallClockMilliseconds.now() < scrapeDeadline {
-            let printed = String(decoding: (try? POSIX.readFile(workerOutput)) ?? [], as: UTF8.self)
-            if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("metrics: ") }) {
-                scraped = cli.shell("/usr/bin/python3 -c \"import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('\(line.dropFirst(9))').read().decode())\"").output
-            }
+        let scrapeDeadline = WallClockMilliseconds.now() + 30_000
+        while !metricsURL.isEmpty, !scraped.contains(#"baton_tasks_in_flight{topic="http-slow"} 1.0"#), WallClockMilliseconds.now() < scrapeDeadline {
+            scraped = cli.shell("/usr/bin/python3 -c \"import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('\(metricsURL)').read().decode())\"").output
+            // Done with the slow call already: scraping on cannot see it in flight.
+            if scraped.contains(#"baton_worker_tasks_total{topic="http-slow""#) { break }
             usleep(100_000)
         }
         #expect(scraped.contains(#"baton_tasks_in_flight{topic="http-slow"} 1.0"#), "\(scraped)")
