@@ -59,7 +59,8 @@ let package = Package(
         .target(name: "BatonFileLog", dependencies: ["BatonLog", "BatonStorage"]),
         // Durable-file building blocks shared by the file log and snapshots: POSIX calls
         // that name the path at fault, atomic replace, CRC32C, LZ4 blocks.
-        .target(name: "BatonStorage", dependencies: ["BatonLog", "CLZ4"]),
+        .target(name: "CCRC32C"),
+        .target(name: "BatonStorage", dependencies: ["BatonLog", "CLZ4", "CCRC32C"]),
         // Stream processor: partitions -> replay -> process -> append; timers; snapshots.
         .target(
             name: "BatonRuntime",

@@ -38,6 +38,32 @@ public struct BinaryReader: Sendable {
     }
 
     public mutating func unsigned() throws(DecodingError) -> UInt64 {
+        // The fold reads a few varints per record: where ten bytes are left (the longest
+        // varint), one is read without a bounds check per byte; anything odd (too long,
+        // near the end) takes the checked loop below, which names what is wrong.
+        if offset + 10 <= bytes.count {
+            let start = offset
+            let (value, length) = bytes.withUnsafeBufferPointer { buffer -> (UInt64, Int) in
+                var result: UInt64 = 0
+                var shift: UInt64 = 0
+                for index in start..<start + 10 {
+                    let next = buffer[index]
+                    guard shift < 63 || next <= 1 else { return (0, 0) }
+                    result |= UInt64(next & 0x7F) << shift
+                    if next & 0x80 == 0 { return (result, index - start + 1) }
+                    shift += 7
+                }
+                return (0, 0)
+            }
+            if length > 0 {
+                offset += length
+                return value
+            }
+        }
+        return try checkedUnsigned()
+    }
+
+    private mutating func checkedUnsigned() throws(DecodingError) -> UInt64 {
         var result: UInt64 = 0
         var shift: UInt64 = 0
         while true {

@@ -6,7 +6,8 @@
 /// count positions... count records...`.
 public enum RecordCodec {
     public static let formatVersion: UInt8 = 1
-    static let stepMagic: UInt8 = 0x53
+    /// The first byte of every step (commands start with their format version or `{`).
+    public static let stepMagic: UInt8 = 0x53
 
     public static func encode(_ record: Record, into writer: inout BinaryWriter) {
         writer.byte(formatVersion)

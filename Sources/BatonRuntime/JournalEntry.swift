@@ -40,7 +40,7 @@ public enum JournalEntry: Sendable {
             .refused(standIn(for: entry, partition: partition, key: key, reason: reason), payload: entry.payload)
         }
         guard let first = entry.payload.first else { return refuse("empty journal entry") }
-        if first == 0x53 {
+        if first == RecordCodec.stepMagic {
             do {
                 return .step(try RecordCodec.decodeStep(entry.payload))
             } catch {

@@ -118,7 +118,7 @@ extension PartitionProcessor {
     /// the snapshot covers exactly the prefix before `cursor`) and every step this processor
     /// enqueued is known durable: a snapshot never covers a step that could still be lost.
     func snapshotIfDue() throws {
-        guard let snapshots, pending.isEmpty, !unflushedSteps, outbox.isEmpty, cursor > lastSnapshotCursor else { return }
+        guard let snapshots, !hasPending, !unflushedSteps, outbox.isEmpty, cursor > lastSnapshotCursor else { return }
         let now = clock()
         guard cursor - lastSnapshotCursor >= options.snapshotEveryEntries || now - lastSnapshotTime >= options.snapshotEveryMilliseconds else { return }
         writeSnapshot(to: snapshots)
@@ -143,7 +143,7 @@ extension PartitionProcessor {
     /// Writes a snapshot now if anything changed since the last one (graceful shutdown,
     /// revocation); flushes the log first if a step of this processor is not yet durable.
     public func snapshotNow() throws {
-        guard let snapshots, pending.isEmpty, cursor > lastSnapshotCursor else { return }
+        guard let snapshots, !hasPending, cursor > lastSnapshotCursor else { return }
         if unflushedSteps {
             try log.flush()
             unflushedSteps = false

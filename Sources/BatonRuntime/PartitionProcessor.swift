@@ -22,8 +22,13 @@ public final class PartitionProcessor {
     let clock: @Sendable () -> Int64
     let warn: @Sendable (String) -> Void
     var pending: [Record] = []
+    /// Commands read after those in `pending`, not decoded yet: most commands a replay reads
+    /// are answered by a step that follows them and are never processed, so a command is
+    /// decoded only when it is about to be (`decodeUnread`).
+    var unread: [LogEntry] = []
     /// Commands read and not yet answered (at most `maximumPendingCommands`).
-    public var pendingCount: Int { pending.count }
+    public var pendingCount: Int { pending.count + unread.count }
+    var hasPending: Bool { !pending.isEmpty || !unread.isEmpty }
     /// The bytes of pending poison pills (`JournalEntry.refused`), by position, for their
     /// dead letters.
     var refusedPayloads: [Int64: [UInt8]] = [:]
@@ -123,6 +128,7 @@ public final class PartitionProcessor {
         engine = Engine(partition: partition, processes: catalog.registry, configuration: options.engine)
         cursor = 0
         pending = []
+        unread = []
         unqueuedFrom = nil
         refusedPayloads = [:]
         lastSnapshotCursor = 0
@@ -158,6 +164,7 @@ public final class PartitionProcessor {
         while true {
             let read = try readBatch()
             pending = []
+            unread = []
             refusedPayloads = [:]
             unqueuedFrom = nil
             total += read
@@ -223,12 +230,12 @@ public final class PartitionProcessor {
         guard halted == nil else { return 0 }
         let read = try readBatch()
         var handled = read
-        if read < options.readLimit, !pending.isEmpty {
+        if read < options.readLimit, hasPending {
             handled += try processPending()
         }
         // The commands left unqueued while the queue was full are read again, now that it
         // has drained (the steps on the way are skipped as already applied).
-        if read < options.readLimit, pending.isEmpty, let resume = unqueuedFrom {
+        if read < options.readLimit, !hasPending, let resume = unqueuedFrom {
             cursor = resume
             unqueuedFrom = nil
         }
@@ -254,13 +261,25 @@ public final class PartitionProcessor {
         let checks = JournalEntry.Checks(
             maximumCommandBytes: options.maximumCommandBytes, journalPartitions: try log.partitionCount(of: Topics.journal))
         for (index, entry) in entries.enumerated() {
-            let decoded: JournalEntry
+            guard entry.payload.first == RecordCodec.stepMagic else {
+                // A command (or what a producer sent as one): queued undecoded.
+                cursor = entry.position + 1
+                if pendingCount >= options.maximumPendingCommands || unqueuedFrom != nil {
+                    // Bounded memory while catching up: remember where to read commands again.
+                    if unqueuedFrom == nil, entry.position > engine.state.lastCommandPosition { unqueuedFrom = entry.position }
+                    continue
+                }
+                if entry.position > engine.state.lastCommandPosition { unread.append(entry) }
+                continue
+            }
+            let step: Step
             do {
                 if let written = writtenSteps.firstIndex(where: { $0.bytes.count == entry.payload.count && $0.bytes == entry.payload }) {
-                    decoded = .step(writtenSteps[written].step)
+                    step = writtenSteps[written].step
                     writtenSteps.removeFirst(written + 1)
                 } else {
-                    decoded = try JournalEntry.decode(entry, partition: partition, checks: checks)
+                    guard case .step(let decoded) = try JournalEntry.decode(entry, partition: partition, checks: checks) else { continue }
+                    step = decoded
                 }
             } catch {
                 halted = error
@@ -268,28 +287,8 @@ public final class PartitionProcessor {
                 return index
             }
             cursor = entry.position + 1
-            if case .step = decoded {} else if pending.count >= options.maximumPendingCommands || unqueuedFrom != nil {
-                // Bounded memory while catching up: remember where to read commands again.
-                if unqueuedFrom == nil, entry.position > engine.state.lastCommandPosition { unqueuedFrom = entry.position }
-                continue
-            }
-            switch decoded {
-            case .command(let command):
-                guard command.position > engine.state.lastCommandPosition else { continue }
-                if let reason = oversizedCommands[command.position] {
-                    pending.append(JournalEntry.standIn(for: entry, partition: partition, key: command.key, reason: reason))
-                    refusedPayloads[command.position] = entry.payload
-                } else {
-                    pending.append(command)
-                }
-            case .refused(let command, let payload):
-                guard command.position > engine.state.lastCommandPosition else { continue }
-                pending.append(command)
-                refusedPayloads[command.position] = payload
-            case .step(let step):
-                apply(step)
-                keepRead(step, at: entry.position)
-            }
+            apply(step)
+            keepRead(step, at: entry.position)
         }
         if var kept = readSteps, let last = entries.last, last.position + 1 > kept.through, kept.through >= entries[0].position {
             kept.through = last.position + 1
@@ -343,8 +342,35 @@ public final class PartitionProcessor {
         let answered = engine.state.lastCommandPosition
         if answered > answeredBefore {
             pending.removeAll { $0.position <= answered }
+            unread.removeAll { $0.position <= answered }
             if !refusedPayloads.isEmpty { refusedPayloads = refusedPayloads.filter { $0.key > answered } }
         }
+    }
+
+    /// Decodes the commands read and not decoded yet into `pending`, in journal order: a
+    /// bad one comes back as a stand-in the engine refuses (`JournalEntry.refused`), one
+    /// whose records would not fit a step as the stand-in naming why.
+    func decodeUnread() throws {
+        guard !unread.isEmpty else { return }
+        let checks = JournalEntry.Checks(
+            maximumCommandBytes: options.maximumCommandBytes, journalPartitions: try log.partitionCount(of: Topics.journal))
+        for entry in unread where entry.position > engine.state.lastCommandPosition {
+            switch try? JournalEntry.decode(entry, partition: partition, checks: checks) {
+            case .command(let command)?:
+                if let reason = oversizedCommands[command.position] {
+                    pending.append(JournalEntry.standIn(for: entry, partition: partition, key: command.key, reason: reason))
+                    refusedPayloads[command.position] = entry.payload
+                } else {
+                    pending.append(command)
+                }
+            case .refused(let command, let payload)?:
+                pending.append(command)
+                refusedPayloads[command.position] = payload
+            case .step?, nil:
+                break  // never: steps are not queued
+            }
+        }
+        unread = []
     }
 
     /// The deployments a command was resolved against: the end of the deployments topic its
@@ -375,6 +401,7 @@ public final class PartitionProcessor {
     /// decided the same way on every replica (DESIGN.md §6).
     private func processPending() throws -> Int {
         guard halted == nil else { return 0 }
+        try decodeUnread()
         var batch: [Record] = []
         for command in pending.prefix(options.maximumBatch) {
             if let (deploymentPosition, processId, version) = Self.deploymentNeeded(by: command),
