@@ -74,11 +74,15 @@ struct RuntimeHarness {
     /// before the broker delivers what was appended, which ends a `settle` early.
     func settle(until done: () -> Bool, seconds: Double = 20) async throws {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        // At least 200 rounds however long they take: while the rest of the suite holds the
+        // cooperative threads, the deadline can pass with this harness having had few turns.
+        var rounds = 0
         repeat {
             try await settle()
             if done() { return }
+            rounds += 1
             try await Task.sleep(for: .milliseconds(20))
-        } while ContinuousClock.now < deadline
+        } while ContinuousClock.now < deadline || rounds < 200
     }
 
     var activeInstances: Int { processors.map(\.engine.state.instances.count).reduce(0, +) }

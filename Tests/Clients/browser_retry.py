@@ -17,17 +17,28 @@ import sys
 import time
 
 chromium, url, screenshot = sys.argv[1:4]
-to_browser_read, to_browser_write = os.pipe()
-from_browser_read, from_browser_write = os.pipe()
-browser = subprocess.Popen(
-    ["sh", "-c", 'exec "$0" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1000 '
-     '--remote-debugging-pipe about:blank 3<&%d 4>&%d' % (to_browser_read, from_browser_write), chromium],
-    pass_fds=(to_browser_read, from_browser_write), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-os.close(to_browser_read)
-os.close(from_browser_write)
+browser = None
+to_browser_write = from_browser_read = None
 pending = b""
 next_id = 0
 events = []
+
+
+def launch():
+    """Starts Chromium with its DevTools pipe on descriptors 3 and 4; its errors go to a
+    file, printed if it dies before answering."""
+    global browser, to_browser_write, from_browser_read, pending, events
+    to_browser_read, to_browser_write = os.pipe()
+    from_browser_read, from_browser_write = os.pipe()
+    log = open(screenshot + ".browser.log", "wb")
+    browser = subprocess.Popen(
+        ["sh", "-c", 'exec "$0" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1000 '
+         '--remote-debugging-pipe about:blank 3<&%d 4>&%d' % (to_browser_read, from_browser_write), chromium],
+        pass_fds=(to_browser_read, from_browser_write), stdout=subprocess.DEVNULL, stderr=log)
+    os.close(to_browser_read)
+    os.close(from_browser_write)
+    pending = b""
+    events = []
 
 
 def receive(deadline):
@@ -75,7 +86,21 @@ def evaluate(expression, session):
 
 
 try:
-    target = call("Target.createTarget", {"url": "about:blank"})["targetId"]
+    # A browser started on a machine busy with the rest of the test suite has been seen to
+    # close its pipe before its first answer: started again, up to three times.
+    for attempt in range(3):
+        launch()
+        try:
+            target = call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            break
+        except EOFError:
+            browser.kill()
+            browser.wait()
+            with open(screenshot + ".browser.log", "rb") as log:
+                print("attempt %d: the browser closed its pipe: %s" % (attempt + 1, log.read()[-2000:].decode(errors="replace")))
+            if attempt == 2:
+                raise
+            time.sleep(2)
     session = call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
     call("Page.enable", session=session)
     call("Page.navigate", {"url": url}, session)
@@ -92,5 +117,6 @@ try:
     with open(screenshot, "wb") as out:
         out.write(base64.b64decode(shot["data"]))
 finally:
-    browser.kill()
-    browser.wait()
+    if browser:
+        browser.kill()
+        browser.wait()
