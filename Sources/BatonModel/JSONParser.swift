@@ -65,21 +65,9 @@ struct JSONParser {
         guard position < bytes.count else { throw error("unexpected end of JSON") }
         switch bytes[position] {
         case UInt8(ascii: "{"):
-            position += 1
             var members: [String: JSONValue] = [:]
-            skipWhitespace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
-            while true {
-                skipWhitespace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
-                let key = try string()
-                skipWhitespace()
-                try expect(UInt8(ascii: ":"))
-                skipWhitespace()
-                members[key] = try value(depth: depth + 1)
-                skipWhitespace()
-                if try endOrComma(UInt8(ascii: "}")) { return .object(members) }
-            }
+            try self.members(depth: depth) { (key, parser) throws(JSONError) in members[key] = try parser.value(depth: depth + 1) }
+            return .object(members)
         case UInt8(ascii: "["):
             position += 1
             var items: [JSONValue] = []
