@@ -111,7 +111,7 @@ public final class EventExporter: Sendable {
             let entries = try log.read(journal, from: start, limit: min(batchEntries, Int(processor.cursor - start)))
             guard let last = entries.last else { return 0 }
             for entry in entries {
-                if case .step(let step)? = try? JournalEntry.decode(entry, partition: processor.partition) { steps.append((entry.position, step)) }
+                if let step = try? JournalEntry.step(entry, partition: processor.partition) { steps.append((entry.position, step)) }
             }
             through = last.position + 1
         }

@@ -30,7 +30,7 @@ public struct InstanceHistory: Sendable {
                 guard let last = entries.last else { break }
                 cursor = last.position + 1
                 for entry in entries {
-                    guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
+                    guard let step = try JournalEntry.step(entry, partition: partition) else { continue }
                     for record in step.records {
                         let matches = numericKey.map { record.value.instanceKey == $0 } ?? (record.key == id)
                         guard matches else { continue }

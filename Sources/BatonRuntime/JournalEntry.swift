@@ -84,6 +84,14 @@ public enum JournalEntry: Sendable {
 }
 
 extension JournalEntry {
+    /// The step an entry holds, or nil for any other entry (a command, or what a producer
+    /// sent as one), which is left undecoded: readers that fold or export steps skip the
+    /// commands, about half of the journal's entries, without decoding them.
+    public static func step(_ entry: LogEntry, partition: Int32) throws(UnreadableStep) -> Step? {
+        guard entry.payload.first == RecordCodec.stepMagic, case .step(let step) = try decode(entry, partition: partition) else { return nil }
+        return step
+    }
+
     /// The `refuseEntry` command that stands in for a refused entry at its position: the
     /// engine answers it with a rejection naming `reason`.
     static func standIn(for entry: LogEntry, partition: Int32, key: String, reason: String) -> Record {

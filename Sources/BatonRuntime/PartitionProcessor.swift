@@ -258,8 +258,6 @@ public final class PartitionProcessor {
             warn(gap.description)
             return 0
         }
-        let checks = JournalEntry.Checks(
-            maximumCommandBytes: options.maximumCommandBytes, journalPartitions: try log.partitionCount(of: Topics.journal))
         for (index, entry) in entries.enumerated() {
             guard entry.payload.first == RecordCodec.stepMagic else {
                 // A command (or what a producer sent as one): queued undecoded.
@@ -278,7 +276,7 @@ public final class PartitionProcessor {
                     step = writtenSteps[written].step
                     writtenSteps.removeFirst(written + 1)
                 } else {
-                    guard case .step(let decoded) = try JournalEntry.decode(entry, partition: partition, checks: checks) else { continue }
+                    guard let decoded = try JournalEntry.step(entry, partition: partition) else { continue }
                     step = decoded
                 }
             } catch {

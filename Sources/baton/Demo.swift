@@ -196,7 +196,7 @@ struct Timeline {
                 guard let last = entries.last else { break }
                 cursor = last.position + 1
                 for entry in entries {
-                    guard case .step(let step) = try JournalEntry.decode(entry, partition: partition) else { continue }
+                    guard let step = try JournalEntry.step(entry, partition: partition) else { continue }
                     for record in step.records where record.recordType == .event {
                         switch record.intent {
                         case .instanceCreated:

@@ -97,12 +97,17 @@ struct WorkerSlotsTests {
         throw LogError("condition not met after \(looks) looks")
     }
 
-    @Test func aSlotFreedWhileAFetchIsHeldIsFilledFromTheTasksFetchedAhead() async throws {
-        let transport = BacklogTransport(count: 200)
+    /// A worker of one topic over a backlog of `count` tasks, running, its handlers held.
+    static func running(count: Int, maxConcurrent: Int) -> (BacklogTransport, HeldHandlers, Worker, Task<Void, any Error>) {
+        let transport = BacklogTransport(count: count)
         let handlers = HeldHandlers()
         let worker = Worker(transport: transport, workerId: "slots")
-        worker.subscribe(topic: "work", maxConcurrent: 8) { _ in await handlers.handle() }
-        let running = Task { try await worker.run() }
+        worker.subscribe(topic: "work", maxConcurrent: maxConcurrent) { _ in await handlers.handle() }
+        return (transport, handlers, worker, Task { try await worker.run() })
+    }
+
+    @Test func aSlotFreedWhileAFetchIsHeldIsFilledFromTheTasksFetchedAhead() async throws {
+        let (transport, handlers, worker, running) = Self.running(count: 200, maxConcurrent: 8)
 
         // Eight run, and up to four more are fetched ahead: no more.
         try await Self.waitUntil { handlers.running.withLock { $0 } == 8 && transport.next.withLock { $0 } >= 10 }
@@ -130,11 +135,7 @@ struct WorkerSlotsTests {
     }
 
     @Test func shutdownFinishesTheTasksFetchedAhead() async throws {
-        let transport = BacklogTransport(count: 1_000)
-        let handlers = HeldHandlers()
-        let worker = Worker(transport: transport, workerId: "slots")
-        worker.subscribe(topic: "work", maxConcurrent: 6) { _ in await handlers.handle() }
-        let running = Task { try await worker.run() }
+        let (transport, handlers, worker, running) = Self.running(count: 1_000, maxConcurrent: 6)
         try await Self.waitUntil { handlers.running.withLock { $0 } == 6 && transport.next.withLock { $0 } >= 8 }
         worker.shutdown()
         handlers.releaseAll.withLock { $0 = true }
