@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         // Without its default traits: no full Foundation, no swift-configuration.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
@@ -107,6 +108,7 @@ let package = Package(
                 "BatonRuntime", "BatonWorker", "BatonModel", "BatonLog", "BatonEngine", "BatonBPMN",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]),
         // librdkafka bridge: producer, consumer, admin (the Kafka backend is being built).
         .target(name: "BatonKafka", dependencies: ["BatonLog", "BatonModel", "CRdKafka"]),

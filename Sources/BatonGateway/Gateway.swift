@@ -34,13 +34,16 @@ public final class Gateway: Sendable {
     public let log: any Log
     public let readModel: ReadModel
     public let claims: TaskClaims
+    /// Commands from requests, gathered per partition (one write and fsync per batch).
+    let appends: JournalAppends
     public let configuration: GatewayConfiguration
 
     public init(log: any Log, transport: any TaskTransport, snapshots: @escaping @Sendable (Int32) -> (any SnapshotStorage)?, configuration: GatewayConfiguration) throws {
         self.log = log
         self.configuration = configuration
         readModel = try ReadModel(log: log, snapshots: snapshots)
-        claims = TaskClaims(transport: transport, log: log, readModel: readModel, verdictTimeout: configuration.verdictTimeout)
+        appends = JournalAppends(log: log)
+        claims = TaskClaims(transport: transport, log: log, readModel: readModel, verdictTimeout: configuration.verdictTimeout, appends: appends)
     }
 
     /// Serves until the task is cancelled; `onRunning` gets the port once it listens.
@@ -68,8 +71,7 @@ public final class Gateway: Sendable {
     /// Appends one command on its correlationId's partition and waits for the engine's
     /// verdict on it; 503 when no engine answers in time.
     func submit(_ command: Record) async throws -> (partition: Int32, position: Int64, verdict: ReadModel.Verdict) {
-        let log = log
-        let (partition, position) = try await DedicatedThread.run { try CommandWriter(log: log).append(command) }
+        let (partition, position) = try await appends.append(command)
         guard let verdict = try await readModel.verdict(partition: partition, position: position, timeout: configuration.verdictTimeout) else {
             throw GatewayError(
                 .serviceUnavailable, type: "ProcessEngineException",

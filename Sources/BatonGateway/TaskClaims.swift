@@ -2,6 +2,7 @@ import BatonLog
 import BatonModel
 import BatonRuntime
 import BatonWorker
+import DequeModule
 import Synchronization
 
 /// What a fetchAndLock asks for on one topic.
@@ -64,6 +65,8 @@ public final class TaskClaims: Sendable {
     let log: any Log
     let readModel: ReadModel
     let verdictTimeout: Int64
+    /// Claims go into the journal with the gateway's other commands, gathered per partition.
+    let appends: JournalAppends
     private let topics = Mutex<[String: TopicBuffer]>([:])
     private let arrivals = TaskArrivals()
     private let acknowledgements: TaskAcknowledgements
@@ -76,7 +79,8 @@ public final class TaskClaims: Sendable {
     }
 
     struct TopicBuffer {
-        var tasks: [Buffered] = []
+        /// Oldest first; tasks leave mostly from the front (a deque: no shift of the rest).
+        var tasks = Deque<Buffered>()
         /// Per fetch round: the positions it reached and how many of its tasks are still buffered.
         var rounds: [Int: (mark: [Int32: Int64], remaining: Int)] = [:]
         var firstRound = 0
@@ -87,8 +91,9 @@ public final class TaskClaims: Sendable {
         var mixedPriorities = false
     }
 
-    public init(transport: any TaskTransport, log: any Log, readModel: ReadModel, verdictTimeout: Int64 = 10_000) {
+    init(transport: any TaskTransport, log: any Log, readModel: ReadModel, verdictTimeout: Int64 = 10_000, appends: JournalAppends? = nil) {
         self.transport = transport
+        self.appends = appends ?? JournalAppends(log: log)
         acknowledgements = TaskAcknowledgements(transport: transport)
         self.log = log
         self.readModel = readModel
@@ -155,7 +160,7 @@ public final class TaskClaims: Sendable {
     }
 
     /// Appends what a fetch read to the buffer, in place.
-    private static func add(_ fetched: (messages: [TaskMessage], mark: [Int32: Int64]), to buffer: inout TopicBuffer, at now: Int64) {
+    static func add(_ fetched: (messages: [TaskMessage], mark: [Int32: Int64]), to buffer: inout TopicBuffer, at now: Int64) {
         buffer.fetching = false
         buffer.lastFetch = now
         guard !fetched.messages.isEmpty else { return }
@@ -178,15 +183,15 @@ public final class TaskClaims: Sendable {
 
     /// In place: the buffer holds up to `bufferLimit` task messages and every fetch looks at
     /// it, so it is neither copied nor rebuilt; a scan stops once it has taken `limit`.
-    private static func take(from buffer: inout TopicBuffer, _ request: TopicRequest, limit: Int, usePriority: Bool, now: Int64) -> [Buffered] {
+    static func take(from buffer: inout TopicBuffer, _ request: TopicRequest, limit: Int, usePriority: Bool, now: Int64) -> [Buffered] {
         guard !buffer.tasks.isEmpty else { return [] }
-        var order = Array(buffer.tasks.indices)
-        if usePriority, buffer.mixedPriorities {
-            order.sort { buffer.tasks[$0].message.priority > buffer.tasks[$1].message.priority }
-        }
+        let byPriority = usePriority && buffer.mixedPriorities
+        let order: [Int]? = byPriority ? buffer.tasks.indices.sorted { buffer.tasks[$0].message.priority > buffer.tasks[$1].message.priority } : nil
         var takenIndexes: [Int] = []
         var leaving: [Int] = []
-        for index in order where takenIndexes.count < limit {
+        for place in 0..<buffer.tasks.count {
+            guard takenIndexes.count < limit else { break }
+            let index = order?[place] ?? place
             if buffer.tasks[index].message.lockExpirationTime <= now {
                 leaving.append(index)
             } else if request.matches(buffer.tasks[index].message) {
@@ -215,10 +220,9 @@ public final class TaskClaims: Sendable {
             let command = Record.command(.extendTaskLock, key: message.correlationId, value: .task(value), timestamp: now, partition: message.partition)
             byPartition[message.partition, default: []].append((candidate, command))
         }
-        let log = log
         var claimed: [ClaimedTask] = []
         for (partition, batch) in byPartition.sorted(by: { $0.key < $1.key }) {
-            let first = try await DedicatedThread.run { try CommandWriter(log: log).append(batch.map(\.1), partition: partition) }
+            let first = try await appends.append(batch.map(\.1), partition: partition)
             for (offset, (candidate, _)) in batch.enumerated() {
                 let verdict = try await readModel.verdict(partition: partition, position: first + Int64(offset), timeout: verdictTimeout)
                 guard verdict == .accepted, let id = ExternalTaskID(message: candidate.message) else { continue }

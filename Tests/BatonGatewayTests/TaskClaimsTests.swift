@@ -157,3 +157,52 @@ struct TaskClaimsTests {
         await running.stop()
     }
 }
+
+/// The topic buffer a fetchAndLock takes from: oldest first, or highest priority first when
+/// asked and the priorities differ; expired tasks leave on the way; what is not taken stays
+/// in its order; each fetch round counts the tasks it still has buffered.
+@Suite struct TaskBufferTests {
+    static func message(_ key: Int64, priority: Int32 = 0, businessKey: String = "", expires: Int64 = .max) -> TaskMessage {
+        TaskMessage(
+            taskKey: key, attempt: 1, topicName: "work", activityId: "Work", activityInstanceId: "\(key)",
+            processInstanceId: "\(key)", processDefinitionKey: "p:1", processDefinitionId: "p", businessKey: businessKey,
+            correlationId: "c-\(key)", variables: [:], retries: 3, priority: priority, lockExpirationTime: expires, partition: 0,
+            processTaskResults: .null)
+    }
+
+    static func buffer(_ rounds: [[TaskMessage]]) -> TaskClaims.TopicBuffer {
+        var buffer = TaskClaims.TopicBuffer()
+        for (round, messages) in rounds.enumerated() {
+            TaskClaims.add((messages, [0: Int64(round + 1) * 100]), to: &buffer, at: Int64(round + 1))
+        }
+        return buffer
+    }
+
+    @Test func tasksLeaveOldestFirstAndTheRestKeepTheirOrder() {
+        var buffer = Self.buffer([(0..<5).map { Self.message($0) }, (5..<8).map { Self.message($0) }])
+        let request = TopicRequest(topicName: "work", lockDuration: 1_000)
+        let first = TaskClaims.take(from: &buffer, request, limit: 3, usePriority: false, now: 10)
+        #expect(first.map(\.message.taskKey) == [0, 1, 2])
+        #expect(buffer.tasks.map(\.message.taskKey) == [3, 4, 5, 6, 7])
+        #expect(buffer.rounds[0]?.remaining == 2 && buffer.rounds[1]?.remaining == 3)
+        let rest = TaskClaims.take(from: &buffer, request, limit: 10, usePriority: false, now: 10)
+        #expect(rest.map(\.message.taskKey) == [3, 4, 5, 6, 7])
+        #expect(buffer.tasks.isEmpty && buffer.rounds[0]?.remaining == 0 && buffer.rounds[1]?.remaining == 0)
+    }
+
+    @Test func highestPriorityFirstWhenAskedExpiredOnesDroppedMismatchesKept() {
+        var buffer = Self.buffer([[
+            Self.message(0, priority: 1), Self.message(1, priority: 9), Self.message(2, priority: 5, expires: 5),
+            Self.message(3, priority: 7, businessKey: "other"), Self.message(4, priority: 7), Self.message(5, priority: 3),
+        ]])
+        var request = TopicRequest(topicName: "work", lockDuration: 1_000)
+        request.businessKey = ""
+        let taken = TaskClaims.take(from: &buffer, request, limit: 3, usePriority: true, now: 10)
+        // 9, then the 7 that matches; the expired 5 leaves untaken; then 3.
+        #expect(taken.map(\.message.taskKey) == [1, 4, 5])
+        #expect(buffer.tasks.map(\.message.taskKey) == [0, 3])
+        #expect(buffer.rounds[0]?.remaining == 2)
+        let plain = TaskClaims.take(from: &buffer, TopicRequest(topicName: "work", lockDuration: 1_000), limit: 1, usePriority: false, now: 10)
+        #expect(plain.map(\.message.taskKey) == [0])
+    }
+}

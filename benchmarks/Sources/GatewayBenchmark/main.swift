@@ -17,9 +17,11 @@ import Glibc
 /// The REST gateway with Camunda 7's external-task API, engine and gateway in this process on
 /// the file log, workers as HTTP clients (async-http-client) on 127.0.0.1:
 ///
-/// 1. Throughput: `workers` concurrent workers, each a loop of fetchAndLock (long polling,
-///    maxTasks 1 unless given) and complete, over one-task instances started at once (at
-///    most 4,000 in flight): round trips (tasks fetched and completed) per second.
+/// 1. Throughput: `workers` concurrent workers, each a loop of fetchAndLock (long polling)
+///    and complete, over one-task instances started at once (at most 4,000 in flight):
+///    round trips (tasks fetched and completed) per second. Twice, unless a maxTasks is
+///    given: with maxTasks 10 (the default of Camunda's Java and JavaScript clients), then
+///    with maxTasks 1 (the Python client's default: two requests per task).
 /// 2. Latency while workers wait: instances started at a fixed rate (open loop), the time
 ///    from the start command's append to the task arriving in a worker's fetchAndLock
 ///    response: p50 / p99 / max.
@@ -27,12 +29,12 @@ import Glibc
 ///    /engine-rest/version` (authentication and routing included, no engine work).
 ///
 /// Targets (issue 11): ≥ 5,000 tasks/s, p99 ≤ 20 ms.
-/// Usage: GatewayBenchmark [instances] [workers] [rate/s for the latency phase] [maxTasks per fetch, 1]
+/// Usage: GatewayBenchmark [instances] [workers] [rate/s for the latency phase] [maxTasks per fetch: 10 and 1]
 let arguments = CommandLine.arguments
 let count = arguments.count > 1 ? Int(arguments[1]) ?? 10_000 : 10_000
 let workerCount = arguments.count > 2 ? Int(arguments[2]) ?? 64 : 64
 let rate = arguments.count > 3 ? Int(arguments[3]) ?? 200 : 200
-let maxTasks = arguments.count > 4 ? Int(arguments[4]) ?? 1 : 1
+let maxTasksRounds = arguments.count > 4 ? [Int(arguments[4]) ?? 1] : [10, 1]
 
 let directory = "/tmp/baton-bench-gateway-\(getpid())"
 _ = system("rm -rf \(directory)")
@@ -76,6 +78,10 @@ func start(_ indexes: Range<Int>, prefix: String) throws {
 }
 
 let fetched = Mutex(0)
+/// Requests the workers made (fetchAndLock and complete).
+let requests = Mutex(0)
+/// What the workers' fetchAndLock asks for now.
+let maxTasks = Mutex(maxTasksRounds[0])
 let stopping = Mutex(false)
 /// When each latency-phase instance was started (ms, monotonic), by business key.
 let startedAt = Mutex<[Int: Double]>([:])
@@ -83,9 +89,10 @@ let latencies = Mutex(Histogram<UInt64>(highestTrackableValue: 60_000, numberOfS
 
 /// One worker: fetchAndLock (long polling up to 1 s), complete what it got, again.
 func work(_ worker: Int) async throws {
-    let fetch = "{\"workerId\":\"w\(worker)\",\"maxTasks\":\(maxTasks),\"asyncResponseTimeout\":1000,\"topics\":[{\"topicName\":\"work\",\"lockDuration\":60000}]}"
     while !stopping.withLock({ $0 }) {
+        let fetch = "{\"workerId\":\"w\(worker)\",\"maxTasks\":\(maxTasks.withLock { $0 }),\"asyncResponseTimeout\":1000,\"topics\":[{\"topicName\":\"work\",\"lockDuration\":60000}]}"
         let (status, body) = try await post("/external-task/fetchAndLock", fetch)
+        requests.withLock { $0 += 1 }
         let now = BenchmarkSupport.seconds() * 1000
         guard status == 200, case .array(let tasks) = try JSONValue.parse(body) else { throw LogError("fetchAndLock answered \(status): \(String(decoding: body, as: UTF8.self))") }
         for task in tasks {
@@ -96,11 +103,12 @@ func work(_ worker: Int) async throws {
             let (answered, text) = try await post("/external-task/\(id)/complete", "{\"workerId\":\"w\(worker)\"}")
             guard answered == 204 else { throw LogError("complete answered \(answered): \(String(decoding: text, as: UTF8.self))") }
             fetched.withLock { $0 += 1 }
+            requests.withLock { $0 += 1 }
         }
     }
 }
 
-print("gateway benchmark: Camunda 7 external-task API, engine and gateway in one process on the file log (2 journal partitions, 12 task partitions), \(workerCount) HTTP workers (fetchAndLock maxTasks \(maxTasks) with long polling, then complete)")
+print("gateway benchmark: Camunda 7 external-task API, engine and gateway in one process on the file log (2 journal partitions, 12 task partitions), \(workerCount) HTTP workers (fetchAndLock with long polling, then complete)")
 let workers = Task {
     try await withThrowingTaskGroup(of: Void.self) { group in
         for worker in 0..<workerCount { group.addTask { try await work(worker) } }
@@ -108,18 +116,29 @@ let workers = Task {
     }
 }
 
-// 1. Throughput.
-let cpuBefore = processCPUSeconds()
-let started = BenchmarkSupport.seconds()
-for batch in stride(from: 0, to: count, by: 500) {
-    try start(batch..<min(count, batch + 500), prefix: "bulk")
-    while loop.current.instancesCreated - loop.current.instancesCompleted > 4_000 { try await Task.sleep(nanoseconds: 1_000_000) }
+// 1. Throughput, per maxTasks: round trips and the requests they took.
+var throughput: [(maxTasks: Int, tasks: Double, requests: Double)] = []
+for (round, roundMaxTasks) in maxTasksRounds.enumerated() {
+    maxTasks.withLock { $0 = roundMaxTasks }
+    let (fetchedBefore, requestsBefore) = (fetched.withLock { $0 }, requests.withLock { $0 })
+    let completedBefore = loop.current.instancesCompleted
+    let cpuBefore = processCPUSeconds()
+    let started = BenchmarkSupport.seconds()
+    for batch in stride(from: 0, to: count, by: 500) {
+        try start(batch..<min(count, batch + 500), prefix: "bulk\(round)")
+        while loop.current.instancesCreated - loop.current.instancesCompleted > 4_000 { try await Task.sleep(nanoseconds: 1_000_000) }
+    }
+    while loop.current.instancesCompleted < completedBefore + count { try await Task.sleep(nanoseconds: 1_000_000) }
+    let elapsed = BenchmarkSupport.seconds() - started
+    let cpuPerTask = (processCPUSeconds() - cpuBefore) / Double(count) * 1e6
+    let roundTrips = Double(fetched.withLock { $0 } - fetchedBefore) / elapsed
+    let requestRate = Double(requests.withLock { $0 } - requestsBefore) / elapsed
+    throughput.append((roundMaxTasks, roundTrips, requestRate))
+    let instanceRate: String = format(Double(count) / elapsed)
+    let (tasksText, cpuText, requestsText) = (format(roundTrips), format(cpuPerTask), format(requestRate))
+    print("  throughput, maxTasks \(roundMaxTasks): \(tasksText) tasks/s fetched and completed (\(count) one-task instances, \(instanceRate) PI/s), \(cpuText) µs CPU per task, \(requestsText) requests/s   (target 5,000)")
 }
-while loop.current.instancesCompleted < count { try await Task.sleep(nanoseconds: 1_000_000) }
-let elapsed = BenchmarkSupport.seconds() - started
-let cpuPerTask = (processCPUSeconds() - cpuBefore) / Double(count) * 1e6
-let roundTrips = Double(fetched.withLock { $0 }) / elapsed
-print("  throughput: \(format(roundTrips)) tasks/s fetched and completed (\(count) one-task instances, \(format(Double(count) / elapsed)) PI/s), \(format(cpuPerTask)) µs CPU per task   (target 5,000)")
+maxTasks.withLock { $0 = 1 }
 
 // 2. Latency at a fixed rate, workers waiting.
 let latencyCount = rate * 5
@@ -131,7 +150,7 @@ for index in 0..<latencyCount {
     startedAt.withLock { $0[index] = BenchmarkSupport.seconds() * 1000 }
     try start(index..<(index + 1), prefix: "paced")
 }
-while loop.current.instancesCompleted < count + latencyCount { try await Task.sleep(nanoseconds: 1_000_000) }
+while loop.current.instancesCompleted < count * maxTasksRounds.count + latencyCount { try await Task.sleep(nanoseconds: 1_000_000) }
 let histogram = latencies.withLock { $0 }
 print("  created -> fetched at \(rate) instances/s (open loop, \(latencyCount) instances): p50 \(histogram.valueAtPercentile(50)) ms, p99 \(histogram.valueAtPercentile(99)) ms, max \(histogram.max) ms   (target p99 20 ms)")
 stopping.withLock { $0 = true }
@@ -160,7 +179,10 @@ let rawCPU = processCPUSeconds()
 let raw = try await rawRequests(seconds: 3)
 let rawRate = Double(raw) / (BenchmarkSupport.seconds() - rawStart)
 print("  raw: \(format(rawRate)) requests/s (GET /engine-rest/version on the same server, \(workerCount) concurrent), \(format((processCPUSeconds() - rawCPU) / Double(raw) * 1e6)) µs CPU per request")
-print("  ratio requests/s / raw requests/s: \(format2(2 * roundTrips / rawRate)) (each task is two requests, fetchAndLock and complete: \(format(2 * roundTrips)) requests/s)")
+for (roundMaxTasks, _, requestRate) in throughput {
+    let (ratio, requestsText) = (format2(requestRate / rawRate), format(requestRate))
+    print("  ratio requests/s / raw requests/s, maxTasks \(roundMaxTasks): \(ratio) (fetchAndLock and complete requests: \(requestsText)/s)")
+}
 
 try await http.shutdown().get()
 serving.cancel()
