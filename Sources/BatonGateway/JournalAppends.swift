@@ -11,9 +11,14 @@ import Synchronization
 ///
 /// A request resumes only once its batch is durable, with its commands' positions; when the
 /// append fails, every request in the batch gets the error (none of them was acknowledged).
+/// Commands are encoded by the request, and a batch is bounded in commands and in bytes, so
+/// that a few large requests (variables up to the body limit) never make a batch the log
+/// refuses for the small ones gathered with them.
 final class JournalAppends: Sendable {
     private struct Waiting {
-        let commands: [Record]
+        let entries: [[UInt8]]
+        let keys: [String]
+        let bytes: Int
         let continuation: CheckedContinuation<Int64, any Error>
     }
 
@@ -22,8 +27,10 @@ final class JournalAppends: Sendable {
         var writing = false
     }
 
-    /// Most commands written as one batch; the rest wait for the next.
+    /// Most commands, and most bytes, written as one batch (a single request larger than
+    /// that goes alone); the rest wait for the next.
     static let batchLimit = 2_000
+    static let batchBytesLimit = 8 << 20
 
     private let log: any Log
     private let partitions = Mutex<[Int32: Partition]>([:])
@@ -33,9 +40,12 @@ final class JournalAppends: Sendable {
     /// Appends `commands` (all keyed to `partition`) as one run of entries; returns the first
     /// one's position once they are durable.
     func append(_ commands: [Record], partition: Int32) async throws -> Int64 {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int64, any Error>) in
+        let entries = commands.map(RecordCodec.encode)
+        let bytes = entries.reduce(0) { $0 + $1.count }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Int64, any Error>) in
+            let waiting = Waiting(entries: entries, keys: commands.map(\.key), bytes: bytes, continuation: continuation)
             let startsWriter = partitions.withLock { partitions in
-                partitions[partition, default: Partition()].waiting.append(Waiting(commands: commands, continuation: continuation))
+                partitions[partition, default: Partition()].waiting.append(waiting)
                 guard !partitions[partition]!.writing else { return false }
                 partitions[partition]!.writing = true
                 return true
@@ -57,15 +67,15 @@ final class JournalAppends: Sendable {
 
     /// Writes what waits for `partition`, batch after batch, until nothing does.
     private func write(_ partition: Int32) {
-        let writer = CommandWriter(log: log)
+        let journal = TopicPartition(Topics.journal, partition)
         while true {
             let batch = next(partition)
             if batch.isEmpty { return }
             do {
-                var position = try writer.append(batch.flatMap(\.commands), partition: partition)
+                var position = try log.append(batch.flatMap(\.entries), keys: batch.flatMap(\.keys), to: journal)
                 for waiting in batch {
                     waiting.continuation.resume(returning: position)
-                    position += Int64(waiting.commands.count)
+                    position += Int64(waiting.entries.count)
                 }
             } catch {
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
@@ -73,18 +83,21 @@ final class JournalAppends: Sendable {
         }
     }
 
-    /// The requests of the next batch (at least one, up to `batchLimit` commands), or none,
-    /// in which case the writer is done and the next request starts another.
+    /// The requests of the next batch (at least one, then more while they fit in
+    /// `batchLimit` commands and `batchBytesLimit` bytes), or none, in which case the writer
+    /// is done and the next request starts another.
     private func next(_ partition: Int32) -> [Waiting] {
         partitions.withLock { partitions in
             guard var state = partitions[partition], !state.waiting.isEmpty else {
                 partitions[partition]?.writing = false
                 return []
             }
-            var count = 0
-            var taken = 0
-            while taken < state.waiting.count, taken == 0 || count + state.waiting[taken].commands.count <= Self.batchLimit {
-                count += state.waiting[taken].commands.count
+            var (count, bytes, taken) = (0, 0, 0)
+            while taken < state.waiting.count {
+                let request = state.waiting[taken]
+                guard taken == 0 || (count + request.entries.count <= Self.batchLimit && bytes + request.bytes <= Self.batchBytesLimit) else { break }
+                count += request.entries.count
+                bytes += request.bytes
                 taken += 1
             }
             let batch = Array(state.waiting[..<taken])
@@ -96,7 +109,7 @@ final class JournalAppends: Sendable {
 
     /// The commands waiting for `partition`'s next batch.
     func waitingCommands(_ partition: Int32) -> Int {
-        partitions.withLock { $0[partition]?.waiting.reduce(0) { $0 + $1.commands.count } ?? 0 }
+        partitions.withLock { $0[partition]?.waiting.reduce(0) { $0 + $1.entries.count } ?? 0 }
     }
 
     private func takeAll(_ partition: Int32) -> [Waiting] {

@@ -90,6 +90,34 @@ import Testing
         #expect(try log.endPosition(of: TopicPartition(Topics.journal, 0)) == Int64(1 + expected))
     }
 
+    @Test func largeRequestsAreSpreadOverBatchesTheLogAccepts() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let log = GatedLog(try FileLog(directory: directory.path, topics: [Topics.journal: 1]))
+        let appends = JournalAppends(log: log)
+        log.held.withLock { $0 = true }
+        let first = Task { try await appends.append([Self.command("first")], partition: 0) }
+        try await Self.eventually { log.blocked.load(ordering: .relaxed) == 1 }
+        // 12 requests of 1.5 MiB each: 5 fit in a batch of at most 8 MiB, so 5, 5 and 2.
+        let blob = String(repeating: "x", count: 3 << 19)
+        let large = (0..<12).map { index in
+            Task {
+                let command = Record.command(
+                    .createInstance, key: "large-\(index)",
+                    value: .instance(InstanceRecord(processId: "p", processVersion: 1, variables: ["blob": .string(blob)])), timestamp: 1)
+                return try await appends.append([command], partition: 0)
+            }
+        }
+        try await Self.eventually { appends.waitingCommands(0) == 12 }
+        log.held.withLock { $0 = false }
+        log.gate.signal()
+        _ = try await first.value
+        var positions: [Int64] = []
+        for request in large { positions.append(try await request.value) }
+        #expect(Set(positions) == Set(1...12))
+        #expect(log.appends.load(ordering: .relaxed) == 4)
+    }
+
     @Test func concurrentRequestsOnSeveralPartitionsEachGetTheirOwnPositions() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
