@@ -220,8 +220,8 @@ public final class FileLog: Log {
 /// One open partition: its files behind a mutex, plus the group-commit state.
 final class PartitionHandle: Sendable {
     private let files: Mutex<PartitionFiles>
-    /// The highest write sequence known durable, and the fsync that extends it.
-    private let durability = SyncedSequence()
+    /// Serializes fsyncs; `synced` is the highest write sequence known durable.
+    private let durability = Mutex<UInt64>(0)
 
     init(directory: String, segmentBytes: Int, repair: Bool) throws(LogError) {
         files = Mutex(try PartitionFiles(directory: directory, segmentBytes: segmentBytes, repair: repair))
@@ -247,7 +247,7 @@ final class PartitionHandle: Sendable {
     }
 
     /// The highest write sequence of this process known durable.
-    var syncedSequence: UInt64 { durability.value }
+    var syncedSequence: UInt64 { durability.withLock { $0 } }
 
     /// Makes every batch this process wrote durable.
     func syncWrites() throws(LogError) {
@@ -262,17 +262,18 @@ final class PartitionHandle: Sendable {
             return files.durabilityTarget
         }
         try POSIX.sync(target.descriptor, target.path)
-        durability.advance(to: target.sequence)
+        durability.withLock { $0 = max($0, target.sequence) }
     }
 
     private func sync(through sequence: UInt64) throws(LogError) {
-        try durability.sync(through: sequence) { () throws(LogError) -> UInt64 in
+        try durability.withLock { (synced: inout UInt64) throws(LogError) in
+            guard synced < sequence else { return }
             // The target and the segment to sync are read together: when another append
             // rolled to a new segment after this one wrote, syncing the segment this append
-            // wrote to would not cover the other's write, yet the sequence would claim it.
+            // wrote to would not cover the other's write, yet `synced` would claim it.
             let target = files.withLock { $0.durabilityTarget }
             try POSIX.sync(target.descriptor, target.path)
-            return target.sequence
+            synced = max(synced, target.sequence)
         }
     }
 

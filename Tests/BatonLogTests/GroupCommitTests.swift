@@ -2,10 +2,6 @@
 import BatonLog
 import BatonStorage
 import BatonTestSupport
-import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
 
 /// Group commit on the file log (issue 9): an fsync acknowledges every write up to a
@@ -105,73 +101,5 @@ struct GroupCommitTests {
         let leftovers = POSIX.list(directory.path + "/.consumers/g")
         #expect(leftovers == ["t-0"], "no temporary files left: \(leftovers)")
         #expect(try other.committedPosition(group: "g", partition: partition) == committed)
-    }
-}
-
-/// The fsync gate of a partition: one fsync at a time, appends that wrote while it ran wait
-/// for it (or run the next one) instead of running their own, and none returns before a
-/// sync covered its write.
-struct SyncedSequenceTests {
-    /// 16 writers of 40 appends each, every fsync taking a millisecond.
-    @Test func oneFsyncAtATimeCoversEveryWriteBeforeItReturns() async throws {
-        final class Tally: Sendable {
-            let written = Atomic<UInt64>(0)
-            let running = Atomic<Int>(0)
-            let overlapped = Atomic<Bool>(false)
-            let fsyncs = Atomic<Int>(0)
-            let early = Atomic<Int>(0)
-        }
-        let durability = SyncedSequence()
-        let tally = Tally()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<16 {
-                group.addTask {
-                    try await DedicatedThread.run {
-                        for _ in 0..<40 {
-                            let sequence = tally.written.add(1, ordering: .sequentiallyConsistent).newValue
-                            try durability.sync(through: sequence) { () throws(LogError) -> UInt64 in
-                                if tally.running.add(1, ordering: .sequentiallyConsistent).newValue > 1 { tally.overlapped.store(true, ordering: .relaxed) }
-                                let covered = tally.written.load(ordering: .sequentiallyConsistent)
-                                usleep(1_000)
-                                tally.running.subtract(1, ordering: .sequentiallyConsistent)
-                                tally.fsyncs.add(1, ordering: .relaxed)
-                                return covered
-                            }
-                            if durability.value < sequence { tally.early.add(1, ordering: .relaxed) }
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        let (overlapped, early, fsyncs) = (tally.overlapped.load(ordering: .relaxed), tally.early.load(ordering: .relaxed), tally.fsyncs.load(ordering: .relaxed))
-        #expect(!overlapped)
-        #expect(early == 0)
-        #expect(durability.value == 640)
-        // Writers that arrive during an fsync share the next one.
-        #expect(fsyncs < 640)
-    }
-
-    /// A failed fsync throws to the append that ran it and acknowledges nothing; a waiter
-    /// then runs the next one itself.
-    @Test func aFailedFsyncThrowsToItsRunnerAndTheNextAppendSyncsAgain() throws {
-        let durability = SyncedSequence()
-        #expect(throws: LogError.self) {
-            try durability.sync(through: 1) { () throws(LogError) -> UInt64 in throw LogError("fsync: input/output error") }
-        }
-        #expect(durability.value == 0)
-        var ran = false
-        try durability.sync(through: 2) { () throws(LogError) -> UInt64 in
-            ran = true
-            return 2
-        }
-        #expect(ran && durability.value == 2)
-        // Already covered: no fsync.
-        try durability.sync(through: 1) { () throws(LogError) -> UInt64 in
-            Issue.record("an fsync for a write already durable")
-            return 2
-        }
-        durability.advance(to: 5)
-        #expect(durability.value == 5)
     }
 }
