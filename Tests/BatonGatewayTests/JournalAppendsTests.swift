@@ -62,25 +62,36 @@ import Testing
         #expect(condition())
     }
 
-    @Test func requestsThatArriveDuringAWriteShareTheNextBatch() async throws {
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let log = GatedLog(try FileLog(directory: directory.path, topics: [Topics.journal: 1]))
+    /// A first request whose write is held at the log; the requests `queue` makes while it is
+    /// held (`commands` in all), then every write let go. Their positions, in order.
+    static func behindAHeldWrite(
+        _ log: GatedLog, commands: Int, _ queue: (JournalAppends) -> [Task<Int64, any Error>]
+    ) async throws -> [Int64] {
         let appends = JournalAppends(log: log)
         log.held.withLock { $0 = true }
         let first = Task { try await appends.append([Self.command("first")], partition: 0) }
         try await Self.eventually { log.blocked.load(ordering: .relaxed) == 1 }
-        // 40 requests of 1-3 commands each arrive while the first batch is being written.
-        let requests = (0..<40).map { request in (0...(request % 3)).map { "r\(request)-c\($0)" } }
-        let positions = requests.map { keys in Task { try await appends.append(keys.map(Self.command), partition: 0) } }
-        let expected = requests.reduce(0) { $0 + $1.count }
-        try await Self.eventually { appends.waitingCommands(0) == expected }
+        let queued = queue(appends)
+        try await Self.eventually { appends.waitingCommands(0) == commands }
         log.held.withLock { $0 = false }
         log.gate.signal()
-
         #expect(try await first.value == 0)
-        for (keys, position) in zip(requests, positions) {
-            let start = try await position.value
+        var positions: [Int64] = []
+        for request in queued { positions.append(try await request.value) }
+        return positions
+    }
+
+    @Test func requestsThatArriveDuringAWriteShareTheNextBatch() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let log = GatedLog(try FileLog(directory: directory.path, topics: [Topics.journal: 1]))
+        // 40 requests of 1-3 commands each arrive while the first batch is being written.
+        let requests = (0..<40).map { request in (0...(request % 3)).map { "r\(request)-c\($0)" } }
+        let expected = requests.reduce(0) { $0 + $1.count }
+        let positions = try await Self.behindAHeldWrite(log, commands: expected) { appends in
+            requests.map { keys in Task { try await appends.append(keys.map(Self.command), partition: 0) } }
+        }
+        for (keys, start) in zip(requests, positions) {
             for (offset, key) in keys.enumerated() {
                 #expect(try Self.key(at: start + Int64(offset), partition: 0, in: log) == key)
             }
@@ -94,26 +105,18 @@ import Testing
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let log = GatedLog(try FileLog(directory: directory.path, topics: [Topics.journal: 1]))
-        let appends = JournalAppends(log: log)
-        log.held.withLock { $0 = true }
-        let first = Task { try await appends.append([Self.command("first")], partition: 0) }
-        try await Self.eventually { log.blocked.load(ordering: .relaxed) == 1 }
         // 12 requests of 1.5 MiB each: 5 fit in a batch of at most 8 MiB, so 5, 5 and 2.
         let blob = String(repeating: "x", count: 3 << 19)
-        let large = (0..<12).map { index in
-            Task {
-                let command = Record.command(
-                    .createInstance, key: "large-\(index)",
-                    value: .instance(InstanceRecord(processId: "p", processVersion: 1, variables: ["blob": .string(blob)])), timestamp: 1)
-                return try await appends.append([command], partition: 0)
+        let positions = try await Self.behindAHeldWrite(log, commands: 12) { appends in
+            (0..<12).map { index in
+                Task {
+                    let command = Record.command(
+                        .createInstance, key: "large-\(index)",
+                        value: .instance(InstanceRecord(processId: "p", processVersion: 1, variables: ["blob": .string(blob)])), timestamp: 1)
+                    return try await appends.append([command], partition: 0)
+                }
             }
         }
-        try await Self.eventually { appends.waitingCommands(0) == 12 }
-        log.held.withLock { $0 = false }
-        log.gate.signal()
-        _ = try await first.value
-        var positions: [Int64] = []
-        for request in large { positions.append(try await request.value) }
         #expect(Set(positions) == Set(1...12))
         #expect(log.appends.load(ordering: .relaxed) == 4)
     }
