@@ -30,19 +30,25 @@ public final class KafkaLog: KeyedLog {
     private let counts = Mutex<[String: Int32]>([:])
     private let readers: KafkaReaderPool
     private let groups = Mutex<[String: KafkaGroupOffsets]>([:])
-    /// Enqueued appends not yet known durable.
+    /// Enqueued appends not yet known durable, which `flush()` waits for.
     private let outstanding = Mutex<[Range<UInt64>]>([])
+    /// Prefixes of topics whose enqueued appends `flush()` does not wait for (task topics:
+    /// made again from the journal after a crash); `sync(_:)` does.
+    private let deferredSync: [String]
+    /// Enqueued appends to deferred topics not yet known durable, by partition.
+    private let deferred = Mutex<[TopicPartition: [Range<UInt64>]]>([:])
 
     public init(
         _ configuration: KafkaConfiguration, topicPrefix: String = "", defaultPartitions: Int32 = 1, topics: [String: Int32] = [:], partitionsByPrefix: [String: Int32] = [:],
-        readHandles: Int = KafkaLog.defaultReadHandles
+        readHandles: Int = KafkaLog.defaultReadHandles, deferredSync: [String] = [], readIdleStopMilliseconds: Int64 = 5_000
     ) throws(LogError) {
         self.configuration = configuration
+        self.deferredSync = deferredSync
         self.topicPrefix = topicPrefix
         self.defaultPartitions = defaultPartitions
         configuredTopics = topics
         self.partitionsByPrefix = partitionsByPrefix
-        readers = try KafkaReaderPool(configuration, handles: readHandles)
+        readers = try KafkaReaderPool(configuration, handles: readHandles, idleStopMilliseconds: readIdleStopMilliseconds)
         producer = try KafkaProducer(configuration)
         admin = try KafkaAdmin(configuration)
     }
@@ -50,6 +56,10 @@ public final class KafkaLog: KeyedLog {
     /// Consumer handles reads go through, for any number of partitions.
     public static let defaultReadHandles = 4
     public var readHandleCount: Int { readers.handleCount }
+    /// Partitions being fetched now: those read within `readIdleStopMilliseconds`.
+    public var consumingPartitionCount: Int { readers.consumingPartitions }
+    /// Batches enqueued to deferred topics whose acknowledgement was not yet seen.
+    public var unsyncedDeferredAppends: Int { deferred.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 
     /// The name of `topic` on the cluster (with the prefix).
     public func physical(_ topic: String) -> String { topicPrefix + topic }
@@ -108,7 +118,7 @@ public final class KafkaLog: KeyedLog {
         guard !entries.isEmpty else { throw LogError("an append needs at least one entry") }
         let topic = physical(partition.topic)
         let ids = try producer.start(entries.map { KafkaProducer.Message(topic: topic, partition: partition.partition, value: $0) })
-        outstanding.withLock { $0.append(ids) }
+        started(ids, to: partition)
     }
 
     public func enqueueKeyed(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) {
@@ -116,20 +126,50 @@ public final class KafkaLog: KeyedLog {
         guard !entries.isEmpty, keys.count == entries.count else { throw LogError("an append needs at least one entry, and one key per entry") }
         let topic = physical(partition.topic)
         let ids = try producer.start(zip(entries, keys).map { KafkaProducer.Message(topic: topic, partition: partition.partition, key: Array($1.utf8), value: $0) })
-        outstanding.withLock { $0.append(ids) }
+        started(ids, to: partition)
     }
 
+    private func started(_ ids: Range<UInt64>, to partition: TopicPartition) {
+        if deferredSync.contains(where: { partition.topic.hasPrefix($0) }) {
+            deferred.withLock { $0[partition, default: []].append(ids) }
+        } else {
+            outstanding.withLock { $0.append(ids) }
+        }
+    }
+
+    /// Waits for every enqueued append but those to deferred topics; of those, forgets the
+    /// ones acknowledged meanwhile and throws if one failed.
     public func flush() throws(LogError) {
         let pending = outstanding.withLock { pending -> [Range<UInt64>] in
             defer { pending = [] }
             return pending
         }
         for ids in pending { _ = try producer.wait(for: ids) }
+        try deferred.withLock { (deferred: inout [TopicPartition: [Range<UInt64>]]) throws(LogError) in
+            for (partition, ranges) in deferred {
+                var waiting = ranges[...]
+                while let first = waiting.first, try producer.acknowledged(first) { waiting = waiting.dropFirst() }
+                deferred[partition] = waiting.isEmpty ? nil : Array(waiting)
+            }
+        }
+    }
+
+    /// Waits until every append enqueued to `partition` is acknowledged.
+    public func sync(_ partition: TopicPartition) throws(LogError) {
+        let pending = deferred.withLock { $0.removeValue(forKey: partition) ?? [] }
+        for ids in pending { _ = try producer.wait(for: ids) }
     }
 
     public func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
         try check(partition)
         return try readers.read(TopicPartition(physical(partition.topic), partition.partition), from: position, limit: limit)
+    }
+
+    /// What the reader's queue holds from `position` on (waiting at most a millisecond for
+    /// something when it holds nothing), without waiting for the end of the partition.
+    public func readArrived(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
+        try check(partition)
+        return try readers.read(TopicPartition(physical(partition.topic), partition.partition), from: position, limit: limit, untilEnd: false)
     }
 
     /// Reads to the end: the broker's high watermark cannot be trusted everywhere (the

@@ -5,7 +5,7 @@ import Synchronization
 /// A librdkafka producer: acks=all, idempotence on, lz4, keyed messages partitioned by
 /// murmur2 (the Java client's partitioner, so every producer co-partitions). Delivery
 /// reports come back on the handle's event queue and are matched to messages by a
-/// per-message sequence number.
+/// per-message sequence number (`DeliveryReports`).
 ///
 /// Blocking: `send` waits for delivery; call it off Swift's cooperative thread pool.
 public final class KafkaProducer: Sendable {
@@ -36,12 +36,11 @@ public final class KafkaProducer: Sendable {
     final class Handle: @unchecked Sendable {
         let pointer: OpaquePointer
         let queue: OpaquePointer
-        /// Serializes polling of the event queue (librdkafka's queue is thread-safe, but
-        /// matching reports to callers needs one reader at a time).
-        let lock = Mutex<[UInt64: Result<Delivery, LogError>]>([:])
+        let reports: DeliveryReports
         init(pointer: OpaquePointer) {
             self.pointer = pointer
             queue = rd_kafka_queue_get_main(pointer)
+            reports = DeliveryReports(queue: queue)
         }
         deinit {
             rd_kafka_flush(pointer, 10_000)
@@ -68,37 +67,29 @@ public final class KafkaProducer: Sendable {
         try wait(for: try start(messages), timeoutMilliseconds: timeoutMilliseconds)
     }
 
-    /// Hands messages to librdkafka without waiting; returns the ids to `wait(for:)`.
+    /// Hands messages to librdkafka without waiting; returns the ids to `wait(for:)`. The
+    /// messages of one call are queued together: a batch another thread starts meanwhile
+    /// never lands inside this one's in a partition.
     public func start(_ messages: [Message]) throws(LogError) -> Range<UInt64> {
-        let first = sequence.withLock { value -> UInt64 in
-            defer { value += UInt64(messages.count) }
-            return value
+        try sequence.withLock { (next: inout UInt64) throws(LogError) -> Range<UInt64> in
+            let first = next
+            next += UInt64(messages.count)
+            for (index, message) in messages.enumerated() {
+                try enqueue(message, opaque: first + UInt64(index))
+            }
+            return first..<next
         }
-        for (index, message) in messages.enumerated() {
-            try enqueue(message, opaque: first + UInt64(index))
-        }
-        return first..<first + UInt64(messages.count)
     }
 
     /// Waits until the messages `ids` were acknowledged; throws the first failure.
     public func wait(for ids: Range<UInt64>, timeoutMilliseconds: Int = 30_000) throws(LogError) -> [Delivery] {
-        var deliveries: [Delivery] = []
-        deliveries.reserveCapacity(ids.count)
-        let deadline = MonotonicClock.milliseconds() + Int64(timeoutMilliseconds)
-        for id in ids {
-            while true {
-                if let result = handle.lock.withLock({ $0.removeValue(forKey: id) }) {
-                    switch result {
-                    case .success(let delivery): deliveries.append(delivery)
-                    case .failure(let error): throw error
-                    }
-                    break
-                }
-                guard MonotonicClock.milliseconds() < deadline else { throw LogError("Kafka did not acknowledge a message within \(timeoutMilliseconds) ms") }
-                poll(timeoutMilliseconds: 10)
-            }
-        }
-        return deliveries
+        try handle.reports.take(ids, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// Whether every message of `ids` was acknowledged (then forgotten), without waiting;
+    /// throws the first failure among them.
+    func acknowledged(_ ids: Range<UInt64>) throws(LogError) -> Bool {
+        try handle.reports.takeIfAllCame(ids)
     }
 
     private func enqueue(_ message: Message, opaque: UInt64) throws(LogError) {
@@ -130,28 +121,11 @@ public final class KafkaProducer: Sendable {
             guard let result else { return }
             defer { rd_kafka_error_destroy(result) }
             if rd_kafka_error_code(result) == RD_KAFKA_RESP_ERR__QUEUE_FULL {
-                poll(timeoutMilliseconds: 10)
+                handle.reports.serve(milliseconds: 10)
                 continue
             }
             throw LogError("Kafka produce to \(message.topic) failed: \(String(cString: rd_kafka_error_string(result)))")
         }
-    }
-
-    /// Takes delivery reports off the event queue and files them by sequence number.
-    private func poll(timeoutMilliseconds: Int32) {
-        guard let event = rd_kafka_queue_poll(handle.queue, timeoutMilliseconds) else { return }
-        defer { rd_kafka_event_destroy(event) }
-        guard rd_kafka_event_type(event) == RD_KAFKA_EVENT_DR else { return }
-        var reports: [UInt64: Result<Delivery, LogError>] = [:]
-        while let message = rd_kafka_event_message_next(event) {
-            let id = UInt64(UInt(bitPattern: message.pointee._private)) - 1
-            if message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                reports[id] = .success(Delivery(partition: message.pointee.partition, offset: message.pointee.offset))
-            } else {
-                reports[id] = .failure(LogError("Kafka delivery failed: \(String(cString: rd_kafka_err2str(message.pointee.err)))"))
-            }
-        }
-        handle.lock.withLock { $0.merge(reports) { $1 } }
     }
 }
 

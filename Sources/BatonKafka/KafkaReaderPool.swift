@@ -9,25 +9,37 @@ import Synchronization
 /// (`rd_kafka_consume_start`), so each keeps its own position and prefetch, and a
 /// partition read from its start (a recovery) never holds up another's reads.
 ///
+/// A partition nobody has read for `idleStopMilliseconds` stops consuming (it is started
+/// again at its next read): the snapshots and deployments topics are read at recovery and
+/// rarely after, and a started partition fetches and holds up to 4 MiB for ever.
+///
 /// Blocking: call off Swift's cooperative thread pool. One read at a time per partition
 /// (each has its own lock); different partitions are read concurrently.
 final class KafkaReaderPool: Sendable {
     private let handles: [ReaderHandle]
     private let partitions = Mutex<[TopicPartition: PartitionCursor]>([:])
     private let nextHandle = Mutex(0)
+    private let idleStopMilliseconds: Int64
+    /// When partitions were last looked at for stopping.
+    private let lastIdleCheck = Mutex<Int64>(0)
 
     /// How many librdkafka handles this pool holds, whatever the number of partitions.
     var handleCount: Int { handles.count }
 
-    init(_ configuration: KafkaConfiguration, handles count: Int) throws(LogError) {
+    init(_ configuration: KafkaConfiguration, handles count: Int, idleStopMilliseconds: Int64 = 5_000) throws(LogError) {
         var handles: [ReaderHandle] = []
         for _ in 0..<max(1, count) { handles.append(try ReaderHandle(configuration)) }
         self.handles = handles
+        self.idleStopMilliseconds = idleStopMilliseconds
     }
 
+    /// How many partitions are consuming now (started and not stopped).
+    var consumingPartitions: Int { partitions.withLock { Array($0.values) }.filter(\.isConsuming).count }
+
     /// Entries of `partition` (its physical name) from `position` until its end or `limit`,
-    /// or until nothing arrives for `idleMilliseconds`.
-    func read(_ partition: TopicPartition, from position: Int64, limit: Int, idleMilliseconds: Int64 = 15,
+    /// or until nothing arrives for `idleMilliseconds`. With `untilEnd` false, the read
+    /// returns once it has taken what had arrived (after the broker answered once).
+    func read(_ partition: TopicPartition, from position: Int64, limit: Int, untilEnd: Bool = true, idleMilliseconds: Int64 = 15,
               timeoutMilliseconds: Int64 = 10_000) throws(LogError) -> [LogEntry] {
         let cursor = partitions.withLock { cursors in
             if let existing = cursors[partition] { return existing }
@@ -39,7 +51,22 @@ final class KafkaReaderPool: Sendable {
             cursors[partition] = created
             return created
         }
-        return try cursor.read(from: position, limit: limit, idleMilliseconds: idleMilliseconds, timeoutMilliseconds: timeoutMilliseconds)
+        defer { stopIdlePartitions() }
+        return try cursor.read(
+            from: position, limit: limit, untilEnd: untilEnd, idleMilliseconds: idleMilliseconds, timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    /// At most once per `idleStopMilliseconds / 2`: stops the partitions not read for
+    /// `idleStopMilliseconds` (skipping any being read right now).
+    private func stopIdlePartitions() {
+        let now = MonotonicClock.milliseconds()
+        let due = lastIdleCheck.withLock { last in
+            guard now - last >= idleStopMilliseconds / 2 else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        for cursor in partitions.withLock({ Array($0.values) }) { cursor.stopIfIdle(since: now - idleStopMilliseconds) }
     }
 
     deinit {
@@ -60,7 +87,7 @@ final class ReaderHandle: @unchecked Sendable {
         // 64 MiB per partition).
         let conf = try configuration.make([
             "group.id": "baton-reader", "enable.auto.commit": "false", "enable.partition.eof": "true",
-            "fetch.wait.max.ms": "5", "fetch.error.backoff.ms": "5",
+            "fetch.wait.max.ms": "20", "fetch.error.backoff.ms": "5",
             "queued.min.messages": "10000", "queued.max.messages.kbytes": "4096",
         ])
         var error = [CChar](repeating: 0, count: 512)
@@ -97,6 +124,8 @@ final class PartitionCursor: @unchecked Sendable {
     private let turn = Mutex(())
     private var started = false
     private var next: Int64 = -1
+    /// When the last read ended (monotonic milliseconds), for `stopIfIdle`.
+    private let lastRead = Atomic<Int64>(MonotonicClock.milliseconds())
     /// The partition's end was reached and nothing came since: a read then only checks
     /// briefly for news instead of waiting the full idle time.
     private var caughtUp = false
@@ -107,20 +136,34 @@ final class PartitionCursor: @unchecked Sendable {
     }
 
     func stop() {
-        turn.withLock { _ in
-            guard started, let topic = try? handle.topic(partition.topic) else { return }
-            rd_kafka_consume_stop(topic, partition.partition)
-            started = false
-        }
+        turn.withLock { _ in stopConsuming() }
     }
 
-    func read(from position: Int64, limit: Int, idleMilliseconds: Int64, timeoutMilliseconds: Int64) throws(LogError) -> [LogEntry] {
-        try turn.withLock { _ throws(LogError) -> [LogEntry] in
+    /// Stops consuming if no read ended after `moment`, unless a read is under way.
+    func stopIfIdle(since moment: Int64) {
+        guard lastRead.load(ordering: .relaxed) < moment else { return }
+        _ = turn.withLockIfAvailable { _ in stopConsuming() }
+    }
+
+    var isConsuming: Bool { turn.withLock { _ in started } }
+
+    /// With `turn` held.
+    private func stopConsuming() {
+        guard started, let topic = try? handle.topic(partition.topic) else { return }
+        rd_kafka_consume_stop(topic, partition.partition)
+        started = false
+    }
+
+    func read(from position: Int64, limit: Int, untilEnd: Bool, idleMilliseconds: Int64, timeoutMilliseconds: Int64) throws(LogError) -> [LogEntry] {
+        defer { lastRead.store(MonotonicClock.milliseconds(), ordering: .relaxed) }
+        return try turn.withLock { _ throws(LogError) -> [LogEntry] in
             let topic = try handle.topic(partition.topic)
             // After a (re)start nothing can be concluded until the broker has answered once
             // (a message, or the end of the partition).
             var answered = true
-            var idle = caughtUp ? 1 : idleMilliseconds
+            // A reader that does not wait for the end waits a millisecond when nothing has
+            // arrived: the engine reads its partitions one after the other.
+            var idle = caughtUp || !untilEnd ? 1 : idleMilliseconds
             if !started || next != position {
                 if started { rd_kafka_consume_stop(topic, partition.partition) }
                 started = false
@@ -131,7 +174,7 @@ final class PartitionCursor: @unchecked Sendable {
                 next = position
                 answered = false
                 caughtUp = false
-                idle = idleMilliseconds
+                if untilEnd { idle = idleMilliseconds }
             }
             var result: [LogEntry] = []
             let deadline = MonotonicClock.milliseconds() + timeoutMilliseconds
@@ -143,6 +186,9 @@ final class PartitionCursor: @unchecked Sendable {
                 guard now < deadline else { throw LogError("reading \(partition): no end of partition within \(timeoutMilliseconds) ms") }
                 // What is queued already, at once; otherwise wait for the next message.
                 var count = batch.withUnsafeMutableBufferPointer { rd_kafka_consume_batch(topic, partition.partition, 0, $0.baseAddress, min($0.count, limit - result.count)) }
+                // Everything that had arrived is taken: a reader that does not wait for the
+                // end returns it now.
+                if count == 0, !untilEnd, answered, !result.isEmpty { break }
                 if count == 0, let message = rd_kafka_consume(topic, partition.partition, Int32(min(5, idle))) {
                     batch[0] = message
                     count = 1

@@ -25,7 +25,7 @@ public final class KafkaTaskTransport: @unchecked Sendable {
                 group: group, topic: topic,
                 settings: [
                     "auto.offset.reset": "earliest", "session.timeout.ms": "2000", "heartbeat.interval.ms": "300",
-                    "fetch.wait.max.ms": "5", "topic.metadata.refresh.interval.ms": "1000",
+                    "fetch.wait.max.ms": "20", "topic.metadata.refresh.interval.ms": "1000",
                 ])
         }
 

@@ -65,6 +65,12 @@ public protocol Log: AnyObject, Sendable {
     func append(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) -> Int64
     /// Entries from `position` on, at most `limit`.
     func read(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry]
+    /// Like `read`, but returns what has arrived as soon as it has it, without waiting to
+    /// learn whether more is on its way: for a loop that reads again within milliseconds
+    /// (the engine's rounds) and would rather act on what it has. A `read` that waits for
+    /// the partition's end (Kafka's) is what a recovery needs; this one is what latency
+    /// needs. Backends whose reads never wait use `read`.
+    func readArrived(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry]
     /// The position the next appended entry will get.
     func endPosition(of partition: TopicPartition) throws(LogError) -> Int64
     /// The position a consumer group will read next, or nil if it never committed.
@@ -93,6 +99,9 @@ public protocol Log: AnyObject, Sendable {
 }
 
 extension Log {
+    public func readArrived(_ partition: TopicPartition, from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
+        try read(partition, from: position, limit: limit)
+    }
     public func enqueue(_ entries: [[UInt8]], to partition: TopicPartition) throws(LogError) { try append(entries, to: partition) }
     public func flush() throws(LogError) {}
     public func appendDerived(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError) {

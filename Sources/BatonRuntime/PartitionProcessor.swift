@@ -228,7 +228,7 @@ public final class PartitionProcessor {
     @discardableResult
     public func poll() throws -> Int {
         guard halted == nil else { return 0 }
-        let read = try readBatch()
+        let read = try readBatch(arrivedOnly: true)
         var handled = read
         if read < options.readLimit, hasPending {
             handled += try processPending()
@@ -246,11 +246,13 @@ public final class PartitionProcessor {
 
     /// Reads up to `readLimit` entries: steps are applied (their unanswered part), commands
     /// and poison pills queue up. Returns the number of entries read. A step that cannot be
-    /// read halts this partition (see `halted`) instead of throwing.
-    private func readBatch(upTo position: Int64 = .max) throws -> Int {
+    /// read halts this partition (see `halted`) instead of throwing. `arrivedOnly`: what has
+    /// arrived, without waiting for the partition's end (`Log.readArrived`), for the rounds
+    /// of a running engine; a rebuild reads to the end.
+    private func readBatch(upTo position: Int64 = .max, arrivedOnly: Bool = false) throws -> Int {
         guard halted == nil else { return 0 }
         let limit = Int(min(Int64(options.readLimit), position - cursor))
-        let entries = try log.read(journal, from: cursor, limit: limit)
+        let entries = arrivedOnly ? try log.readArrived(journal, from: cursor, limit: limit) : try log.read(journal, from: cursor, limit: limit)
         if let first = entries.first, first.position > cursor {
             // A gap: the log no longer holds what the state needs.
             let gap = UnreadableStep.removed(partition: partition, from: cursor, to: first.position)

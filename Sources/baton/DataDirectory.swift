@@ -51,7 +51,7 @@ struct DataDirectory: ParsableArguments {
             let configuration = KafkaConfiguration(
                 bootstrapServers: kafka, overrides: try KafkaConfiguration.overrides(settings + kafkaSettings))
             return try KafkaLog(configuration, topicPrefix: topicPrefix, defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.snapshots: partitions, Topics.events: partitions, Topics.orders: Topics.defaultSourcePartitions, Topics.messages: Topics.defaultSourcePartitions].merging(extraTopics) { $1 },
-                                partitionsByPrefix: [Topics.taskPrefix: taskPartitions])
+                                partitionsByPrefix: [Topics.taskPrefix: taskPartitions], deferredSync: [Topics.taskPrefix])
         }
         return try FileLog(directory: path + "/log", defaultPartitions: 1, topics: [Topics.journal: partitions, Topics.events: partitions, Topics.orders: Topics.defaultSourcePartitions, Topics.messages: Topics.defaultSourcePartitions].merging(extraTopics) { $1 },
                            partitionsByPrefix: [Topics.taskPrefix: taskPartitions], repair: repair, deferredSync: Topics.remadeFromJournal)

@@ -140,6 +140,58 @@ struct LogBehaviourSuite {
         #expect(throws: LogError.self) { try subject.log.read(TopicPartition("journal", -1), from: 0, limit: 1) }
     }
 
+    /// Appends from many threads at once each learn where their own entries landed (on
+    /// Kafka, one waiter takes the producer's delivery reports for all and hands them out).
+    @Test(arguments: Backend.allCases)
+    func appendersOnManyThreadsEachLearnTheirOwnPositions(_ backend: Backend) async throws {
+        let subject = try Subject(backend)
+        let log = subject.log
+        let positions = try await withThrowingTaskGroup(of: [(Int64, String)].self) { group in
+            for writer in 0..<8 {
+                group.addTask {
+                    try await DedicatedThread.run {
+                        try (0..<40).map { index in
+                            let text = "w\(writer) i\(index)"
+                            let partition = TopicPartition("journal", Int32((writer + index) % 2))
+                            return (try log.append([Array(text.utf8)], to: partition), text)
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(positions.count == 320)
+        var written: [String: String] = [:]
+        for partition in Int32(0)..<2 {
+            for entry in try readAll(log, TopicPartition("journal", partition)) {
+                written["\(partition)@\(entry.position)"] = String(decoding: entry.payload, as: UTF8.self)
+            }
+        }
+        #expect(written.count == 320)
+        for (position, text) in positions {
+            let index = Int(text.split(separator: "i").last!)!, writer = Int(text.dropFirst().split(separator: " ")[0])!
+            #expect(written["\((writer + index) % 2)@\(position)"] == text, "\(text) was told position \(position)")
+        }
+    }
+
+    /// `readArrived` (the engine's rounds) gives what has arrived, in order and without
+    /// gaps, and nothing once everything was read.
+    @Test(arguments: Backend.allCases)
+    func readArrivedGivesEverythingInOrder(_ backend: Backend) throws {
+        let subject = try Subject(backend)
+        let partition = TopicPartition("journal", 1)
+        for batch in 0..<5 {
+            try subject.log.append((0..<10).map { bytes("b\(batch) e\($0)") }, to: partition)
+        }
+        var entries: [LogEntry] = []
+        for _ in 0..<2_000 where entries.count < 50 {
+            entries += try subject.log.readArrived(partition, from: Int64(entries.count), limit: 7)
+        }
+        #expect(entries.map(\.position) == Array(0..<50))
+        #expect(entries.map { String(decoding: $0.payload, as: UTF8.self) } == (0..<5).flatMap { batch in (0..<10).map { "b\(batch) e\($0)" } })
+        #expect(try subject.log.readArrived(partition, from: 50, limit: 7).isEmpty)
+    }
+
     @Test(arguments: Backend.allCases)
     func concurrentAppendersNeverInterleaveInsideABatch(_ backend: Backend) async throws {
         let subject = try Subject(backend)
