@@ -6,11 +6,17 @@ friends) of tansu's ApiVersions v3+ response ("Protocol read buffer underflow fo
 ApiVersion v3"). This proxy rewrites that one response with an empty tagged-field section
 and passes every other byte through unchanged (see DESIGN.md section 9).
 
+A client asks for ApiVersions first on a connection: once it has sent any other request
+and every ApiVersions answer has gone back, the connection's bytes are copied in chunks,
+no longer frame by frame. Each direction of a connection is a thread doing blocking reads
+and writes (an asyncio loop took a third of a core for the benchmarks' idle polling alone).
+
 Usage: apiversions_proxy.py LISTEN_PORT BROKER_PORT
 """
-import asyncio
+import socket
 import struct
 import sys
+import threading
 
 API_VERSIONS = 18
 
@@ -46,33 +52,58 @@ def strip_top_level_tags(body):
     return body[:offset] + b"\x00"
 
 
-async def pump(reader, writer, on_frame):
+def read_exactly(sock, size):
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return bytes(data)
+
+
+def pump(source, target, on_frame, inspecting):
+    """Copies frames through on_frame while inspecting() holds, then bytes as they come."""
     try:
+        while inspecting():
+            (length,) = struct.unpack(">i", read_exactly(source, 4))
+            frame = on_frame(read_exactly(source, length))
+            target.sendall(struct.pack(">i", len(frame)) + frame)
+        buffer = bytearray(1 << 18)
+        view = memoryview(buffer)
         while True:
-            header = await reader.readexactly(4)
-            (length,) = struct.unpack(">i", header)
-            frame = await reader.readexactly(length)
-            frame = on_frame(frame)
-            writer.write(struct.pack(">i", len(frame)) + frame)
-            await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
+            count = source.recv_into(buffer)
+            if count == 0:
+                break
+            target.sendall(view[:count])
+    except OSError:
         pass
     finally:
-        writer.close()
+        for sock in (source, target):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
-async def handle(client_reader, client_writer, broker_port):
+def handle(client, broker_port):
     try:
-        broker_reader, broker_writer = await asyncio.open_connection("127.0.0.1", broker_port)
+        broker = socket.create_connection(("127.0.0.1", broker_port))
     except OSError:
-        client_writer.close()
+        client.close()
         return
+    for sock in (client, broker):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     versions_calls = set()
+    # Set once the client sent a request other than ApiVersions: it asks for no more.
+    past_versions = []
 
     def from_client(frame):
         api_key, api_version, correlation_id = struct.unpack(">hhi", frame[:8])
         if api_key == API_VERSIONS and api_version >= 3:
             versions_calls.add(correlation_id)
+        elif api_key != API_VERSIONS:
+            past_versions.append(True)
         return frame
 
     def from_broker(frame):
@@ -85,18 +116,21 @@ async def handle(client_reader, client_writer, broker_port):
                 return frame
         return frame
 
-    await asyncio.gather(
-        pump(client_reader, broker_writer, from_client),
-        pump(broker_reader, client_writer, from_broker),
-    )
+    upstream = threading.Thread(target=pump, args=(client, broker, from_client, lambda: not past_versions), daemon=True)
+    upstream.start()
+    pump(broker, client, from_broker, lambda: not past_versions or versions_calls)
+    upstream.join()
+    client.close()
+    broker.close()
 
 
-async def main():
+def main():
     listen_port, broker_port = int(sys.argv[1]), int(sys.argv[2])
-    server = await asyncio.start_server(lambda r, w: handle(r, w, broker_port), "127.0.0.1", listen_port)
-    async with server:
-        await server.serve_forever()
+    server = socket.create_server(("127.0.0.1", listen_port), backlog=128)
+    while True:
+        client, _ = server.accept()
+        threading.Thread(target=handle, args=(client, broker_port), daemon=True).start()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()
