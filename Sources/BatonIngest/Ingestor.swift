@@ -132,16 +132,17 @@ public final class Ingestor: Sendable {
     }
 
     /// Rounds until `stop()` (or, with `untilCaughtUp`, until a round finds nothing and the
-    /// group's lag is 0); waits `idleMilliseconds` after an empty round. `progress` is
-    /// called every `progressMilliseconds`.
+    /// group's lag is 0), each reading up to `eventsPerRead` events per held partition;
+    /// waits `idleMilliseconds` after an empty round. `progress` is called every
+    /// `progressMilliseconds`.
     public func run(
-        untilCaughtUp: Bool = false, idleMilliseconds: UInt32 = 20, progressMilliseconds: Int64 = 5_000,
+        untilCaughtUp: Bool = false, eventsPerRead: Int = 1_000, idleMilliseconds: UInt32 = 20, progressMilliseconds: Int64 = 5_000,
         progress: (Statistics, Int64) -> Void = { _, _ in }
     ) throws {
         var lastProgress = clock()
         defer { ownership.leave() }
         while !stopping.load(ordering: .relaxed) {
-            let handled = try round()
+            let handled = try round(limit: eventsPerRead)
             if clock() - lastProgress >= progressMilliseconds {
                 lastProgress = clock()
                 progress(statistics, try lag())

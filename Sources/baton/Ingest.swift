@@ -34,6 +34,15 @@ struct Ingest: AsyncParsableCommand {
     @Flag(help: "Stop once every event of the source topic is ingested (for scripts and the demo).")
     var untilCaughtUp = false
 
+    @Option(help: "Most events read from one source partition at a time, 1 to 100000: their commands are appended and their offset committed together (smaller: less redelivered after a crash, more commits).")
+    var eventsPerRead = 1_000
+
+    func validate() throws {
+        guard (1...100_000).contains(eventsPerRead) else {
+            throw ValidationError("--events-per-read must be 1 to 100000, not \(eventsPerRead)")
+        }
+    }
+
     func run() async throws {
         LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let logger = Logger(label: "baton-ingest")
@@ -41,7 +50,7 @@ struct Ingest: AsyncParsableCommand {
         let ingestor = try makeIngestor(rulesFile: rules, log: log, data: data)
         let partitions = try log.partitionCount(of: ingestor.rules.source)
         print("ingest: \(ingestor.rules.source) (\(partitions) partition\(partitions == 1 ? "" : "s")) → \(Topics.journal) as group \(ingestor.group), \(ingestor.rules.rules.count) rule(s)")
-        let service = IngestService(ingestor: ingestor, untilCaughtUp: untilCaughtUp)
+        let service = IngestService(ingestor: ingestor, untilCaughtUp: untilCaughtUp, eventsPerRead: eventsPerRead)
         // Caught up (--until-caught-up) is a normal end, not a failure of the group.
         let configured = ServiceGroupConfiguration.ServiceConfiguration(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
         let group = ServiceGroup(configuration: .init(services: [configured], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -96,11 +105,12 @@ final class KafkaSourceOwnership: SourceOwnership, @unchecked Sendable {
 struct IngestService: Service {
     let ingestor: Ingestor
     var untilCaughtUp = false
+    var eventsPerRead = 1_000
 
     func run() async throws {
         try await withGracefulShutdownHandler {
-            try await DedicatedThread.run { [ingestor, untilCaughtUp] in
-                try ingestor.run(untilCaughtUp: untilCaughtUp) { statistics, lag in
+            try await DedicatedThread.run { [ingestor, untilCaughtUp, eventsPerRead] in
+                try ingestor.run(untilCaughtUp: untilCaughtUp, eventsPerRead: eventsPerRead) { statistics, lag in
                     print("ingest: \(statistics.events) events, \(statistics.commands) commands, \(statistics.deadLetters) dead letters, lag \(lag)")
                 }
             }

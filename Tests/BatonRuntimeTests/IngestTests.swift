@@ -105,7 +105,10 @@ struct IngestTests {
         for round in 0..<10 {
             let before = committed()
             let ingest = try ChildProcess.spawn(
-                Self.binary, ["ingest", "--rules", directory.path + "/rules.yaml"] + where_,
+                // A hundred events per read: commits come in small steps, so that each kill
+                // lands after a few hundred events (with the default 1,000 per partition, a
+                // fast round committed thousands and the events ran out before ten kills).
+                Self.binary, ["ingest", "--rules", directory.path + "/rules.yaml", "--events-per-read", "100"] + where_,
                 output: directory.path + "/ingest-\(round).out", errorsToOutput: true)
             let deadline = WallClockMilliseconds.now() + 30_000
             while committed() < before + 300, committed() < Int64(lines.count), WallClockMilliseconds.now() < deadline { usleep(20_000) }
