@@ -148,8 +148,20 @@ public final class KafkaLog: KeyedLog {
         try deferred.withLock { (deferred: inout [TopicPartition: [Range<UInt64>]]) throws(LogError) in
             for (partition, ranges) in deferred {
                 var waiting = ranges[...]
-                while let first = waiting.first, try producer.acknowledged(first) { waiting = waiting.dropFirst() }
-                deferred[partition] = waiting.isEmpty ? nil : Array(waiting)
+                // A range that failed is taken (its reports are gone) before the failure is
+                // thrown, so no later `sync` waits for it.
+                defer { deferred[partition] = waiting.isEmpty ? nil : Array(waiting) }
+                while let first = waiting.first {
+                    let acknowledged: Bool
+                    do throws(LogError) {
+                        acknowledged = try producer.acknowledged(first)
+                    } catch {
+                        waiting = waiting.dropFirst()
+                        throw error
+                    }
+                    guard acknowledged else { break }
+                    waiting = waiting.dropFirst()
+                }
             }
         }
     }
