@@ -10,6 +10,7 @@ usage: browser_retry.py CHROMIUM URL-WITH-CREDENTIALS SCREENSHOT.png
 prints the address the browser ended on and the page's text; exit status 0 on success.
 """
 import base64
+import fcntl
 import json
 import os
 import subprocess
@@ -31,10 +32,20 @@ def launch():
     to_browser_read, to_browser_write = os.pipe()
     from_browser_read, from_browser_write = os.pipe()
     log = open(screenshot + ".browser.log", "wb")
+
+    def pipe_on_3_and_4():
+        # In the child: the pipe's ends become descriptors 3 and 4, by way of numbers above
+        # both so that neither move overwrites the other. (A shell's `3<&N` did this
+        # before; dash refuses N above 9, which a test process with many files open gave.)
+        read_end = fcntl.fcntl(to_browser_read, fcntl.F_DUPFD, 10)
+        write_end = fcntl.fcntl(from_browser_write, fcntl.F_DUPFD, 10)
+        os.dup2(read_end, 3)
+        os.dup2(write_end, 4)
+
     browser = subprocess.Popen(
-        ["sh", "-c", 'exec "$0" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1300,1000 '
-         '--remote-debugging-pipe about:blank 3<&%d 4>&%d' % (to_browser_read, from_browser_write), chromium],
-        pass_fds=(to_browser_read, from_browser_write), stdout=subprocess.DEVNULL, stderr=log)
+        [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1300,1000",
+         "--remote-debugging-pipe", "about:blank"],
+        preexec_fn=pipe_on_3_and_4, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=log)
     os.close(to_browser_read)
     os.close(from_browser_write)
     pending = b""
