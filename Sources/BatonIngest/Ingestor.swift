@@ -83,7 +83,9 @@ public final class Ingestor: Sendable {
         for partition in held {
             let target = TopicPartition(source, partition)
             let start = try state.withLock { $0.next[partition] } ?? log.committedPosition(group: group, partition: target) ?? 0
-            let entries = try log.read(target, from: start, limit: limit)
+            // What has arrived (a round follows within milliseconds): on Kafka a read to the
+            // partition's end waits a fetch round trip.
+            let entries = try log.readArrived(target, from: start, limit: limit)
             guard let last = entries.last else { continue }
             let deployed = try deployedVersions()
             var commands: [Int32: (entries: [[UInt8]], keys: [String])] = [:]

@@ -162,7 +162,9 @@ public final class PartitionProcessor {
         if try catalog.refresh(from: log) { engine.processes = catalog.registry }
         var total = 0
         while true {
-            let read = try readBatch()
+            // What has arrived: a follower reads again within milliseconds (on Kafka a read
+            // to the end waits a fetch round trip per partition).
+            let read = try readBatch(arrivedOnly: true)
             pending = []
             unread = []
             refusedPayloads = [:]
