@@ -39,7 +39,9 @@ struct ExternalClientTests {
         let deployments = try harness.deploy(bytes: oneTaskProcess(id: "kcat", topic: "kcat-work", catchErrorCode: "NOPE"), name: "kcat.bpmn")
         let ids = ["by-partition", "by-key", "with-error"]
         for id in ids { try harness.start("kcat", correlationId: id, variables: ["amount": .number(12)], deployments: deployments) }
-        try await harness.settle()
+        // Until every instance has its task: a round on Kafka acts on what has arrived, and an
+        // idle round may come before the commands did (kcat then finds no task topic yet).
+        try await harness.settle { harness.activeInstances == ids.count }
 
         // Every task message, read back with kcat from the start of the topic.
         var messages: [String: TaskMessage] = [:]
@@ -98,7 +100,7 @@ struct ExternalClientTests {
             declarations: #"<bpmn:message id="Paid" name="payment-confirmed"/>"#)
         let deployments = try harness.deploy(bytes: process, name: "message.bpmn")
         try harness.start("p", correlationId: "order-77", deployments: deployments)
-        try await harness.settle()
+        try await harness.settle { harness.activeInstances == 1 }
         let line = "order-77\t" + #"{"type":"publishMessage","name":"payment-confirmed","correlationKey":"order-77","variables":{"paidBy":"kcat"}}"# + "\n"
         try writeFile(directory.path + "/m.json", Array(line.utf8))
         let produced = try Self.shell("\(Self.kcat) -b \(broker) -P -t \(prefix)baton.journal -K '\t' -X partitioner=murmur2_random < \(directory.path)/m.json", in: directory)
@@ -123,7 +125,7 @@ struct ExternalClientTests {
         for (index, id) in ids.enumerated() {
             try harness.start("py", correlationId: id, variables: ["amount": .number(Double(index))], deployments: deployments)
         }
-        try await harness.settle()
+        try await harness.settle { harness.activeInstances == ids.count }
         let output = directory.path + "/python.out"
         let worker = try ChildProcess.spawn(
             Self.python, [Self.pythonWorker, broker, "\(prefix)baton.task.py-work", "\(prefix)baton.journal", "\(prefix)baton-workers.py-work", "\(ids.count)"],

@@ -22,6 +22,8 @@ struct KafkaRuntimeTests {
         try first.deploy(RuntimeTests.order)
         first.worker.subscribe(topic: "validate-order") { _ in .complete() }
         for index in 0..<12 { try first.start("order-process", correlationId: "order-\(index)") }
+        // Until every order has started (an idle round on Kafka may come before the commands).
+        try await first.settle { first.activeInstances == 12 }
         try await first.settle(rounds: 400)
         for processor in first.processors { try processor.snapshotNow() }
         let stored = try (0..<Int32(2)).map { try readAll(log, TopicPartition(Topics.snapshots, $0)).count }
