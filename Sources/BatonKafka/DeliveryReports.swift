@@ -74,16 +74,7 @@ final class DeliveryReports: @unchecked Sendable {
     func takeIfAllCame(_ ids: Range<UInt64>) throws(LogError) -> Bool {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        if !ids.allSatisfy({ reports[$0] != nil }), !polling {
-            polling = true
-            pthread_mutex_unlock(mutex)
-            var taken: [UInt64: Result<KafkaProducer.Delivery, LogError>] = [:]
-            while let event = poll(milliseconds: 0) { taken.merge(event) { $1 } }
-            pthread_mutex_lock(mutex)
-            polling = false
-            reports.merge(taken) { $1 }
-            pthread_cond_broadcast(filed)
-        }
+        if !ids.allSatisfy({ reports[$0] != nil }), !polling { pollLocked(milliseconds: 0, untilEmpty: true) }
         guard ids.allSatisfy({ reports[$0] != nil }) else { return false }
         var failure: LogError?
         for id in ids {
@@ -114,13 +105,24 @@ final class DeliveryReports: @unchecked Sendable {
             pthread_cond_timedwait(filed, mutex, &until)
             return
         }
+        pollLocked(milliseconds: milliseconds, untilEmpty: false)
+    }
+
+    /// With `mutex` held and no other thread polling: takes one event off the queue
+    /// (waiting up to `milliseconds`), or with `untilEmpty` every event it holds, with the
+    /// mutex released meanwhile; files the reports and wakes every waiter (those whose
+    /// reports came, and one to poll next).
+    private func pollLocked(milliseconds: Int32, untilEmpty: Bool) {
         polling = true
         pthread_mutex_unlock(mutex)
-        let taken = poll(milliseconds: milliseconds)
+        var taken: [UInt64: Result<KafkaProducer.Delivery, LogError>] = [:]
+        while let event = poll(milliseconds: milliseconds) {
+            taken.merge(event) { $1 }
+            if !untilEmpty { break }
+        }
         pthread_mutex_lock(mutex)
         polling = false
-        if let taken { reports.merge(taken) { $1 } }
-        // Woken: those whose reports came, and one to poll next.
+        reports.merge(taken) { $1 }
         pthread_cond_broadcast(filed)
     }
 

@@ -274,9 +274,10 @@ struct CommandLineTests {
         try writeFile(directory.path + "/garbage.yaml", [0xFF, 0xFE, 0x00, 0x41] + Array(repeating: 0x7B, count: 100))
         let garbage = cli.baton("ingest \(data) --rules '\(directory.path)/garbage.yaml' --until-caught-up")
         #expect(garbage.status != 0 && garbage.output.contains("garbage.yaml"), "\(garbage.output)")
-        for count in ["0", "100001", "-5"] {
+        for count in ["0", "100001", "-5", "99999999999999999999999", "lots", ""] {
             let refused = cli.baton("ingest \(data) --rules '\(directory.path)/bad.yaml' --events-per-read=\(count)")
-            #expect(refused.status != 0 && refused.output.contains("--events-per-read must be 1 to 100000"), "\(refused.output)")
+            #expect(refused.status != 0 && refused.output.contains("--events-per-read"), "\(refused.output)")
+            if Int(count) != nil { #expect(refused.output.contains("--events-per-read must be 1 to 100000"), "\(refused.output)") }
         }
     }
 
