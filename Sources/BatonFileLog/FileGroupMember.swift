@@ -76,6 +76,14 @@ final class FileGroupMember: GroupMember, @unchecked Sendable {
         }
     }
 
+    func settledPartitions() -> [Int32]? {
+        state.withLock { state in
+            guard !state.left else { return [] }
+            guard let last = state.lastRebalance, MonotonicClock.milliseconds() - last < rebalanceInterval else { return nil }
+            return state.leases.keys.sorted()
+        }
+    }
+
     func leave() {
         state.withLock { state in
             guard !state.left else { return }

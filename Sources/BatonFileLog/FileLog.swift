@@ -19,7 +19,7 @@ import Glibc
 ///
 /// Several processes may use the same directory at once: appends are serialized with
 /// `flock` per partition, and every reader picks up what others appended.
-public final class FileLog: Log {
+public final class FileLog: LocalReads {
     public let directory: String
     private let defaultPartitions: Int32
     private let configuredTopics: [String: Int32]

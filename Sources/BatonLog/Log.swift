@@ -134,6 +134,12 @@ extension Log {
     }
 }
 
+/// A backend whose reads take what is in memory or in local files just written (the page
+/// cache): never a network round trip, never an fsync, never a lock held across either. A
+/// reader that polls often (a worker's fetch loop) may read it from a cooperative thread
+/// instead of paying two thread switches for each poll.
+public protocol LocalReads: Log {}
+
 /// A backend on which the members of a consumer group divide a topic's partitions among
 /// themselves (Kafka does this in the broker; the file log with lock files).
 public protocol PartitionSharing: Log {
@@ -151,8 +157,13 @@ public protocol GroupMember: AnyObject, Sendable {
     func partitions(beforeGivingBack: ([Int32]) throws(LogError) -> Void) throws(LogError) -> [Int32]
     /// Gives every partition back and leaves the group.
     func leave()
+    /// The partitions this member holds, when nothing is due to change (no look at the
+    /// other members due, nothing to give back); nil when `partitions(beforeGivingBack:)`
+    /// must be called (on a blocking thread: it may commit).
+    func settledPartitions() -> [Int32]?
 }
 
 extension GroupMember {
+    public func settledPartitions() -> [Int32]? { nil }
     public func partitions() throws(LogError) -> [Int32] { try partitions(beforeGivingBack: { _ throws(LogError) in }) }
 }

@@ -2,7 +2,7 @@ import Synchronization
 
 /// A log held in memory: the reference backend for the behaviour suite and for
 /// deterministic simulation. Thread-safe; nothing survives the process.
-public final class MemoryLog: Log {
+public final class MemoryLog: LocalReads {
     private struct Storage {
         var partitions: [TopicPartition: [[UInt8]]] = [:]
         var commits: [String: [TopicPartition: Int64]] = [:]

@@ -53,6 +53,14 @@ public protocol TaskTransport: Sendable {
     func fetchMark(topic: String) -> [Int32: Int64]
     /// Marks what was fetched for `topic` up to `mark` as handled (its answers are sent).
     func acknowledge(topic: String, through mark: [Int32: Int64]) throws
+    /// Records `mark` as handled without waiting on anything (no disk, no network); true
+    /// when a commit is due, and the caller then calls `acknowledge(topic:through:)` on a
+    /// blocking thread. Transports that commit every mark return true and record nothing.
+    func markAnswered(topic: String, through mark: [Int32: Int64]) -> Bool
+    /// Like `fetch`, when it can be done without waiting on anything (reads of local memory
+    /// or files, no commit, no change of the partitions held); nil when `fetch` must be
+    /// called on a blocking thread.
+    func fetchWithoutWaiting(topic: String, limit: Int) throws -> [TaskMessage]?
     /// Waits for new tasks of `topic` after a fetch found none: at most `milliseconds`, less
     /// where the transport hears of them sooner.
     func waitForTasks(topic: String, milliseconds: UInt64) async
@@ -64,6 +72,8 @@ extension TaskTransport {
     /// fetched after the mark is unanswered, as in `Worker.poll`).
     public func fetchMark(topic: String) -> [Int32: Int64] { [:] }
     public func acknowledge(topic: String, through mark: [Int32: Int64]) throws { try acknowledge(topic: topic) }
+    public func markAnswered(topic: String, through mark: [Int32: Int64]) -> Bool { true }
+    public func fetchWithoutWaiting(topic: String, limit: Int) throws -> [TaskMessage]? { nil }
     public func waitForTasks(topic: String, milliseconds: UInt64) async {
         try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
     }

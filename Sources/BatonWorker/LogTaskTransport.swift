@@ -63,25 +63,51 @@ public final class LogTaskTransport: TaskTransport {
 
     public func fetch(topic: String, limit: Int) throws -> [TaskMessage] {
         let state = state(topic)
-        var messages: [TaskMessage] = []
         let held = try partitions(of: topic)
-        let positions = state.fetched.withLock { $0 }
-        var advanced: [Int32: Int64] = [:]
+        let known = state.fetched.withLock { $0 }
         var found: [Int32: Int64] = [:]
+        for partition in held where known[partition] == nil {
+            // Read from disk once per partition held, not on every fetch: where reading
+            // starts is remembered even when nothing is there yet, and counts as committed
+            // (nothing before it is this worker's to commit).
+            found[partition] = try log.committedPosition(group: Self.group(topic), partition: TopicPartition(state.name, partition)) ?? 0
+        }
+        if !found.isEmpty {
+            state.committed.withLock { $0.merge(found) { current, _ in current } }
+            state.fetched.withLock { $0.merge(found) { current, _ in current } }
+        }
+        return try read(state, held, limit: limit)
+    }
+
+    /// `fetch` from a cooperative thread, on a log whose reads never wait (the file log's
+    /// page cache, memory), once this worker holds its partitions and knows where each one's
+    /// reading starts; nil while the group's membership or a committed position needs the
+    /// disk (then `fetch` on a blocking thread). Saves the two thread switches a hop to a
+    /// blocking thread costs on every poll.
+    public func fetchWithoutWaiting(topic: String, limit: Int) throws -> [TaskMessage]? {
+        guard log is any LocalReads else { return nil }
+        let state = state(topic)
+        let held: [Int32]
+        if log is any PartitionSharing {
+            guard let member = state.member.withLock({ $0 }), let settled = member.settledPartitions() else { return nil }
+            held = settled
+        } else {
+            held = Array(try 0..<log.partitionCount(of: state.name))
+        }
+        let known = state.fetched.withLock { $0 }
+        guard held.allSatisfy({ known[$0] != nil }) else { return nil }
+        return try read(state, held, limit: limit)
+    }
+
+    /// Up to `limit` messages of the `held` partitions, each read on from where this worker
+    /// got to (every held partition has a fetched position).
+    private func read(_ state: TopicState, _ held: [Int32], limit: Int) throws -> [TaskMessage] {
+        let positions = state.fetched.withLock { $0 }
+        var messages: [TaskMessage] = []
+        var advanced: [Int32: Int64] = [:]
         for partition in held where messages.count < limit {
-            let target = TopicPartition(state.name, partition)
-            let start: Int64
-            if let known = positions[partition] {
-                start = known
-            } else {
-                // Read from disk once per partition held, not on every fetch: where reading
-                // starts is remembered even when nothing is there yet, and counts as
-                // committed (nothing before it is this worker's to commit).
-                start = try log.committedPosition(group: Self.group(topic), partition: target) ?? 0
-                found[partition] = start
-                advanced[partition] = start
-            }
-            let entries = try log.read(target, from: start, limit: limit - messages.count)
+            guard let start = positions[partition] else { continue }
+            let entries = try log.read(TopicPartition(state.name, partition), from: start, limit: limit - messages.count)
             guard let last = entries.last else { continue }
             advanced[partition] = last.position + 1
             for entry in entries {
@@ -90,8 +116,7 @@ public final class LogTaskTransport: TaskTransport {
                 messages.append(message)
             }
         }
-        // One lock per fetch, not two per partition (only this topic's fetch loop moves them).
-        if !found.isEmpty { state.committed.withLock { $0.merge(found) { current, _ in current } } }
+        // One lock per fetch, not one per partition (only this topic's fetch loop moves them).
         if !advanced.isEmpty { state.fetched.withLock { $0.merge(advanced) { $1 } } }
         return messages
     }
@@ -152,6 +177,13 @@ public final class LogTaskTransport: TaskTransport {
     /// (a partition given back meanwhile is its next holder's to commit); commits when
     /// `commitInterval` has passed since the last commit.
     public func acknowledge(topic: String, through mark: [Int32: Int64]) throws {
+        _ = markAnswered(topic: topic, through: mark)
+        if claimCommit(state(topic)) { try commitAnswered(topic: topic) }
+    }
+
+    /// Marks the positions of `mark` answered (as `acknowledge(topic:through:)`, in memory
+    /// only); true when `commitInterval` has passed since the last commit.
+    public func markAnswered(topic: String, through mark: [Int32: Int64]) -> Bool {
         let state = state(topic)
         let held = state.fetched.withLock { Set($0.keys) }
         let last = state.committed.withLock { $0 }
@@ -160,17 +192,19 @@ public final class LogTaskTransport: TaskTransport {
                 if position > (last[partition] ?? .min), position > (answered[partition] ?? .min) { answered[partition] = position }
             }
         }
-        if claimCommit(state) { try commitAnswered(topic: topic) }
+        return commitDue(state, claim: false)
     }
 
     /// Whether `commitInterval` has passed since the last commit of the topic; if so, the
     /// caller commits and the interval starts again now, so that callers arriving together
     /// do not all commit (each commit is fsyncs, one at a time per process).
-    private func claimCommit(_ state: TopicState) -> Bool {
+    private func claimCommit(_ state: TopicState) -> Bool { commitDue(state, claim: true) }
+
+    private func commitDue(_ state: TopicState, claim: Bool) -> Bool {
         let now = MonotonicClock.milliseconds()
         return state.lastCommit.withLock { last in
             guard now - (last ?? .min / 2) >= commitInterval else { return false }
-            last = now
+            if claim { last = now }
             return true
         }
     }

@@ -29,6 +29,10 @@ public final class TaskAcknowledgements: Sendable {
             throw LogError("committing a task topic's position failed: \(failure)")
         }
         guard !mark.isEmpty else { return }
+        // Where the transport records a mark in memory until its next commit is due (the
+        // file log's), no thread is woken for it: under load that was one thread switch per
+        // answered batch.
+        guard transport.markAnswered(topic: topic, through: mark) else { return }
         let start = state.withLock { state -> Bool in
             // Two callers may get here out of order: per partition, the further position wins.
             state.waiting[topic, default: [:]].merge(mark, uniquingKeysWith: max)

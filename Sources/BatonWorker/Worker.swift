@@ -229,9 +229,14 @@ public final class Worker: Sendable {
                 continue
             }
             let now = transport.now()
-            let (messages, mark) = try await DedicatedThread.run {
-                (try transport.fetch(topic: topic, limit: free), transport.fetchMark(topic: topic))
+            let messages: [TaskMessage]
+            if let quick = try transport.fetchWithoutWaiting(topic: topic, limit: free) {
+                messages = quick
+            } else {
+                messages = try await DedicatedThread.run { try transport.fetch(topic: topic, limit: free) }
             }
+            // Only this loop fetches the topic: the mark is where this fetch got to.
+            let mark = transport.fetchMark(topic: topic)
             guard !messages.isEmpty else {
                 await transport.waitForTasks(topic: topic, milliseconds: idleMilliseconds)
                 continue
