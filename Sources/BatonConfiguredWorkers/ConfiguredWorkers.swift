@@ -6,6 +6,10 @@ import NIOCore
 import Subprocess
 import SystemPackage
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Workers without code: each configured topic's tasks go to an HTTP endpoint or a command
 /// (`WorkerConfiguration`), and what comes back is the answer. While a call runs, the
 /// task's lock is extended every half lock duration, so a slow service keeps its task.
@@ -15,6 +19,7 @@ public final class ConfiguredWorkers: Sendable {
 
     public init(configuration: WorkerConfiguration) {
         self.configuration = configuration
+        if configuration.topics.contains(where: { if case .exec = $0.action { true } else { false } }) { Self.ignoreBrokenPipes() }
         let connections = configuration.topics.map(\.maxConcurrent).reduce(0, +)
         var settings = HTTPClient.Configuration()
         settings.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = max(8, connections)
@@ -65,6 +70,30 @@ public final class ConfiguredWorkers: Sendable {
             throw CancellationError()
         }
     }
+
+    /// The task on a command's standard input. A command that exits, or closes its input,
+    /// without reading the task is no failure of the call: its exit status decides. (Written
+    /// as a plain array, the failed write ended this process: swift-subprocess stops on the
+    /// input it could not close.)
+    struct TaskInput: InputProtocol {
+        let bytes: [UInt8]
+
+        func write(with writer: StandardInputWriter) async throws {
+            _ = try? await writer.write(bytes)
+        }
+    }
+
+    /// A command that exits, or closes its standard input, before reading the task would
+    /// otherwise kill this whole process with SIGPIPE when the task is written to it: the
+    /// write fails instead (once per process).
+    static func ignoreBrokenPipes() {
+        _ = brokenPipesIgnored
+    }
+
+    private static let brokenPipesIgnored: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return true
+    }()
 
     func call(_ action: WorkerConfiguration.Action, task: ExternalTask) async -> CallResult {
         let input = task.message.jsonBytes(workerId: task.workerId)
@@ -128,7 +157,7 @@ public final class ConfiguredWorkers: Sendable {
                 group.addTask {
                     try await Subprocess.run(
                         executable, arguments: Arguments(Array(command.command.dropFirst())), platformOptions: options,
-                        input: .array(input), output: .bytes(limit: command.maximumOutputBytes), error: .bytes(limit: 64 << 10))
+                        input: TaskInput(bytes: input), output: .bytes(limit: command.maximumOutputBytes), error: .bytes(limit: 64 << 10))
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(command.timeout))

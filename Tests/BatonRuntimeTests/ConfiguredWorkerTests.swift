@@ -104,7 +104,7 @@ struct ConfiguredWorkerTests {
         let processes: [(topic: String, retries: Int, catches: String?)] = [
             ("http-ok", 3, nil), ("http-declined", 3, "DECLINED"), ("http-broken", 3, nil), ("http-refused", 3, nil),
             ("http-slow", 3, nil), ("http-flaky", 3, nil), ("exec-ok", 3, nil), ("exec-error", 3, "SCRIPT_ERROR"), ("exec-fail", 3, nil),
-            ("exec-slow", 3, nil), ("http-notjson", 3, nil), ("http-huge", 3, nil), ("exec-garbage", 3, nil),
+            ("exec-slow", 3, nil), ("http-notjson", 3, nil), ("http-huge", 3, nil), ("exec-garbage", 3, nil), ("exec-deaf", 3, nil),
         ]
         for process in processes {
             let file = "\(directory.path)/\(process.topic).bpmn"
@@ -136,6 +136,7 @@ struct ConfiguredWorkerTests {
               http-notjson: {http: {url: "${SERVICE}/notjson"}}
               http-huge: {http: {url: "${SERVICE}/huge"}}
               exec-garbage: {exec: {command: ["\(scripts)/garbage.sh"]}, retries: 0}
+              exec-deaf: {exec: {command: "exec 0<&-; sleep 0.2"}, retries: 0}
             """
         try writeFile(directory.path + "/workers.yaml", Array(config.utf8))
 
@@ -162,8 +163,13 @@ struct ConfiguredWorkerTests {
             if let line = printed.split(separator: "\n").first(where: { $0.hasPrefix("metrics: ") }) { metricsURL = String(line.dropFirst(9)) }
             usleep(50_000)
         }
+        // A command that closes its input unread: the task (90 KB, more than a pipe holds)
+        // cannot all be written; it completes all the same, and the worker lives on (SIGPIPE
+        // ended the worker process, then swift-subprocess did, on the failed write).
+        let unreadVariables = "{\"unread\":\"" + String(repeating: "u", count: 90_000) + "\"}"
         for process in processes {
-            let started = cli.baton("start --data-dir '\(data)' \(process.topic) --correlation-id \(process.topic)-1")
+            let variables = process.topic == "exec-deaf" ? " --vars '\(unreadVariables)'" : ""
+            let started = cli.baton("start --data-dir '\(data)' \(process.topic) --correlation-id \(process.topic)-1\(variables)")
             #expect(started.status == 0, "\(started.output)")
         }
 
@@ -179,7 +185,7 @@ struct ConfiguredWorkerTests {
         #expect(scraped.contains(#"baton_tasks_in_flight{topic="http-slow"} 1.0"#), "\(scraped)")
         #expect(scraped.contains(#"baton_task_topic_lag{topic="baton.task.http-ok",group="baton-workers.http-ok"}"#), "\(scraped)")
 
-        let settled: Set<String> = ["http-ok", "http-declined", "http-slow", "exec-ok", "exec-error"]
+        let settled: Set<String> = ["http-ok", "http-declined", "http-slow", "exec-ok", "exec-error", "exec-deaf"]
         let incidents: Set<String> = ["http-broken", "http-refused", "http-flaky", "exec-fail", "exec-slow", "http-notjson", "http-huge", "exec-garbage"]
         var events = try Self.waitForEvents(data) { events in
             settled.allSatisfy { topic in events.contains { $0.intent == .instanceCompleted && $0.key == "\(topic)-1" } }
