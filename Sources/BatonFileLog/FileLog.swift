@@ -37,6 +37,8 @@ public final class FileLog: LocalReads {
     private let entryCount = Atomic<Int>(0)
     private let byteCount = Atomic<Int>(0)
     private let appendWaiters = AppendWaiters()
+    /// Topics whose every partition `AppendWatch` watches (false: some could not be).
+    private let watchedTopics = ReadMostly<[String: Bool]>([:])
     /// Name prefixes of topics whose enqueued appends `flush()` leaves to `commit`/`sync`.
     private let deferredSync: [String]
     /// Partitions `enqueue` wrote to since the last `flush()` (deferred topics excluded).
@@ -120,7 +122,8 @@ public final class FileLog: LocalReads {
         }
         if let existing = partitions.read({ $0[partition] }) { return existing }
         let created = try PartitionHandle(
-            directory: "\(directory)/\(partition.topic)/\(partition.partition)", segmentBytes: segmentBytes, repair: repair)
+            directory: "\(directory)/\(partition.topic)/\(partition.partition)", segmentBytes: segmentBytes, repair: repair,
+            heardOthersAppend: { [appendWaiters] in appendWaiters.appended(to: partition.topic) })
         return partitions.write { handles in
             if let raced = handles[partition] { return raced }
             handles[partition] = created
@@ -163,9 +166,45 @@ public final class FileLog: LocalReads {
         appendWaiters.appended(to: partition.topic)
     }
 
-    /// Wakes at this process's next append to `topic` (`Log.waitForAppend`).
-    public func waitForAppend(to topic: String, milliseconds: UInt64) async {
-        await appendWaiters.wait(for: topic, milliseconds: milliseconds)
+    /// The appends to `topic` heard of so far; from the first call on, other processes'
+    /// appends to the topic are heard of too (its partitions' folders watched).
+    public func appendMark(of topic: String) -> UInt64 {
+        watchOthersAppends(to: topic)
+        return appendWaiters.mark(of: topic)
+    }
+
+    /// Wakes at the next append to `topic` after `mark`, this process's or, once
+    /// `appendMark` watches the topic, another's (`Log.waitForAppend`).
+    public func waitForAppend(to topic: String, since mark: UInt64, milliseconds: UInt64) async {
+        await appendWaiters.wait(for: topic, since: mark, milliseconds: milliseconds)
+    }
+
+    public func hearsEveryAppend(to topic: String) -> Bool {
+        AppendWatch.shared.isWorking && watchedTopics.read { $0[topic] ?? false }
+    }
+
+    /// Watches the folder of every partition of `topic` (once per topic).
+    private func watchOthersAppends(to topic: String) {
+        guard watchedTopics.read({ $0[topic] }) == nil else { return }
+        let first = watchedTopics.write { watched -> Bool in
+            guard watched[topic] == nil else { return false }
+            watched[topic] = false  // until every partition is watched
+            return true
+        }
+        guard first, let count = try? partitionCount(of: topic) else { return }
+        for partition in 0..<count {
+            let target = TopicPartition(topic, partition)
+            guard (try? handle(target)) != nil,
+                AppendWatch.shared.watch("\(directory)/\(topic)/\(partition)", partition: target, of: self)
+            else { return }
+        }
+        watchedTopics.write { $0[topic] = true }
+    }
+
+    /// Reads where `partition` ends, which tells the waiting readers when another process
+    /// appended to it (`AppendWatch` calls this when the partition's folder changes).
+    func lookForOthersAppends(in partition: TopicPartition) {
+        _ = try? handle(partition).endPosition()
     }
 
     /// Makes everything in `partition` durable, whichever process wrote it.
@@ -222,9 +261,26 @@ final class PartitionHandle: Sendable {
     private let files: Mutex<PartitionFiles>
     /// Serializes fsyncs; `synced` is the highest write sequence known durable.
     private let durability = Mutex<UInt64>(0)
+    /// Called when a read or write found entries another process appended.
+    private let heardOthersAppend: @Sendable () -> Void
 
-    init(directory: String, segmentBytes: Int, repair: Bool) throws(LogError) {
+    init(directory: String, segmentBytes: Int, repair: Bool, heardOthersAppend: @escaping @Sendable () -> Void) throws(LogError) {
         files = Mutex(try PartitionFiles(directory: directory, segmentBytes: segmentBytes, repair: repair))
+        self.heardOthersAppend = heardOthersAppend
+    }
+
+    /// `files.withLock`; then, when a refresh in `body` found entries another process
+    /// appended, tells this process's readers waiting for them (outside the lock).
+    private func locked<Result: Sendable>(_ body: (inout PartitionFiles) throws(LogError) -> Result) throws(LogError) -> Result {
+        var heard = false
+        defer { if heard { heardOthersAppend() } }
+        return try files.withLock { (files: inout PartitionFiles) throws(LogError) -> Result in
+            defer {
+                heard = files.foundOthersEntries
+                files.foundOthersEntries = false
+            }
+            return try body(&files)
+        }
     }
 
     /// Writes under the process mutex and the cross-process file lock, then waits until the
@@ -237,7 +293,7 @@ final class PartitionHandle: Sendable {
 
     /// Writes a batch without waiting for it to be durable; its position and write sequence.
     func write(_ entries: [[UInt8]]) throws(LogError) -> (position: Int64, sequence: UInt64) {
-        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+        try locked { (files: inout PartitionFiles) throws(LogError) in
             try files.withFileLock { () throws(LogError) in
                 try files.refresh()
                 let position = try files.write(entries)
@@ -257,7 +313,7 @@ final class PartitionHandle: Sendable {
     /// Makes the whole partition durable, other processes' writes included (their older
     /// segments were synced when they rolled past them).
     func syncAll() throws(LogError) {
-        let target = try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+        let target = try locked { (files: inout PartitionFiles) throws(LogError) in
             try files.refresh()
             return files.durabilityTarget
         }
@@ -278,14 +334,14 @@ final class PartitionHandle: Sendable {
     }
 
     func read(from position: Int64, limit: Int) throws(LogError) -> [LogEntry] {
-        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+        try locked { (files: inout PartitionFiles) throws(LogError) in
             if position + Int64(limit) > files.nextPosition { try files.refresh() }
             return try files.read(from: position, limit: limit)
         }
     }
 
     func endPosition() throws(LogError) -> Int64 {
-        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+        try locked { (files: inout PartitionFiles) throws(LogError) in
             try files.refresh()
             return files.nextPosition
         }
@@ -296,7 +352,7 @@ final class PartitionHandle: Sendable {
     }
 
     func removeSegments(below position: Int64, dryRun: Bool) throws(LogError) -> Int64 {
-        try files.withLock { (files: inout PartitionFiles) throws(LogError) in
+        try locked { (files: inout PartitionFiles) throws(LogError) in
             try files.withFileLock { () throws(LogError) in
                 try files.refresh()
                 return try files.removeSegments(below: position, dryRun: dryRun)

@@ -37,6 +37,8 @@ final class PartitionFiles {
     private(set) var nextPosition: Int64 = 0
     /// Appends written by this process, and how many of them are known durable.
     var writeSequence: UInt64 = 0
+    /// Whether a `refresh` found entries another process appended since this was last cleared.
+    var foundOthersEntries = false
 
     init(directory: String, segmentBytes: Int, repair: Bool) throws(LogError) {
         self.directory = directory
@@ -146,6 +148,8 @@ final class PartitionFiles {
     /// lock a batch being written may be half there: scanning stops before it and a later
     /// refresh finds it whole.
     func refresh() throws(LogError) {
+        let known = nextPosition
+        defer { if nextPosition > known { foundOthersEntries = true } }
         var index = segments.count - 1
         let size = try POSIX.size(segments[index].descriptor, segments[index].path)
         if size > segments[index].size { _ = try scan(segment: index, upTo: size) }

@@ -91,11 +91,17 @@ public protocol Log: AnyObject, Sendable {
     func appendDerived(_ entries: [[UInt8]], keys: [String], to partition: TopicPartition) throws(LogError)
     /// Makes everything appended to `partition` durable (nothing to do where appends are).
     func sync(_ partition: TopicPartition) throws(LogError)
-    /// Returns when this process appends to `topic`, or after `milliseconds` (appends of
-    /// other processes are seen by reading again). For readers that found nothing: a
-    /// backend that can tell (the file log) wakes them at once instead of after a poll
-    /// interval.
-    func waitForAppend(to topic: String, milliseconds: UInt64) async
+    /// How many appends to `topic` this log has heard of: a reader that may find nothing
+    /// takes it before it reads, and hands it to `waitForAppend(to:since:milliseconds:)`.
+    func appendMark(of topic: String) -> UInt64
+    /// Returns at the first append to `topic` heard of after `mark` (at once if one came
+    /// already), or after `milliseconds`. For readers that found nothing: a backend that
+    /// hears of appends (the file log) wakes them at once instead of after a poll interval;
+    /// the others (Kafka, where a read waits at the broker) just wait.
+    func waitForAppend(to topic: String, since mark: UInt64, milliseconds: UInt64) async
+    /// Whether the log hears of every append to `topic`, other processes' too (the file log
+    /// watching its folders): a waiting reader then needs its timeout only as a safety net.
+    func hearsEveryAppend(to topic: String) -> Bool
 }
 
 extension Log {
@@ -108,9 +114,11 @@ extension Log {
         _ = try append(entries, keys: keys, to: partition)
     }
     public func sync(_ partition: TopicPartition) throws(LogError) {}
-    public func waitForAppend(to topic: String, milliseconds: UInt64) async {
+    public func appendMark(of topic: String) -> UInt64 { 0 }
+    public func waitForAppend(to topic: String, since mark: UInt64, milliseconds: UInt64) async {
         try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
     }
+    public func hearsEveryAppend(to topic: String) -> Bool { false }
 
     /// Appends a batch whose entries carry keys (correlationIds). Backends that keep keys
     /// (Kafka, where any consumer may read them) store them; the others ignore them, the

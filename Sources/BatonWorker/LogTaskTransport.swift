@@ -34,6 +34,9 @@ public final class LogTaskTransport: TaskTransport {
         let answered = Mutex<[Int32: Int64]>([:])
         let committed = Mutex<[Int32: Int64]>([:])
         let lastCommit = Mutex<Int64?>(nil)
+        /// The log's append mark of the topic taken before the last read
+        /// (`waitForTasks` waits for an append after it).
+        let appendMark = Atomic<UInt64>(0)
         /// This worker's membership in the topic's group, where the log shares partitions.
         let member = Mutex<(any GroupMember)?>(nil)
 
@@ -102,6 +105,7 @@ public final class LogTaskTransport: TaskTransport {
     /// Up to `limit` messages of the `held` partitions, each read on from where this worker
     /// got to (every held partition has a fetched position).
     private func read(_ state: TopicState, _ held: [Int32], limit: Int) throws -> [TaskMessage] {
+        state.appendMark.store(log.appendMark(of: state.name), ordering: .relaxed)
         let positions = state.fetched.withLock { $0 }
         var messages: [TaskMessage] = []
         var advanced: [Int32: Int64] = [:]
@@ -164,10 +168,19 @@ public final class LogTaskTransport: TaskTransport {
         if claimCommit(state) { try commitAnswered(topic: topic) }
     }
 
-    /// Wakes at once when this process appends to the topic (the engine beside the worker).
+    /// Wakes at once when the topic gets an append after the last fetch read it; where the
+    /// log hears of every append (the file log: this process's, and other processes' by
+    /// watching the files), the timeout is only a safety net, at least `heardWaitMilliseconds`.
     public func waitForTasks(topic: String, milliseconds: UInt64) async {
-        await log.waitForAppend(to: Topics.tasks(topic), milliseconds: milliseconds)
+        let state = state(topic)
+        let wait = log.hearsEveryAppend(to: state.name) ? max(milliseconds, Self.heardWaitMilliseconds) : milliseconds
+        await log.waitForAppend(to: state.name, since: state.appendMark.load(ordering: .relaxed), milliseconds: wait)
     }
+
+    /// The longest wait for tasks where the log hears of every append: a member that holds
+    /// no partition still looks at the group this often, and a partition given up by a
+    /// member that died is taken over within this plus the group's rebalance interval.
+    static let heardWaitMilliseconds: UInt64 = 100
 
     public func fetchMark(topic: String) -> [Int32: Int64] {
         state(topic).fetched.withLock { $0 }
