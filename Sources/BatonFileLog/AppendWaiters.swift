@@ -12,7 +12,7 @@ import Synchronization
 /// of a core with nothing to do.
 final class AppendWaiters: Sendable {
     private struct Waiter {
-        let topic: String
+        let topics: Set<String>
         let continuation: CheckedContinuation<Void, Never>
         var timeout: Task<Void, Never>?
     }
@@ -34,7 +34,7 @@ final class AppendWaiters: Sendable {
             state.marks[topic, default: 0] &+= 1
             guard !state.byId.isEmpty else { return [] }
             var woken: [Waiter] = []
-            for (id, waiter) in state.byId where waiter.topic == topic {
+            for (id, waiter) in state.byId where waiter.topics.contains(topic) {
                 woken.append(waiter)
                 state.byId[id] = nil
             }
@@ -46,14 +46,14 @@ final class AppendWaiters: Sendable {
         }
     }
 
-    /// Returns at the first append to `topic` after `mark` (at once if one came already),
-    /// or after `milliseconds`.
-    func wait(for topic: String, since mark: UInt64, milliseconds: UInt64) async {
+    /// Returns at the first append to one of the topics of `marks` after its mark (at once
+    /// if one came already), or after `milliseconds`.
+    func wait(since marks: [String: UInt64], milliseconds: UInt64) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let id = state.withLock { state -> UInt64? in
-                guard (state.marks[topic] ?? 0) == mark else { return nil }
+                guard marks.allSatisfy({ state.marks[$0.key] ?? 0 == $0.value }) else { return nil }
                 state.next += 1
-                state.byId[state.next] = Waiter(topic: topic, continuation: continuation)
+                state.byId[state.next] = Waiter(topics: Set(marks.keys), continuation: continuation)
                 return state.next
             }
             guard let id else {

@@ -173,10 +173,10 @@ public final class FileLog: LocalReads {
         return appendWaiters.mark(of: topic)
     }
 
-    /// Wakes at the next append to `topic` after `mark`, this process's or, once
-    /// `appendMark` watches the topic, another's (`Log.waitForAppend`).
-    public func waitForAppend(to topic: String, since mark: UInt64, milliseconds: UInt64) async {
-        await appendWaiters.wait(for: topic, since: mark, milliseconds: milliseconds)
+    /// Wakes at the next append to one of the topics after its mark, this process's or,
+    /// once `appendMark` watches the topic, another's (`Log.waitForAppend`).
+    public func waitForAppend(since marks: [String: UInt64], milliseconds: UInt64) async {
+        await appendWaiters.wait(since: marks, milliseconds: milliseconds)
     }
 
     public func hearsEveryAppend(to topic: String) -> Bool {

@@ -1,9 +1,9 @@
 import Synchronization
 
 /// Long-polling fetches that found nothing wait here instead of each polling the task
-/// topics: one of them per set of topics is the poller (it reads the topics every
-/// millisecond), the others sleep until it finds tasks, gives the role up, or their own
-/// deadline passes.
+/// topics: one of them per set of topics is the poller (it reads the topics whenever a task
+/// is published to one of them, where the log hears of that, else every millisecond), the
+/// others sleep until it finds tasks, gives the role up, or their own deadline passes.
 final class TaskArrivals: Sendable {
     private struct Waiter {
         let deadline: Int64
@@ -41,6 +41,12 @@ final class TaskArrivals: Sendable {
             return state.waiters.values.map(\.continuation)
         }
         for continuation in woken { continuation.resume(returning: false) }
+    }
+
+    /// The earliest deadline of the sleeping fetches: a poller wakes for it to let that one
+    /// answer empty.
+    func earliestDeadline() -> Int64? {
+        state.withLock { $0.waiters.values.lazy.map(\.deadline).min() }
     }
 
     /// Wakes the waiters whose deadline has passed.

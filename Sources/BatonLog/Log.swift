@@ -92,13 +92,14 @@ public protocol Log: AnyObject, Sendable {
     /// Makes everything appended to `partition` durable (nothing to do where appends are).
     func sync(_ partition: TopicPartition) throws(LogError)
     /// How many appends to `topic` this log has heard of: a reader that may find nothing
-    /// takes it before it reads, and hands it to `waitForAppend(to:since:milliseconds:)`.
+    /// takes it before it reads, and hands it to `waitForAppend(since:milliseconds:)`.
     func appendMark(of topic: String) -> UInt64
-    /// Returns at the first append to `topic` heard of after `mark` (at once if one came
-    /// already), or after `milliseconds`. For readers that found nothing: a backend that
-    /// hears of appends (the file log) wakes them at once instead of after a poll interval;
-    /// the others (Kafka, where a read waits at the broker) just wait.
-    func waitForAppend(to topic: String, since mark: UInt64, milliseconds: UInt64) async
+    /// Returns at the first append heard of to one of the topics of `marks` after the mark
+    /// given for it (at once if one came already), or after `milliseconds`. For readers that
+    /// found nothing: a backend that hears of appends (the file log) wakes them at once
+    /// instead of after a poll interval; the others (Kafka, where a read waits at the
+    /// broker) just wait.
+    func waitForAppend(since marks: [String: UInt64], milliseconds: UInt64) async
     /// Whether the log hears of every append to `topic`, other processes' too (the file log
     /// watching its folders): a waiting reader then needs its timeout only as a safety net.
     func hearsEveryAppend(to topic: String) -> Bool
@@ -115,7 +116,7 @@ extension Log {
     }
     public func sync(_ partition: TopicPartition) throws(LogError) {}
     public func appendMark(of topic: String) -> UInt64 { 0 }
-    public func waitForAppend(to topic: String, since mark: UInt64, milliseconds: UInt64) async {
+    public func waitForAppend(since marks: [String: UInt64], milliseconds: UInt64) async {
         try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
     }
     public func hearsEveryAppend(to topic: String) -> Bool { false }

@@ -61,9 +61,10 @@ public protocol TaskTransport: Sendable {
     /// or files, no commit, no change of the partitions held); nil when `fetch` must be
     /// called on a blocking thread.
     func fetchWithoutWaiting(topic: String, limit: Int) throws -> [TaskMessage]?
-    /// Waits for new tasks of `topic` after a fetch found none: at most `milliseconds`, less
-    /// where the transport hears of them sooner.
-    func waitForTasks(topic: String, milliseconds: UInt64) async
+    /// Waits for new tasks of `topics` after their fetches found none. Where the transport
+    /// hears of every task as it is published (the file log's), at most `atMost` ms, a
+    /// safety net; elsewhere it polls: `poll` ms.
+    func waitForTasks(topics: [String], atMost: UInt64, poll: UInt64) async
 }
 
 extension TaskTransport {
@@ -74,8 +75,8 @@ extension TaskTransport {
     public func acknowledge(topic: String, through mark: [Int32: Int64]) throws { try acknowledge(topic: topic) }
     public func markAnswered(topic: String, through mark: [Int32: Int64]) -> Bool { true }
     public func fetchWithoutWaiting(topic: String, limit: Int) throws -> [TaskMessage]? { nil }
-    public func waitForTasks(topic: String, milliseconds: UInt64) async {
-        try? await Task.sleep(nanoseconds: milliseconds * 1_000_000)
+    public func waitForTasks(topics: [String], atMost: UInt64, poll: UInt64) async {
+        try? await Task.sleep(nanoseconds: poll * 1_000_000)
     }
 }
 

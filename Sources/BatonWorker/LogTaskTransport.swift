@@ -168,19 +168,18 @@ public final class LogTaskTransport: TaskTransport {
         if claimCommit(state) { try commitAnswered(topic: topic) }
     }
 
-    /// Wakes at once when the topic gets an append after the last fetch read it; where the
-    /// log hears of every append (the file log: this process's, and other processes' by
-    /// watching the files), the timeout is only a safety net, at least `heardWaitMilliseconds`.
-    public func waitForTasks(topic: String, milliseconds: UInt64) async {
-        let state = state(topic)
-        let wait = log.hearsEveryAppend(to: state.name) ? max(milliseconds, Self.heardWaitMilliseconds) : milliseconds
-        await log.waitForAppend(to: state.name, since: state.appendMark.load(ordering: .relaxed), milliseconds: wait)
+    /// Wakes at once when one of the topics gets an append after the last fetch of it read
+    /// it. Where the log hears of every append (the file log: this process's, and other
+    /// processes' by watching the files) it waits up to `atMost`, else `poll`.
+    public func waitForTasks(topics: [String], atMost: UInt64, poll: UInt64) async {
+        var marks: [String: UInt64] = [:]
+        for topic in topics {
+            let state = state(topic)
+            marks[state.name] = state.appendMark.load(ordering: .relaxed)
+        }
+        let heard = marks.keys.allSatisfy { log.hearsEveryAppend(to: $0) }
+        await log.waitForAppend(since: marks, milliseconds: heard ? atMost : poll)
     }
-
-    /// The longest wait for tasks where the log hears of every append: a member that holds
-    /// no partition still looks at the group this often, and a partition given up by a
-    /// member that died is taken over within this plus the group's rebalance interval.
-    static let heardWaitMilliseconds: UInt64 = 100
 
     public func fetchMark(topic: String) -> [Int32: Int64] {
         state(topic).fetched.withLock { $0 }

@@ -24,8 +24,13 @@ public final class Worker: Sendable {
     let acknowledgements: TaskAcknowledgements
     private let subscriptions = Mutex<[Subscription]>([])
     private let stopping = Mutex(false)
-    /// How long to wait when no topic had work.
+    /// How long to wait when no topic had work, where the transport must poll.
     let idleMilliseconds: UInt64
+    /// How long to wait when no topic had work, where the transport hears of every task as
+    /// it is published: a safety net. A member that holds no partition still looks at its
+    /// group this often, and a partition given up by a member that died is taken over
+    /// within this plus the group's rebalance interval.
+    static let longestIdleWait: UInt64 = 100
     /// Tasks being handled, per topic.
     private let inFlight = Mutex<[String: Int]>([:])
     /// `baton_worker_tasks_total` per topic and outcome, made once (making one takes the
@@ -238,7 +243,7 @@ public final class Worker: Sendable {
             // Only this loop fetches the topic: the mark is where this fetch got to.
             let mark = transport.fetchMark(topic: topic)
             guard !messages.isEmpty else {
-                await transport.waitForTasks(topic: topic, milliseconds: idleMilliseconds)
+                await transport.waitForTasks(topics: [topic], atMost: Self.longestIdleWait, poll: idleMilliseconds)
                 continue
             }
             // A message whose lock has already run out is stale: a newer attempt follows.

@@ -38,7 +38,7 @@ struct AppendWakeTests {
         }
         // Only the watch can move the reader's mark: nothing reads the partition here. (Not
         // timed: tests that block the cooperative threads can hold any wait up.)
-        let seconds = await Self.timed { await reader.waitForAppend(to: Self.topic, since: mark, milliseconds: 60_000) }
+        let seconds = await Self.timed { await reader.waitForAppend(since: [Self.topic: mark], milliseconds: 60_000) }
         try await appending.value
         #expect(reader.appendMark(of: Self.topic) != mark, "the other log's append was not heard (the wait ended after \(seconds) s)")
         #expect(try reader.read(TopicPartition(Self.topic, 2), from: 0, limit: 10).map(\.payload) == [[1, 2, 3]])
@@ -54,7 +54,7 @@ struct AppendWakeTests {
             // Another process's append is heard once the watch or a read finds it.
             _ = try reader.endPosition(of: TopicPartition(Self.topic, 0))
             // Ten minutes: a wait that misses the append fails the test after its timeout.
-            let seconds = await Self.timed { await reader.waitForAppend(to: Self.topic, since: mark, milliseconds: 600_000) }
+            let seconds = await Self.timed { await reader.waitForAppend(since: [Self.topic: mark], milliseconds: 600_000) }
             #expect(seconds < 590, "an append by \(name) before the wait was missed: it waited \(seconds) s")
         }
     }
@@ -65,7 +65,7 @@ struct AppendWakeTests {
         let (reader, writer) = try Self.openTwice(directory)
         let mark = reader.appendMark(of: Self.topic)
         try writer.append([[9]], to: TopicPartition("baton.task.other", 0))
-        let seconds = await Self.timed { await reader.waitForAppend(to: Self.topic, since: mark, milliseconds: 300) }
+        let seconds = await Self.timed { await reader.waitForAppend(since: [Self.topic: mark], milliseconds: 300) }
         #expect(seconds >= 0.29, "woken after \(seconds) s by an append to another topic")
     }
 }

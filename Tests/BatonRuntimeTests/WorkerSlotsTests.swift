@@ -56,7 +56,7 @@ struct WorkerSlotsTests {
             }
         }
         func now() -> Int64 { 1_800_000_000_000 }
-        func waitForTasks(topic: String, milliseconds: UInt64) async { try? await Task.sleep(for: .milliseconds(1)) }
+        func waitForTasks(topics: [String], atMost: UInt64, poll: UInt64) async { try? await Task.sleep(for: .milliseconds(1)) }
     }
 
     /// Handlers wait at a gate the test opens one at a time; counts who runs.
