@@ -36,6 +36,9 @@ struct TaskClaimsTests {
         func send(_ commands: [Record], partition: Int32) throws { try inner.send(commands, partition: partition) }
         func now() -> Int64 { inner.now() }
         func fetchMark(topic: String) -> [Int32: Int64] { inner.fetchMark(topic: topic) }
+        func waitForTasks(topics: [String], atMost: UInt64, poll: UInt64) async {
+            await inner.waitForTasks(topics: topics, atMost: atMost, poll: poll)
+        }
     }
 
     struct Running {
@@ -129,6 +132,30 @@ struct TaskClaimsTests {
         #expect(try running.committed() == nil)
         running.transport.gateOpen.withLock { $0 = true }
         #expect(try await Self.eventually { try running.committed() == 1 }, "the position after the claimed task was not committed")
+        await running.stop()
+    }
+
+    /// A long poll that found nothing waits for the topic's next task and claims it when the
+    /// engine publishes it; a sleeping long poll of the same topic answers empty at its own
+    /// deadline meanwhile, not at the waiting poller's.
+    @Test func aWaitingLongPollClaimsATaskPublishedLater() async throws {
+        let directory = TemporaryDirectory("baton-claims")
+        defer { directory.remove() }
+        let running = try Self.running(in: directory)
+        running.transport.gateOpen.withLock { $0 = true }
+        let request = [TopicRequest(topicName: "claim-work", lockDuration: 60_000)]
+        let pollerEnded = Mutex(false)
+        let poller = Task {
+            defer { pollerEnded.withLock { $0 = true } }
+            return try await running.claims.fetchAndLock(workerId: "w1", maxTasks: 1, usePriority: false, topics: request, timeout: 120_000)
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let sleeper = try await running.claims.fetchAndLock(workerId: "w2", maxTasks: 1, usePriority: false, topics: request, timeout: 500)
+        #expect(sleeper.isEmpty)
+        #expect(!pollerEnded.withLock { $0 }, "the first long poll ended with nothing to claim")
+        try running.start("order-late")
+        let claimed = try await poller.value
+        #expect(claimed.map(\.message.correlationId) == ["order-late"], "the long poll ended without the task published while it waited")
         await running.stop()
     }
 

@@ -59,6 +59,22 @@ struct AppendWakeTests {
         }
     }
 
+    @Test func aWaitForSeveralTopicsEndsAtAnAppendToAnyOfThem() async throws {
+        let directory = TemporaryDirectory("baton-wake")
+        defer { directory.remove() }
+        let (reader, writer) = try Self.openTwice(directory)
+        let second = "baton.task.second"
+        let marks = [Self.topic: reader.appendMark(of: Self.topic), second: reader.appendMark(of: second)]
+        let appending = Task {
+            try await Task.sleep(for: .milliseconds(200))
+            try writer.append([[4]], to: TopicPartition(second, 1))
+        }
+        let seconds = await Self.timed { await reader.waitForAppend(since: marks, milliseconds: 60_000) }
+        try await appending.value
+        #expect(reader.appendMark(of: second) != marks[second], "the append to the second topic was not heard (the wait ended after \(seconds) s)")
+        #expect(reader.appendMark(of: Self.topic) == marks[Self.topic])
+    }
+
     @Test func aReaderWithNothingNewWaitsItsTimeout() async throws {
         let directory = TemporaryDirectory("baton-wake")
         defer { directory.remove() }
