@@ -42,9 +42,14 @@ public struct KafkaConfiguration: Sendable {
 extension KafkaConfiguration {
     /// A consumer handle in `group`, subscribed to `topic`, with its messages and events
     /// on the consumer queue. Errors name the group and topic.
-    func subscribedConsumer(group: String, topic: String, settings: [String: String], events: Int32 = 0) throws(LogError) -> OpaquePointer {
+    /// - Parameter prepare: called with the consumer's configuration before it is created
+    ///   (a rebalance callback, say).
+    func subscribedConsumer(
+        group: String, topic: String, settings: [String: String], events: Int32 = 0, prepare: (OpaquePointer) -> Void = { _ in }
+    ) throws(LogError) -> OpaquePointer {
         let conf = try make(settings.merging(["group.id": group, "enable.auto.commit": "false"]) { $1 })
         if events != 0 { rd_kafka_conf_set_events(conf, events) }
+        prepare(conf)
         var error = [CChar](repeating: 0, count: 512)
         guard let handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &error, error.count) else {
             throw LogError("cannot create a Kafka consumer for group \(group): \(String(errorBuffer: error))")

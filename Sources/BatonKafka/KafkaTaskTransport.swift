@@ -18,15 +18,23 @@ public final class KafkaTaskTransport: @unchecked Sendable {
     /// (behind a lock: commits run on another thread than the fetches).
     final class Consumer: @unchecked Sendable {
         let handle: OpaquePointer
-        let fetched = Mutex<[Int32: Int64]>([:])
+        let holdings: Holdings
 
         init(_ configuration: KafkaConfiguration, group: String, topic: String) throws(LogError) {
+            let holdings = Holdings()
+            self.holdings = holdings
             handle = try configuration.subscribedConsumer(
                 group: group, topic: topic,
                 settings: [
                     "auto.offset.reset": "earliest", "session.timeout.ms": "2000", "heartbeat.interval.ms": "300",
                     "fetch.wait.max.ms": "20", "topic.metadata.refresh.interval.ms": "1000",
-                ])
+                ],
+                prepare: { conf in
+                    // Lives as long as the consumer: `holdings` is released after its close,
+                    // whose last revocation still calls back.
+                    rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(holdings).toOpaque())
+                    rd_kafka_conf_set_rebalance_cb(conf, Holdings.rebalanced)
+                })
         }
 
         deinit {
@@ -51,6 +59,77 @@ public final class KafkaTaskTransport: @unchecked Sendable {
         }
     }
 
+    /// What a member holds of its task topic: the partitions assigned to it now, the offset
+    /// after the last message fetched from each, and per partition taken away the offset it
+    /// had fetched up to then. A fetch mark taken before a partition was taken away is at or
+    /// below that offset: committed later, it could move the group's offset back behind what
+    /// the partition's next holder committed (its tasks then delivered and run again), so
+    /// such marks are not committed for that partition.
+    final class Holdings: @unchecked Sendable {
+        struct State {
+            var assigned: Set<Int32> = []
+            var fetched: [Int32: Int64] = [:]
+            var fetchedWhenRevoked: [Int32: Int64] = [:]
+        }
+        let state = Mutex(State())
+
+        /// The part of `mark` that may be committed: partitions held now, offsets beyond what
+        /// was fetched before each was last taken away.
+        func committable(_ mark: [Int32: Int64]) -> [Int32: Int64] {
+            state.withLock { state in
+                mark.filter { partition, offset in
+                    state.assigned.contains(partition) && offset > (state.fetchedWhenRevoked[partition] ?? .min)
+                }
+            }
+        }
+
+        func assigned(_ partitions: [Int32]) {
+            state.withLock { $0.assigned.formUnion(partitions) }
+        }
+
+        func revoked(_ partitions: [Int32]) {
+            state.withLock { state in
+                for partition in partitions {
+                    state.assigned.remove(partition)
+                    if let fetched = state.fetched.removeValue(forKey: partition) {
+                        state.fetchedWhenRevoked[partition] = max(fetched, state.fetchedWhenRevoked[partition] ?? .min)
+                    }
+                }
+            }
+        }
+
+        /// librdkafka's rebalance callback (on the polling thread, inside
+        /// `rd_kafka_consumer_poll`): notes what is assigned and revoked, then applies it, as
+        /// eager and cooperative assignment each require.
+        static let rebalanced: @convention(c) (
+            OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+        ) -> Void = { handle, error, list, opaque in
+            guard let handle else { return }
+            var partitions: [Int32] = []
+            if let list {
+                for index in 0..<Int(list.pointee.cnt) { partitions.append(list.pointee.elems[index].partition) }
+            }
+            let holdings = opaque.map { Unmanaged<Holdings>.fromOpaque($0).takeUnretainedValue() }
+            let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+            switch error {
+            case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                holdings?.assigned(partitions)
+                if cooperative {
+                    rd_kafka_error_destroy(rd_kafka_incremental_assign(handle, list))
+                } else {
+                    rd_kafka_assign(handle, list)
+                }
+            default:  // __REVOKE_PARTITIONS, or an error: nothing held any more
+                holdings?.revoked(error == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? partitions : Array(holdings?.state.withLock { $0.assigned } ?? []))
+                if cooperative {
+                    rd_kafka_error_destroy(rd_kafka_incremental_unassign(handle, list))
+                } else {
+                    rd_kafka_assign(handle, nil)
+                }
+            }
+        }
+    }
+
     /// Up to `limit` task messages this member holds, polling briefly.
     public func fetch(topic: String, limit: Int) throws -> [TaskMessage] {
         let member = try consumer(topic)
@@ -63,7 +142,7 @@ public final class KafkaTaskTransport: @unchecked Sendable {
             }
             defer { rd_kafka_message_destroy(message) }
             guard message.pointee.err == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
-            member.fetched.withLock { $0[message.pointee.partition] = message.pointee.offset + 1 }
+            member.holdings.state.withLock { $0.fetched[message.pointee.partition] = message.pointee.offset + 1 }
             let payload = message.pointee.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: message.pointee.len)) } ?? []
             // A malformed message cannot be answered; it is skipped (and committed past).
             guard let task = try? TaskMessage(jsonBytes: payload) else { continue }
@@ -75,26 +154,25 @@ public final class KafkaTaskTransport: @unchecked Sendable {
     /// Commits what was fetched for `topic`: those tasks are answered.
     public func acknowledge(topic: String) throws {
         let member = try consumer(topic)
-        try acknowledge(topic: topic, through: member.fetched.withLock { $0 })
+        try acknowledge(topic: topic, through: member.holdings.state.withLock { $0.fetched })
     }
 
     /// Where fetching `topic` has got to, per partition.
     public func fetchMark(topic: String) -> [Int32: Int64] {
-        (try? consumer(topic).fetched.withLock { $0 }) ?? [:]
+        (try? consumer(topic).holdings.state.withLock { $0.fetched }) ?? [:]
     }
 
-    /// Commits the offsets of `mark`: the tasks fetched up to there are answered.
-    public func acknowledge(topic: String, through mark: [Int32: Int64]) throws {
+    /// Commits the offsets of `mark`: the tasks fetched up to there are answered. Partitions
+    /// taken away since the mark was taken are left out (`Holdings`).
+    public func acknowledge(topic: String, through fullMark: [Int32: Int64]) throws {
         let member = try consumer(topic)
+        let mark = member.holdings.committable(fullMark)
         guard !mark.isEmpty else { return }
         let list = rd_kafka_topic_partition_list_new(Int32(mark.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let physical = log.physical(Topics.tasks(topic))
         for (partition, offset) in mark { rd_kafka_topic_partition_list_add(list, physical, partition).pointee.offset = offset }
         let result = rd_kafka_commit(member.handle, list, 0)
-        member.fetched.withLock { fetched in
-            for (partition, offset) in mark where fetched[partition] == offset { fetched[partition] = nil }
-        }
         // A rebalance took partitions away mid-round: their new holder reads them from the
         // last committed offset, and the engine rejects the answers it then gets twice. A
         // coordinator that is loading, moving or slow to answer (a broker starting, a group
