@@ -126,7 +126,7 @@ let package = Package(
             ]),
 
         // Helpers shared by the test targets (test data paths, BPMN snippets).
-        .target(name: "BatonTestSupport", dependencies: ["BatonBPMN", "BatonStorage", "BatonKafka", "BatonLog"], path: "Tests/BatonTestSupport"),
+        .target(name: "BatonTestSupport", dependencies: ["BatonBPMN", "BatonStorage", "BatonKafka", "BatonLog", "BatonModel"], path: "Tests/BatonTestSupport"),
         .testTarget(name: "BatonModelTests", dependencies: ["BatonModel"]),
         .testTarget(name: "BatonIngestTests", dependencies: ["BatonIngest", "BatonLog", "BatonModel", "BatonStorage", "BatonTestSupport"]),
         // No test target that reaches libxml2 (BatonBPMN) imports Foundation: in a clean

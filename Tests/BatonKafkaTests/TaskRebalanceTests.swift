@@ -16,14 +16,7 @@ import Glibc
 struct TaskRebalanceTests {
     static let topic = "work"
 
-    static func message(_ index: Int) -> [UInt8] {
-        TaskMessage(
-            taskKey: Int64(index), attempt: 1, topicName: topic, activityId: "Work", activityInstanceId: "\(index)",
-            processInstanceId: "\(index)", processDefinitionKey: "p:1", processDefinitionId: "p", businessKey: "",
-            correlationId: "c-\(index)", variables: [:], retries: 3, priority: 0, lockExpirationTime: 4_000_000_000_000, partition: 0,
-            processTaskResults: .null
-        ).jsonBytes()
-    }
+    static func message(_ index: Int) -> [UInt8] { TaskMessage.numbered(index, topic: topic).jsonBytes() }
 
     /// Fetches with every member (each must poll for a rebalance to finish) until `done`.
     static func fetch(_ members: [KafkaTaskTransport], until done: () throws -> Bool) throws -> Bool {

@@ -14,14 +14,7 @@ import Glibc
 /// position needs the disk), and answered positions recorded in memory until a commit is due.
 @Suite
 struct LogTaskTransportTests {
-    static func message(_ index: Int, topic: String) -> [UInt8] {
-        TaskMessage(
-            taskKey: Int64(index), attempt: 1, topicName: topic, activityId: "Work", activityInstanceId: "\(index)",
-            processInstanceId: "\(index)", processDefinitionKey: "p:1", processDefinitionId: "p", businessKey: "",
-            correlationId: "c-\(index)", variables: [:], retries: 3, priority: 0, lockExpirationTime: 4_000_000_000_000, partition: 0,
-            processTaskResults: .null
-        ).jsonBytes()
-    }
+    static func message(_ index: Int, topic: String) -> [UInt8] { TaskMessage.numbered(index, topic: topic).jsonBytes() }
 
     static func log(in directory: TemporaryDirectory) throws -> FileLog {
         try FileLog(directory: directory.path, topics: [Topics.journal: 1], partitionsByPrefix: [Topics.taskPrefix: 2])
