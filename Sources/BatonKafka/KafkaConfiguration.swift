@@ -67,6 +67,13 @@ extension KafkaConfiguration {
     }
 }
 
+extension UnsafeMutablePointer where Pointee == rd_kafka_topic_partition_list_t {
+    /// The partition numbers a rebalance's list names.
+    var partitionNumbers: [Int32] {
+        (0..<Int(pointee.cnt)).map { pointee.elems[$0].partition }
+    }
+}
+
 extension String {
     /// The text of a NUL-terminated error buffer librdkafka filled in.
     init(errorBuffer buffer: [CChar]) {

@@ -48,10 +48,7 @@ public final class KafkaGroupMembership: @unchecked Sendable {
             switch rd_kafka_event_type(event) {
             case RD_KAFKA_EVENT_REBALANCE:
                 let list = rd_kafka_event_topic_partition_list(event)
-                var partitions: [Int32] = []
-                if let list {
-                    for index in 0..<Int(list.pointee.cnt) { partitions.append(list.pointee.elems[index].partition) }
-                }
+                let partitions = list?.partitionNumbers ?? []
                 if rd_kafka_event_error(event) == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
                     rd_kafka_assign(handle, list)
                     if let list { rd_kafka_pause_partitions(handle, list) }

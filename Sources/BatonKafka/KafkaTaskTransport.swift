@@ -87,9 +87,10 @@ public final class KafkaTaskTransport: @unchecked Sendable {
             state.withLock { $0.assigned.formUnion(partitions) }
         }
 
-        func revoked(_ partitions: [Int32]) {
+        /// Notes `partitions` taken away (nil: every one held).
+        func revoked(_ partitions: [Int32]?) {
             state.withLock { state in
-                for partition in partitions {
+                for partition in partitions ?? Array(state.assigned) {
                     state.assigned.remove(partition)
                     if let fetched = state.fetched.removeValue(forKey: partition) {
                         state.fetchedWhenRevoked[partition] = max(fetched, state.fetchedWhenRevoked[partition] ?? .min)
@@ -105,10 +106,7 @@ public final class KafkaTaskTransport: @unchecked Sendable {
             OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
         ) -> Void = { handle, error, list, opaque in
             guard let handle else { return }
-            var partitions: [Int32] = []
-            if let list {
-                for index in 0..<Int(list.pointee.cnt) { partitions.append(list.pointee.elems[index].partition) }
-            }
+            let partitions = list?.partitionNumbers ?? []
             let holdings = opaque.map { Unmanaged<Holdings>.fromOpaque($0).takeUnretainedValue() }
             let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
             switch error {
@@ -120,7 +118,7 @@ public final class KafkaTaskTransport: @unchecked Sendable {
                     rd_kafka_assign(handle, list)
                 }
             default:  // __REVOKE_PARTITIONS, or an error: nothing held any more
-                holdings?.revoked(error == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? partitions : Array(holdings?.state.withLock { $0.assigned } ?? []))
+                holdings?.revoked(error == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS ? partitions : nil)
                 if cooperative {
                     rd_kafka_error_destroy(rd_kafka_incremental_unassign(handle, list))
                 } else {
